@@ -1,0 +1,79 @@
+# supportmesh: `make run` to try it, `make test` for the whole suite. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV ?= uv
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: help sync protos proto-check train up run down status logs test test-unit test-integration \
+        test-e2e lint bench publish tail clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+sync: ## install uv if missing and the locked Python workspace into .venv
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet --user uv || pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+protos: sync ## regenerate libs/protos from protos/
+	@$(PY) scripts/gen_protos.py && echo "protos generated"
+
+proto-check: sync ## fail if libs/protos drifted from protos/
+	@tmp=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$tmp && \
+	  diff -r -q -x __pycache__ $$tmp libs/protos/src >/dev/null || \
+	  { echo "generated code differs from protos/: run 'make protos'"; rm -rf $$tmp; exit 1; }; rm -rf $$tmp; echo "protos up to date"
+
+train: sync ## train the intent classifier (deterministic) into artifacts/
+	@$(PY) -m intent_classifier train
+
+artifacts/intent-classifier/model.pkl:
+	@$(MAKE) --no-print-directory train
+
+up: sync artifacts/intent-classifier/model.pkl ## start Kafka, Elasticsearch and every service in the background; returns when all are ready
+	@deploy/infra.sh start all
+	@deploy/mesh.sh start
+
+run: up ## like up, then print how to publish tickets and watch the outcomes
+	@echo
+	@echo "supportmesh is running. Kafka: $${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}  Elasticsearch: $${ELASTICSEARCH_URL:-http://127.0.0.1:9200}"
+	@echo "  publish a ticket (JSON) onto tickets.inbound:"
+	@echo "    .venv/bin/supportmesh publish --body 'Where is my order #W2378156?' --email yusuf.rossi7301@example.com"
+	@echo "  watch answers, handoffs and dead letters:   .venv/bin/supportmesh tail"
+	@echo "  a ticket's hops:  curl 'http://127.0.0.1:9200/supportmesh-hops-*/_search?q=ticket.id:<id>&pretty'"
+	@echo "  stop everything:  make down"
+
+down: ## stop every service, then Kafka and Elasticsearch
+	@[ -x $(PY) ] && deploy/mesh.sh stop || true
+	@deploy/infra.sh stop all
+
+status: ## what is running
+	@deploy/infra.sh status; [ -x $(PY) ] && deploy/mesh.sh status || true
+
+logs: ## follow every service's log
+	@deploy/mesh.sh logs
+
+test: sync artifacts/intent-classifier/model.pkl ## the whole suite: unit, integration and end-to-end, on real Kafka and Elasticsearch
+	@deploy/infra.sh start all
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: sync ## unit tests only (no servers)
+	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+lint: sync ## ruff over everything we wrote
+	@$(UV) run --quiet ruff check .
+
+bench: up ## publish tickets through the running mesh and print throughput, latency and memory
+	@$(PY) scripts/bench.py $(BENCH_ARGS)
+
+publish: sync ## publish a sample ticket (BODY=... EMAIL=... to override)
+	@.venv/bin/supportmesh publish --body "$${BODY:-Hi, where is my order #W2378156? It was due yesterday.}" \
+	  --email "$${EMAIL:-yusuf.rossi7301@example.com}"
+
+tail: sync ## print what arrives on tickets.responses, tickets.escalations and tickets.dlq
+	@.venv/bin/supportmesh tail
+
+clean: down ## stop everything and delete local state (data, logs, trained model); keeps the download cache
+	@deploy/infra.sh reset
+	@rm -rf artifacts .infra

@@ -1,0 +1,95 @@
+"""Fixtures shared by every test folder: where the real Kafka and Elasticsearch are, and unique names."""
+
+import os
+import socket
+import uuid
+
+import pytest
+
+
+def _reachable(hostport: str) -> bool:
+    host, _, port = hostport.split(",")[0].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """The real Kafka that `make test` started; integration tests fail (never skip) without it."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    if not _reachable(bootstrap):
+        pytest.fail(f"Kafka is not reachable at {bootstrap}: run `make up` or `deploy/infra.sh start kafka`")
+    return bootstrap
+
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    """The real Elasticsearch that `make test` started."""
+    url = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+    if not _reachable(url.split("://", 1)[-1].rstrip("/")):
+        pytest.fail(f"Elasticsearch is not reachable at {url}: run `make up` or `deploy/infra.sh start es`")
+    return url
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random suffix for topic, group and index names, so tests never share state."""
+    return uuid.uuid4().hex[:10]
+
+
+class TopicReader:
+    """Reads what tests produced on real topics: mark the ends first, then collect what arrives after."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    async def mark(self, *topics: str) -> dict:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        await consumer.start()
+        try:
+            parts = []
+            for topic in topics:
+                await consumer._client.force_metadata_update()
+                parts += [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            return await consumer.end_offsets(parts) if parts else {}
+        finally:
+            await consumer.stop()
+
+    @staticmethod
+    def header(record, name: str) -> str:
+        """A Kafka record header as text ('' when absent)."""
+        return dict(record.headers or ()).get(name, b"").decode()
+
+    async def collect(self, marks: dict, until, timeout: float = 60.0) -> list:
+        """Records after `marks` until `until(records)` is true or `timeout` passes; returns them all."""
+        import asyncio
+        import time
+
+        from aiokafka import AIOKafkaConsumer
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed")
+        await consumer.start()
+        records: list = []
+        try:
+            consumer.assign(list(marks))
+            for tp, offset in marks.items():
+                consumer.seek(tp, offset)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not until(records):
+                batch = await consumer.getmany(timeout_ms=300)
+                for recs in batch.values():
+                    records.extend(recs)
+                await asyncio.sleep(0)
+            return records
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture
+def topic_reader(kafka_bootstrap) -> TopicReader:
+    return TopicReader(kafka_bootstrap)

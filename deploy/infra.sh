@@ -1,0 +1,537 @@
+#!/usr/bin/env bash
+# Fetch, start, stop and health-check local Kafka (KRaft) and Elasticsearch servers without Docker.
+#
+# Usage: deploy/infra.sh fetch | start [kafka|es|all] | stop [kafka|es|all] | status | reset
+#   (status exits non-zero unless both servers are healthy; reset = stop + wipe data, keeps logs)
+#
+# Env overrides (defaults in brackets):
+#   SUPPORTMESH_HOME   state: data, logs, pids            [<repo>/.infra]
+#   SUPPORTMESH_CACHE  downloads + private Maven repo     [${XDG_CACHE_HOME:-$HOME/.cache}/supportmesh]
+#   KAFKA_PORT [9092]  KAFKA_CONTROLLER_PORT [9093]  KAFKA_CHAOS_PORT [9094]
+#   KAFKA_CHAOS_ADVERTISED [127.0.0.1:29094]  (address clients get for the CHAOS listener, e.g. Toxiproxy)
+#   ES_PORT [9200]  ES_TRANSPORT_PORT [9300]
+#   KAFKA_HEAP ["-Xms256m -Xmx512m"]  ES_HEAP ["-Xms512m -Xmx512m"]  (JVM heap flags)
+#   KAFKA_START_TIMEOUT [90]  ES_START_TIMEOUT [180]  (seconds)
+#
+# Elasticsearch refuses to run as root, so as root it runs as system user supportmesh-es.
+# That user must be able to traverse to its files; see es_paths for where they live.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEPLOY="$REPO/deploy"
+STATE="${SUPPORTMESH_HOME:-$REPO/.infra}"
+CACHE="${SUPPORTMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/supportmesh}"
+M2="$CACHE/m2" # private Maven repo: wiping the cache really means a cold start
+
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_CHAOS_PORT="${KAFKA_CHAOS_PORT:-9094}"
+KAFKA_CHAOS_ADVERTISED="${KAFKA_CHAOS_ADVERTISED:-127.0.0.1:29094}"
+KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+ES_PORT="${ES_PORT:-9200}"
+ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-9300}"
+ES_HEAP="${ES_HEAP:--Xms512m -Xmx512m}"
+ES_START_TIMEOUT="${ES_START_TIMEOUT:-180}"
+ES_USER="supportmesh-es"
+
+INSTALL_HINT="install Java 17+ and Maven: apt-get install openjdk-17-jre-headless maven"
+
+pom_prop() { sed -n "s:.*<$2>\(.*\)</$2>.*:\1:p" "$1" | head -n1; }
+KAFKA_VERSION="$(pom_prop "$DEPLOY/kafka/pom.xml" kafka.version)"
+ES_VERSION="$(pom_prop "$DEPLOY/elasticsearch/pom.xml" es.version)"
+KAFKA_LIB="$CACHE/kafka-$KAFKA_VERSION/lib"
+
+KAFKA_DATA="$STATE/data/kafka"
+KAFKA_CONF="$STATE/conf/kafka"
+KAFKA_LOGS="$STATE/logs/kafka"
+KAFKA_PID="$STATE/pids/kafka.pid"
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---------------------------------------------------------------- prerequisites
+
+JAVA_HOME_17=""
+require_java() {
+  [[ -n "$JAVA_HOME_17" ]] && return 0
+  local java
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+    java="$JAVA_HOME/bin/java"
+  else
+    java="$(command -v java || true)"
+  fi
+  [[ -n "$java" ]] || die "java not found; $INSTALL_HINT"
+  java="$(readlink -f "$java")"
+  local major
+  major="$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  [[ "${major%%.*}" =~ ^[0-9]+$ && "${major%%.*}" -ge 17 ]] || die "Java $major at $java is too old; $INSTALL_HINT"
+  JAVA_HOME_17="${java%/bin/java}"
+}
+
+require_mvn() {
+  command -v mvn >/dev/null || die "mvn not found; $INSTALL_HINT"
+}
+
+# Runs Maven quietly; shows its output only on failure.
+mvn_quiet() {
+  local out rc=0
+  out="$(mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$M2" "$@" 2>&1)" || rc=$?
+  if ((rc != 0)); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    die "maven failed (exit $rc): mvn $*"
+  fi
+}
+
+# ---------------------------------------------------------------- process helpers
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pid_alive PIDFILE MARKER: pid file names a live process whose command line or environment
+# contains MARKER (guards against stale pid files and recycled pids; we never signal anything else).
+pid_alive() {
+  local pid
+  [[ -r "$1" ]] || return 1
+  pid="$(tr -dc '0-9' <"$1")"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  local info
+  info="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null; tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null || true)"
+  [[ "$info" == *"$2"* ]] || return 1
+  printf '%s' "$pid"
+}
+
+# stop_pid NAME PID TIMEOUT: SIGTERM, wait, then SIGKILL.
+stop_pid() {
+  local name="$1" pid="$2" timeout="$3" t0
+  t0="$(now)"
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < timeout * 5; i++)); do
+    [[ -e "/proc/$pid" ]] || { log "$name stopped in $(elapsed "$t0")s"; return 0; }
+    sleep 0.2
+  done
+  log "$name did not exit within ${timeout}s; killing"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do [[ -e "/proc/$pid" ]] || return 0; sleep 0.1; done
+  die "could not kill $name (pid $pid)"
+}
+
+fail_with_logs() {
+  local msg="$1"; shift
+  local f
+  for f in "$@"; do
+    [[ -s "$f" ]] || continue
+    printf '\n----- last lines of %s -----\n' "$f" >&2
+    tail -n 30 "$f" >&2
+  done
+  die "$msg"
+}
+
+rss_of() { awk '/^VmRSS/ { printf "%d MiB", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || true; }
+
+# ---------------------------------------------------------------- Kafka
+
+fetch_kafka() {
+  [[ -f "$KAFKA_LIB/.complete" ]] && return 0
+  require_mvn
+  local t0 tmp
+  t0="$(now)"
+  log "fetching Kafka $KAFKA_VERSION jars from Maven Central"
+  tmp="$KAFKA_LIB.tmp.$$"
+  rm -rf "$tmp"
+  mvn_quiet -f "$DEPLOY/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp"
+  rm -rf "$KAFKA_LIB"
+  mv "$tmp" "$KAFKA_LIB"
+  touch "$KAFKA_LIB/.complete"
+  log "Kafka jars ready in $(elapsed "$t0")s"
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_CONF" "$KAFKA_DATA" "$KAFKA_LOGS" "$STATE/pids"
+  cat >"$KAFKA_CONF/server.properties" <<EOF
+# Generated by deploy/infra.sh; edits are overwritten on start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,CHAOS://127.0.0.1:$KAFKA_CHAOS_PORT
+# CHAOS advertises another address so a Toxiproxy in front of it sees all traffic of its clients.
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CHAOS://$KAFKA_CHAOS_ADVERTISED
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,CHAOS:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=3
+auto.create.topics.enable=true
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+kafka_cp() { printf '%s/*' "$KAFKA_LIB"; }
+
+kafka_java_opts() {
+  local -a heap
+  read -r -a heap <<<"$KAFKA_HEAP"
+  KAFKA_JAVA_OPTS=("${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+    -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$DEPLOY/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_LOGS")
+}
+
+# A Metadata v4 request over bash /dev/tcp (no client libraries): succeeds when the broker
+# answers and lists itself (node 1 at 127.0.0.1:$KAFKA_PORT). v4 because Kafka 4 dropped v0-v3.
+kafka_metadata_ok() {
+  local expect
+  # node_id=1, host="127.0.0.1" (int16 length 9), port
+  expect="00000001""0009""3132372e302e302e31""$(printf '%08x' "$KAFKA_PORT")"
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    # size=20 | api_key=3 api_version=4 correlation_id="ZZZZ" client_id="infra" | topics=null auto_create=false
+    printf "\x00\x00\x00\x14\x00\x03\x00\x04ZZZZ\x00\x05infra\xff\xff\xff\xff\x00" >&3
+    size=$(head -c 4 <&3 | od -An -tu4 --endian=big | tr -d " ")
+    [[ -n "$size" && "$size" -gt 8 && "$size" -lt 1048576 ]] || exit 1
+    head -c "$size" <&3 | od -An -tx1 -v | tr -d " \n"
+  ' _ "$KAFKA_PORT" 2>/dev/null | grep -q "^5a5a5a5a.*$expect"
+}
+
+kafka_healthy() {
+  port_open "$KAFKA_PORT" && kafka_metadata_ok
+}
+
+launch_kafka() {
+  fetch_kafka
+  require_java
+  local pid
+  if pid="$(pid_alive "$KAFKA_PID" "$KAFKA_CONF/server.properties")"; then
+    if kafka_healthy; then
+      log "kafka already running and healthy (pid $pid, 127.0.0.1:$KAFKA_PORT)"
+      KAFKA_T0=""
+      return 0
+    fi
+    log "kafka process $pid is running but not healthy yet; waiting for it"
+    KAFKA_T0="$(now)"
+    return 0
+  fi
+  rm -f "$KAFKA_PID"
+  local p
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_CHAOS_PORT"; do
+    port_open "$p" && die "port $p is already in use by a process this script did not start"
+  done
+  KAFKA_T0="$(now)"
+  kafka_write_config
+  kafka_java_opts
+  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
+    local cluster_id
+    # 16 random bytes, url-safe base64 without padding = a valid Kafka cluster id.
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    "$JAVA_HOME_17/bin/java" "${KAFKA_JAVA_OPTS[@]}" -cp "$(kafka_cp)" kafka.tools.StorageTool \
+      format --ignore-formatted -t "$cluster_id" -c "$KAFKA_CONF/server.properties" \
+      >>"$KAFKA_LOGS/kafka.out" 2>&1 \
+      || fail_with_logs "kafka storage format failed" "$KAFKA_LOGS/kafka.out"
+  fi
+  log "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
+  # setsid+nohup: the broker outlives the calling shell/terminal. $! is the JVM itself
+  # (setsid does not fork when it is not a process group leader, which a background job isn't).
+  (
+    cd "$STATE"
+    setsid nohup "$JAVA_HOME_17/bin/java" "${KAFKA_JAVA_OPTS[@]}" -cp "$(kafka_cp)" \
+      kafka.Kafka "$KAFKA_CONF/server.properties" >>"$KAFKA_LOGS/kafka.out" 2>&1 </dev/null 9>&- &
+    echo $! >"$KAFKA_PID"
+  )
+}
+
+wait_kafka() {
+  [[ -n "${KAFKA_T0:-}" ]] || return 0
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    pid_alive "$KAFKA_PID" "$KAFKA_CONF/server.properties" >/dev/null \
+      || fail_with_logs "kafka exited during startup" "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/kafka.out"
+    if kafka_healthy; then
+      log "kafka ready on 127.0.0.1:$KAFKA_PORT in $(elapsed "$KAFKA_T0")s"
+      return 0
+    fi
+    sleep 0.3
+  done
+  fail_with_logs "kafka not healthy after ${KAFKA_START_TIMEOUT}s" "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/kafka.out"
+}
+
+stop_kafka() {
+  local pid
+  if pid="$(pid_alive "$KAFKA_PID" "$KAFKA_CONF/server.properties")"; then
+    stop_pid kafka "$pid" 60
+  else
+    log "kafka not running"
+  fi
+  rm -f "$KAFKA_PID"
+}
+
+# ---------------------------------------------------------------- Elasticsearch
+
+run_as_es() {
+  if ((EUID == 0)); then runuser -u "$ES_USER" -- "$@"; else "$@"; fi
+}
+
+ensure_es_user() {
+  ((EUID == 0)) || return 0
+  id -u "$ES_USER" >/dev/null 2>&1 && return 0
+  log "creating system user $ES_USER (Elasticsearch refuses to run as root)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin "$ES_USER"
+}
+
+short_hash() { printf '%s' "$1" | sha256sum | cut -c1-12; }
+
+# Where ES files live. The ES user must be able to traverse every parent directory, which fails
+# when STATE/CACHE are under /root (mode 700). Rather than loosening permissions on someone's
+# home, we then fall back to /var/tmp (persistent, world-traversable), keyed by a hash of the
+# original path so separate SUPPORTMESH_HOMEs never share data. STATE/elasticsearch (and the
+# logs/data links) always point at the real location.
+es_paths() {
+  ensure_es_user
+  mkdir -p "$STATE" "$CACHE"
+  if run_as_es test -x "$CACHE" -a -r "$CACHE"; then
+    ES_HOME="$CACHE/elasticsearch-$ES_VERSION"
+  else
+    ES_HOME="/var/tmp/supportmesh-cache-$(short_hash "$CACHE")/elasticsearch-$ES_VERSION"
+  fi
+  if run_as_es test -x "$STATE"; then
+    ES_RUN="$STATE/elasticsearch"
+  else
+    ES_RUN="/var/tmp/supportmesh-es-$(short_hash "$STATE")"
+  fi
+  ES_PIDFILE="$ES_RUN/elasticsearch.pid"
+}
+
+fetch_es() {
+  es_paths
+  [[ -f "$ES_HOME/.complete" ]] && return 0
+  require_mvn
+  local t0 dl tmp
+  t0="$(now)"
+  dl="$CACHE/downloads"
+  log "fetching Elasticsearch $ES_VERSION zip from Maven Central"
+  mvn_quiet -f "$DEPLOY/elasticsearch/pom.xml" dependency:copy-dependencies \
+    -DexcludeTransitive=true -DincludeTypes=zip -DoutputDirectory="$dl"
+  mkdir -p "$(dirname "$ES_HOME")"
+  tmp="$ES_HOME.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  unzip -q "$dl/elasticsearch-$ES_VERSION.zip" -d "$tmp"
+  rm -rf "$ES_HOME"
+  mv "$tmp/elasticsearch-$ES_VERSION" "$ES_HOME"
+  rmdir "$tmp"
+  rm -rf "$dl" # the zip stays in $M2; no third copy
+  chmod -R a+rX "$ES_HOME"
+  touch "$ES_HOME/.complete"
+  log "Elasticsearch unpacked to $ES_HOME in $(elapsed "$t0")s"
+}
+
+es_prepare_dirs() {
+  mkdir -p "$ES_RUN/data" "$ES_RUN/logs" "$STATE/data" "$STATE/logs"
+  # Fresh config when the ES version changes (config/ also holds the node's keystore).
+  if [[ "$(cat "$ES_RUN/config/.supportmesh-version" 2>/dev/null || true)" != "$ES_VERSION" ]]; then
+    rm -rf "$ES_RUN/config"
+    cp -r "$ES_HOME/config" "$ES_RUN/config"
+    echo "$ES_VERSION" >"$ES_RUN/config/.supportmesh-version"
+  fi
+  if ((EUID == 0)); then chown -R "$ES_USER:$ES_USER" "$ES_RUN"; fi
+  if [[ "$ES_RUN" != "$STATE/elasticsearch" ]]; then ln -sfn "$ES_RUN" "$STATE/elasticsearch"; fi
+  ln -sfn "$ES_RUN/data" "$STATE/data/elasticsearch"
+  ln -sfn "$ES_RUN/logs" "$STATE/logs/elasticsearch"
+}
+
+es_healthy() {
+  curl -fs -o /dev/null --max-time 7 \
+    "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=5s"
+}
+
+# The server JVM's command line doesn't name the instance, but its environment does.
+es_marker() { printf '%s' "ES_PATH_CONF=$ES_RUN/config"; }
+
+ES_LAUNCHER_PID=""
+launch_es() {
+  fetch_es
+  require_java
+  local pid
+  if pid="$(pid_alive "$ES_PIDFILE" "$(es_marker)")"; then
+    if es_healthy; then
+      log "elasticsearch already running and healthy (pid $pid, http://127.0.0.1:$ES_PORT)"
+      ES_T0=""
+      return 0
+    fi
+    log "elasticsearch process $pid is running but not healthy yet; waiting for it"
+    ES_T0="$(now)"
+    return 0
+  fi
+  local p
+  for p in "$ES_PORT" "$ES_TRANSPORT_PORT"; do
+    port_open "$p" && die "port $p is already in use by a process this script did not start"
+  done
+  run_as_es test -x "$JAVA_HOME_17/bin/java" \
+    || die "$ES_USER cannot execute $JAVA_HOME_17/bin/java; make the JDK world-readable"
+  ES_T0="$(now)"
+  es_prepare_dirs
+  rm -f "$ES_PIDFILE"
+  log "starting elasticsearch $ES_VERSION on http://127.0.0.1:$ES_PORT"
+  # -d daemonizes (launcher exits once the node is up); run it in the background anyway so our
+  # own timeout applies. cwd=ES_RUN because the stock jvm.options use relative logs/ and data/.
+  local -a as_user=()
+  if ((EUID == 0)); then as_user=(runuser -u "$ES_USER" --); fi
+  (
+    cd "$ES_RUN"
+    setsid nohup "${as_user[@]}" env -u JAVA_HOME ES_JAVA_HOME="$JAVA_HOME_17" \
+      ES_PATH_CONF="$ES_RUN/config" ES_JAVA_OPTS="$ES_HEAP" \
+      "$ES_HOME/bin/elasticsearch" -d -p "$ES_PIDFILE" \
+      -Ediscovery.type=single-node \
+      -Expack.security.enabled=false \
+      -Enetwork.host=127.0.0.1 \
+      -Ehttp.port="$ES_PORT" \
+      -Etransport.port="$ES_TRANSPORT_PORT" \
+      -Epath.data="$ES_RUN/data" \
+      -Epath.logs="$ES_RUN/logs" \
+      -Ecluster.routing.allocation.disk.threshold_enabled=false \
+      -Eaction.destructive_requires_name=false \
+      >>"$STATE/logs/elasticsearch.out" 2>&1 </dev/null 9>&- &
+    echo $! >"$STATE/pids/elasticsearch-launcher.pid"
+  )
+  ES_LAUNCHER_PID="$(cat "$STATE/pids/elasticsearch-launcher.pid")"
+}
+
+wait_es() {
+  [[ -n "${ES_T0:-}" ]] || return 0
+  local deadline=$((SECONDS + ES_START_TIMEOUT))
+  # .out (launcher/console) last: JVM and CLI errors only show up there.
+  local logs=("$ES_RUN/logs/elasticsearch.log" "$STATE/logs/elasticsearch.out")
+  while ((SECONDS < deadline)); do
+    if es_healthy; then
+      log "elasticsearch ready on http://127.0.0.1:$ES_PORT in $(elapsed "$ES_T0")s"
+      rm -f "$STATE/pids/elasticsearch-launcher.pid"
+      return 0
+    fi
+    # Launcher gone and no server pid: startup failed.
+    if [[ -n "$ES_LAUNCHER_PID" ]] && ! kill -0 "$ES_LAUNCHER_PID" 2>/dev/null \
+      && ! pid_alive "$ES_PIDFILE" "$(es_marker)" >/dev/null; then
+      fail_with_logs "elasticsearch exited during startup" "${logs[@]}"
+    fi
+    sleep 0.5
+  done
+  fail_with_logs "elasticsearch not healthy after ${ES_START_TIMEOUT}s" "${logs[@]}"
+}
+
+stop_es() {
+  es_paths
+  local pid
+  if pid="$(pid_alive "$ES_PIDFILE" "$(es_marker)")"; then
+    stop_pid elasticsearch "$pid" 90
+  else
+    log "elasticsearch not running"
+  fi
+  rm -f "$ES_PIDFILE" "$STATE/pids/elasticsearch-launcher.pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- commands
+
+with_lock() {
+  mkdir -p "$STATE/pids" "$STATE/logs"
+  # Self-ignoring state dir: keeps data/logs out of git without touching the repo's .gitignore.
+  [[ -f "$STATE/.gitignore" ]] || echo '*' >"$STATE/.gitignore"
+  # fd 9 is closed (9>&-) for the daemons we launch, or they would hold the lock forever.
+  exec 9>"$STATE/pids/.lock"
+  flock -w 600 9 || die "another infra.sh holds $STATE/pids/.lock"
+}
+
+targets() {
+  case "${1:-all}" in
+    kafka) echo kafka ;;
+    es | elasticsearch) echo es ;;
+    all) echo kafka es ;;
+    *) die "unknown service '$1' (kafka|es|all)" ;;
+  esac
+}
+
+cmd_fetch() {
+  with_lock
+  fetch_kafka
+  fetch_es
+  log "cache: $CACHE (elasticsearch home: $ES_HOME)"
+}
+
+cmd_start() {
+  local svcs t0
+  svcs="$(targets "${1:-all}")"
+  with_lock
+  t0="$(now)"
+  # Launch everything first, then wait: the two JVMs boot in parallel.
+  [[ "$svcs" == *kafka* ]] && launch_kafka
+  [[ "$svcs" == *es* ]] && launch_es
+  [[ "$svcs" == *kafka* ]] && wait_kafka
+  [[ "$svcs" == *es* ]] && wait_es
+  log "start done in $(elapsed "$t0")s"
+}
+
+cmd_stop() {
+  local svcs
+  svcs="$(targets "${1:-all}")"
+  with_lock
+  [[ "$svcs" == *es* ]] && stop_es
+  [[ "$svcs" == *kafka* ]] && stop_kafka
+  return 0
+}
+
+cmd_status() {
+  local pid rc=0
+  mkdir -p "$STATE"
+  if pid="$(pid_alive "$KAFKA_PID" "$KAFKA_CONF/server.properties")"; then
+    if kafka_healthy; then
+      echo "kafka:         running, healthy  pid=$pid rss=$(rss_of "$pid") 127.0.0.1:$KAFKA_PORT (v$KAFKA_VERSION)"
+    else
+      echo "kafka:         running, NOT healthy  pid=$pid"; rc=1
+    fi
+  else
+    echo "kafka:         stopped"; rc=1
+  fi
+  es_paths
+  if pid="$(pid_alive "$ES_PIDFILE" "$(es_marker)")"; then
+    if es_healthy; then
+      echo "elasticsearch: running, healthy  pid=$pid rss=$(rss_of "$pid") http://127.0.0.1:$ES_PORT (v$ES_VERSION)"
+    else
+      echo "elasticsearch: running, NOT healthy  pid=$pid"; rc=1
+    fi
+  else
+    echo "elasticsearch: stopped"; rc=1
+  fi
+  echo "state: $STATE  cache: $CACHE"
+  return "$rc"
+}
+
+cmd_reset() {
+  cmd_stop all
+  es_paths
+  log "wiping data dirs"
+  rm -rf "$KAFKA_DATA" "$ES_RUN/data"
+}
+
+main() {
+  local cmd="${1:-}"
+  shift || true
+  case "$cmd" in
+    fetch) cmd_fetch ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    status) cmd_status ;;
+    reset) cmd_reset ;;
+    *) sed -n '2,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

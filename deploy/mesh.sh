@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Start, stop and check the supportmesh services as local background processes (no Docker).
+#
+# Usage: deploy/mesh.sh start [service...] | stop [service...] | status | logs [service]
+# Each service runs from the workspace venv with its log in $SUPPORTMESH_HOME/logs/<service>.log and
+# its pid in $SUPPORTMESH_HOME/pids/<service>.pid. `start` returns once every service answers /readyz.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${SUPPORTMESH_HOME:-$REPO/.infra}"
+PY="$REPO/.venv/bin/python"
+START_TIMEOUT="${MESH_START_TIMEOUT:-180}"
+
+# name:http-port, in start order: commerce first (the retriever looks it up), the indexer before the agents.
+SERVICES=(commerce:8107 hop-indexer:8106 intent-classifier:8101 context-compressor:8102
+          retriever:8103 technical-analyst:8104 response-generator:8105)
+
+log() { printf '[mesh] %s\n' "$*" >&2; }
+die() { printf '[mesh] error: %s\n' "$*" >&2; exit 1; }
+
+port_of() {
+  local entry
+  for entry in "${SERVICES[@]}"; do [[ "${entry%%:*}" == "$1" ]] && { echo "${entry##*:}"; return; }; done
+  die "unknown service '$1' (known: ${SERVICES[*]%%:*})"
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+ready() { curl -fsS -m 2 "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
+
+selected() { if [[ $# -gt 0 ]]; then printf "%s\n" "$@"; else for e in "${SERVICES[@]}"; do echo "${e%%:*}"; done; fi; }
+
+start_one() {
+  local name=$1 port pidf logf
+  port=$(port_of "$name")
+  pidf="$STATE/pids/$name.pid"
+  logf="$STATE/logs/$name.log"
+  if pid_alive "$pidf"; then
+    log "$name already running (pid $(cat "$pidf"))"
+    return
+  fi
+  mkdir -p "$STATE/pids" "$STATE/logs"
+  # setsid: the service outlives the shell that started it (make returns while it runs).
+  OTEL_SERVICE_NAME="$name" HTTP_PORT="$port" setsid nohup "$PY" -m "${name//-/_}" >>"$logf" 2>&1 </dev/null &
+  echo $! >"$pidf"
+  log "$name started (pid $!, log $logf)"
+}
+
+wait_ready() {
+  local name=$1 port deadline
+  port=$(port_of "$name")
+  deadline=$((SECONDS + START_TIMEOUT))
+  until ready "$port"; do
+    if ! pid_alive "$STATE/pids/$name.pid"; then
+      tail -n 30 "$STATE/logs/$name.log" >&2 || true
+      die "$name exited during start-up (log above: $STATE/logs/$name.log)"
+    fi
+    if (( SECONDS > deadline )); then
+      tail -n 30 "$STATE/logs/$name.log" >&2 || true
+      die "$name not ready after ${START_TIMEOUT}s"
+    fi
+    sleep 0.5
+  done
+  log "$name ready on :$port"
+}
+
+stop_one() {
+  local name=$1 pidf pid
+  pidf="$STATE/pids/$name.pid"
+  if ! pid_alive "$pidf"; then
+    rm -f "$pidf"
+    return
+  fi
+  pid=$(cat "$pidf")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -0 "$pid" 2>/dev/null && { log "$name ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+  rm -f "$pidf"
+  log "$name stopped"
+}
+
+[[ -x "$PY" ]] || die "no virtualenv at $REPO/.venv: run 'make sync' first"
+cmd="${1:-status}"
+shift || true
+case "$cmd" in
+  start)
+    mapfile -t names < <(selected "$@")
+    for n in "${names[@]}"; do start_one "$n"; done
+    for n in "${names[@]}"; do wait_ready "$n"; done ;;
+  stop)
+    mapfile -t names < <(selected "$@")
+    for ((i=${#names[@]}-1; i>=0; i--)); do stop_one "${names[i]}"; done ;;
+  status)
+    for e in "${SERVICES[@]}"; do
+      n=${e%%:*}; p=${e##*:}
+      if pid_alive "$STATE/pids/$n.pid"; then
+        if ready "$p"; then s=ready; else s=starting; fi
+        printf '%-20s %-9s pid %-8s http://127.0.0.1:%s/readyz\n' "$n" "$s" "$(cat "$STATE/pids/$n.pid")" "$p"
+      else
+        printf '%-20s %-9s\n' "$n" stopped
+      fi
+    done ;;
+  logs)
+    if [[ $# -gt 0 ]]; then tail -n 100 -F "$STATE/logs/$1.log"; else tail -n 20 -F "$STATE"/logs/*.log; fi ;;
+  *) die "unknown command '$cmd' (start|stop|status|logs)" ;;
+esac

@@ -1,0 +1,1 @@
+"""Shared plumbing for supportmesh services; imported, never run."""

@@ -1,0 +1,142 @@
+"""gRPC helpers: an aio server with health, reflection and tracing, and a tracing client channel."""
+
+import asyncio
+import signal
+from collections.abc import Callable
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import propagate, trace
+
+from .hops import HopSink, finish_hop, start_hop
+from .telemetry import parent_span_id
+
+log = structlog.get_logger()
+
+
+class _ServerTracing(grpc.aio.ServerInterceptor):
+    """Continues the caller's trace from metadata and emits a hop record per unary call."""
+
+    def __init__(self, service: str, hop_sink: HopSink | None) -> None:
+        self._service = service
+        self._sink = hop_sink
+        self._tracer = trace.get_tracer(service)
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None or details.method.startswith("/grpc."):
+            return handler
+        inner = handler.unary_unary
+        method = details.method
+
+        async def traced(request, context: grpc.aio.ServicerContext):
+            ctx = propagate.extract({k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)})
+            with self._tracer.start_as_current_span(method, context=ctx, kind=trace.SpanKind.SERVER) as span:
+                hop = start_hop(self._service, method.rsplit("/", 1)[-1], span, parent_span_id(ctx), "server")
+                error = ""
+                try:
+                    return await inner(request, context)
+                except Exception as exc:  # noqa: BLE001 - recorded, then re-raised to grpc
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    error = f"{getattr(code, 'name', code)}: {context.details() or exc}"
+                    raise
+                finally:
+                    code = context.code()
+                    if not error and code not in (None, grpc.StatusCode.OK):
+                        error = f"{code.name}: {context.details() or ''}"
+                    hop.labels["rpc.grpc.status_code"] = getattr(code, "name", "OK") if code else "OK"
+                    if self._sink is not None:
+                        await self._sink.emit(finish_hop(hop, error))
+
+        return grpc.unary_unary_rpc_method_handler(
+            traced, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class GrpcServer:
+    """A grpc.aio server that reports SERVING only after `set_serving` and stops gracefully on SIGTERM."""
+
+    def __init__(self, service: str, port: int, hop_sink: HopSink | None = None, host: str = "127.0.0.1") -> None:
+        self.service = service
+        self._server = grpc.aio.server(interceptors=[_ServerTracing(service, hop_sink)])
+        self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        self._names: list[str] = [health.SERVICE_NAME, reflection.SERVICE_NAME]
+        self.port = self._server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise RuntimeError(f"cannot bind gRPC port {host}:{port}")
+
+    def add(self, register: Callable[[object, grpc.aio.Server], None], servicer: object, full_name: str) -> None:
+        """Register a servicer, e.g. add(add_FooServicer_to_server, FooServicer(), 'pkg.Foo')."""
+        register(servicer, self._server)
+        self._names.append(full_name)
+
+    async def start(self) -> None:
+        reflection.enable_server_reflection(self._names, self._server)
+        await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self._server.start()
+        log.info("grpc server listening", port=self.port)
+
+    async def set_serving(self, serving: bool = True) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self._set_all(status)
+
+    async def _set_all(self, status) -> None:
+        for name in ["", *self._names]:
+            result = self._health.set(name, status)
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self.set_serving(False)
+        await self._server.stop(grace)
+
+    async def serve_until_signalled(self, grace: float = 5.0) -> None:
+        """Block until SIGTERM/SIGINT, then refuse new calls and let in-flight ones finish within `grace`."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("grpc server stopping", grace_s=grace)
+        await self.stop(grace)
+
+
+class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
+    """Sends the current trace context as metadata and records a client hop per call."""
+
+    def __init__(self, service: str, hop_sink: HopSink | None) -> None:
+        self._service = service
+        self._sink = hop_sink
+        self._tracer = trace.get_tracer(service)
+
+    async def intercept_unary_unary(self, continuation, details, request):
+        method = details.method.decode() if isinstance(details.method, bytes) else details.method
+        parent = trace.get_current_span().get_span_context()
+        with self._tracer.start_as_current_span(method, kind=trace.SpanKind.CLIENT) as span:
+            hop = start_hop(self._service, "call " + method.rsplit("/", 1)[-1], span,
+                            format(parent.span_id, "016x") if parent.is_valid else "", "client")
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            metadata = grpc.aio.Metadata(*(details.metadata or ()), *carrier.items())
+            details = grpc.aio.ClientCallDetails(
+                details.method, details.timeout, metadata, details.credentials, details.wait_for_ready)
+            error = ""
+            try:
+                call = await continuation(details, request)
+                await call  # surface the status here so the hop records it
+                return call
+            except grpc.aio.AioRpcError as exc:
+                error = f"{exc.code().name}: {exc.details()}"
+                raise
+            finally:
+                if self._sink is not None:
+                    await self._sink.emit(finish_hop(hop, error))
+
+
+def tracing_channel(target: str, service: str, hop_sink: HopSink | None = None) -> grpc.aio.Channel:
+    """An insecure aio channel whose unary calls carry trace context (and emit client hops)."""
+    return grpc.aio.insecure_channel(target, interceptors=[_ClientTracing(service, hop_sink)])

@@ -1,0 +1,373 @@
+"""Kafka plumbing: topic creation, a hop sink, the outcome ledger, and the stage runner every agent uses.
+
+The runner's contract (DESIGN §2): consume a batch → handle each message (conversations in parallel,
+each conversation in order) → publish what it produced (next stage, outcome, DLQ, hop records) →
+wait for the broker's acks → commit the offsets. A crash anywhere before the commit redelivers the
+batch; the outcome ledger makes sure a redelivered ticket is still answered only once.
+"""
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from google.protobuf.message import DecodeError
+from opentelemetry import trace
+from supportmesh.v1.envelope_pb2 import Envelope
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh.v1.outcomes_pb2 import DlqRecord, DlqSource, Escalation, Response
+
+from . import topics
+from .codec import BadMessage, b64, encode_output, now_rfc3339
+from .hops import finish_hop, start_hop
+from .settings import ServiceSettings
+from .telemetry import extract_headers, inject_headers, parent_span_id
+
+log = structlog.get_logger()
+
+
+async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
+    """Create the topics that do not exist yet; racing creators are fine."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+def new_producer(bootstrap: str, **overrides) -> AIOKafkaProducer:
+    """A producer that never loses or reorders an acked message (acks=all, idempotent)."""
+    options = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "request_timeout_ms": 30000}
+    options.update(overrides)
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
+
+
+class KafkaHopSink:
+    """Sends hop records to telemetry.hops without waiting for each ack (the producer batches them)."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def emit(self, hop: HopRecord) -> None:
+        try:
+            await self._producer.send(topics.HOPS, hop.SerializeToString(), key=hop.trace_id.encode())
+        except KafkaError as exc:
+            # Telemetry must never stop a call; the loss is logged so it can be counted.
+            log.warning("hop record not sent", error=str(exc), action=hop.action)
+
+
+class OutcomeLedger:
+    """Ticket ids already answered or escalated, so no ticket gets two outcomes.
+
+    The output topics are the ledger: at start-up it reads back `window` of tickets.responses and
+    tickets.escalations (their `ticket-id` header), so it survives restarts without a store of its own.
+    """
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def __contains__(self, ticket_id: str) -> bool:
+        return ticket_id in self._ids
+
+    def add(self, ticket_id: str) -> None:
+        self._ids.add(ticket_id)
+
+    def discard(self, ticket_id: str) -> None:
+        self._ids.discard(ticket_id)
+
+    async def load(self, bootstrap: str, window_hours: float) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
+                     for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
+            if not parts:
+                return
+            consumer.assign(parts)
+            since_ms = int((time.time() - window_hours * 3600) * 1000)
+            starts = await consumer.offsets_for_times({tp: since_ms for tp in parts})
+            ends = await consumer.end_offsets(parts)
+            pending = {}
+            for tp in parts:
+                start = starts.get(tp)
+                if start is None or start.offset >= ends[tp]:
+                    continue
+                consumer.seek(tp, start.offset)
+                pending[tp] = ends[tp]
+            while pending:
+                batch = await consumer.getmany(*pending, timeout_ms=1000)
+                for tp, records in batch.items():
+                    for rec in records:
+                        ticket_id = dict(rec.headers or ()).get("ticket-id")
+                        if ticket_id:
+                            self._ids.add(ticket_id.decode(errors="replace"))
+                    if records and records[-1].offset + 1 >= pending[tp]:
+                        del pending[tp]
+        finally:
+            await consumer.stop()
+        log.info("outcome ledger loaded", tickets=len(self._ids), window_hours=window_hours)
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # the public API has no metadata refresh
+    return consumer.partitions_for_topic(topic) or set()
+
+
+@dataclass
+class Forward:
+    """Pass the envelope to the next stage on its routing slip."""
+
+    envelope: Envelope
+
+
+@dataclass
+class Respond:
+    """Answer the customer: the ticket is done."""
+
+    envelope: Envelope
+    response: Response
+
+
+@dataclass
+class Escalate:
+    """Hand the ticket to a human: the ticket is done."""
+
+    envelope: Envelope
+    escalation: Escalation
+
+
+Result = Forward | Respond | Escalate
+Handler = Callable[[Envelope, HopRecord], Awaitable[Result]]
+Decoder = Callable[[ConsumerRecord], Envelope]
+
+
+@dataclass
+class Outgoing:
+    topic: str
+    value: bytes
+    key: bytes | None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+    ticket_id: str = ""   # set on outcomes, so a failed send can release the ledger entry
+
+
+def decode_envelope(record: ConsumerRecord) -> Envelope:
+    env = Envelope()
+    try:
+        env.ParseFromString(record.value or b"")
+    except (DecodeError, RecursionError) as exc:
+        raise BadMessage(f"not an Envelope: {exc}") from None
+    if not env.ticket.ticket_id:
+        raise BadMessage("envelope has no ticket")
+    return env
+
+
+def remaining_seconds(env: Envelope, floor: float = 0.05) -> float:
+    """What is left of the ticket's latency budget, never less than `floor`: the timeout for calls."""
+    return max(floor, (env.deadline_unix_ms - time.time() * 1000) / 1000)
+
+
+class StageRunner:
+    """Consumes one topic and runs `handler` on each message, forwarding along the routing slip."""
+
+    def __init__(self, settings: ServiceSettings, handler: Handler, *, input_topic: str,
+                 decoder: Decoder = decode_envelope, partitions: int = 3) -> None:
+        self.settings = settings
+        self.service = settings.service_name
+        self.handler = handler
+        self.input_topic = input_topic
+        self.decoder = decoder
+        self.partitions = partitions
+        self.ledger = OutcomeLedger()
+        self.producer: AIOKafkaProducer | None = None
+        self.consumer: AIOKafkaConsumer | None = None
+        self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tracer = trace.get_tracer(self.service)
+        self.handled = 0
+
+    async def start(self) -> None:
+        bootstrap = self.settings.kafka_bootstrap_servers
+        await ensure_topics(bootstrap, topics.all_topics(), self.partitions)
+        await self.ledger.load(bootstrap, self.settings.dedupe_window_hours)
+        self.producer = new_producer(bootstrap)
+        await self.producer.start()
+        self.consumer = AIOKafkaConsumer(
+            self.input_topic, bootstrap_servers=bootstrap, group_id=self.service,
+            enable_auto_commit=False,
+            # A new group starts at the beginning so tickets published before the first start are not skipped.
+            auto_offset_reset="earliest", max_poll_records=self.settings.max_batch,
+        )
+        await self.consumer.start()
+        self.ready.set()
+        log.info("stage runner started", topic=self.input_topic, group=self.service)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def close(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.producer is not None:
+            await self.producer.stop()
+
+    async def run(self) -> None:
+        """Process batches until `stop()`; the batch in hand is finished and committed first."""
+        assert self.consumer is not None and self.producer is not None
+        while not self._stopping.is_set():
+            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.max_batch)
+            if not batch:
+                continue
+            records = [r for recs in batch.values() for r in recs]
+            outgoing = await self.process(records)
+            if await self._publish(outgoing):
+                await self.consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
+                self.handled += len(records)
+            else:
+                for tp, recs in batch.items():
+                    self.consumer.seek(tp, recs[0].offset)  # redeliver the whole batch
+
+    async def _publish(self, outgoing: list[Outgoing]) -> bool:
+        assert self.producer is not None
+        try:
+            futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in outgoing]
+            await asyncio.gather(*futures)
+            return True
+        except KafkaError as exc:
+            log.error("publish failed; batch will be redelivered", error=str(exc))
+            for o in outgoing:
+                if o.ticket_id:
+                    self.ledger.discard(o.ticket_id)
+            await asyncio.sleep(1 + random.random())
+            return False
+
+    async def process(self, records: list[ConsumerRecord]) -> list[Outgoing]:
+        """Handle a batch: one conversation's messages in order, different conversations concurrently."""
+        by_key: dict[bytes | None, list[ConsumerRecord]] = defaultdict(list)
+        for rec in records:
+            by_key[rec.key].append(rec)
+
+        async def run_chain(chain: list[ConsumerRecord]) -> list[Outgoing]:
+            out: list[Outgoing] = []
+            for rec in chain:
+                out.extend(await self.handle_record(rec))
+            return out
+
+        chains = await asyncio.gather(*(run_chain(c) for c in by_key.values()))
+        return [o for chain in chains for o in chain]
+
+    async def handle_record(self, rec: ConsumerRecord) -> list[Outgoing]:
+        """Everything one input message produces, hop record last. Never raises."""
+        ctx = extract_headers(rec.headers)
+        with self._tracer.start_as_current_span(f"{self.service} process", context=ctx,
+                                                kind=trace.SpanKind.CONSUMER) as span:
+            hop = start_hop(self.service, self.service, span, parent_span_id(ctx), "consumer")
+            hop.kafka_topic, hop.kafka_partition, hop.kafka_offset = rec.topic, rec.partition, rec.offset
+            try:
+                env = self.decoder(rec)
+            except BadMessage as exc:
+                span.set_attribute("supportmesh.dlq", True)
+                hop.destination = topics.DLQ
+                hop.action = "dead_letter"
+                return [self._dead_letter(rec, str(exc), hop.trace_id), self._hop_out(finish_hop(hop, str(exc)))]
+            hop.ticket_id, hop.conversation_id = env.ticket.ticket_id, env.ticket.conversation_id
+            if not env.trace_id:
+                env.trace_id = hop.trace_id
+            structlog.contextvars.bind_contextvars(ticket_id=env.ticket.ticket_id)
+            try:
+                result, error = await self._run_handler(env, hop)
+                out = self._route(result, hop)
+            finally:
+                structlog.contextvars.unbind_contextvars("ticket_id")
+            out.append(self._hop_out(finish_hop(hop, error)))
+            return out
+
+    async def _run_handler(self, env: Envelope, hop: HopRecord) -> tuple[Result, str]:
+        attempts = self.settings.handler_attempts
+        error = ""
+        for attempt in range(1, attempts + 1):
+            work = Envelope()
+            work.CopyFrom(env)  # each attempt starts from the message as received
+            hop.retries = attempt - 1
+            try:
+                return await self.handler(work, hop), ""
+            except Exception as exc:  # noqa: BLE001 - a failing stage escalates instead of blocking the topic
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("stage handler failed", attempt=attempt, error=error)
+                if attempt < attempts:
+                    await asyncio.sleep(min(1.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+        hop.escalation_reason = "stage_failed"
+        escalation = Escalation(
+            reason="stage_failed",
+            summary=f"{self.service} failed {attempts} times ({error}). Customer wrote: "
+                    f"{env.ticket.subject} {env.ticket.body[:500]}",
+            customer_message="We have passed your request to a member of our support team, who will reply shortly.",
+        )
+        return Escalate(env, escalation), error
+
+    def _route(self, result: Result, hop: HopRecord) -> list[Outgoing]:
+        env = result.envelope
+        key = env.ticket.conversation_id.encode()
+        headers = inject_headers() + [("ticket-id", env.ticket.ticket_id.encode())]
+        if isinstance(result, Forward):
+            if self.service not in env.visited:
+                env.visited.append(self.service)
+            if not env.routing_slip:
+                return self._route(Escalate(env, Escalation(
+                    reason="routing_error", summary=f"{self.service} had no next stage on the routing slip",
+                    customer_message="We have passed your request to our support team.")), hop)
+            nxt = env.routing_slip.pop(0)
+            hop.destination = topics.stage_topic(nxt)
+            return [Outgoing(hop.destination, env.SerializeToString(), key,
+                             headers + [("content-type", b"application/x-protobuf")])]
+        ticket_id = env.ticket.ticket_id
+        if ticket_id in self.ledger:
+            hop.labels["duplicate_suppressed"] = "true"
+            log.info("duplicate outcome suppressed", ticket=ticket_id)
+            return []
+        self.ledger.add(ticket_id)
+        latency_ms = int(time.time() * 1000 - env.received_unix_ms) if env.received_unix_ms else 0
+        c = env.classification
+        if isinstance(result, Respond):
+            msg, topic = result.response, topics.RESPONSES
+            msg.answered_at = msg.answered_at or now_rfc3339()
+            msg.intent, msg.category, msg.priority = c.intent, c.category, c.priority
+            msg.sentiment, msg.confidence = c.sentiment, c.confidence
+            msg.degradations.extend(d for d in env.degradations if d not in msg.degradations)
+        else:
+            msg, topic = result.escalation, topics.ESCALATIONS
+            msg.escalated_at = msg.escalated_at or now_rfc3339()
+            msg.escalated_by = msg.escalated_by or self.service
+            msg.intent, msg.category, msg.priority = c.intent, c.category, c.priority or "medium"
+            msg.sentiment, msg.confidence = c.sentiment, c.confidence
+            hop.escalation_reason = msg.reason
+        msg.ticket_id, msg.conversation_id, msg.trace_id = ticket_id, env.ticket.conversation_id, hop.trace_id
+        msg.latency_ms = min(max(0, latency_ms), 2**31 - 1)
+        hop.destination = topic
+        value, ctype = encode_output(msg, self.settings.output_format)
+        return [Outgoing(topic, value, key, headers + [("content-type", ctype.encode())], ticket_id)]
+
+    def _dead_letter(self, rec: ConsumerRecord, error: str, trace_id: str) -> Outgoing:
+        log.warning("dead-lettered", topic=rec.topic, partition=rec.partition, offset=rec.offset, error=error)
+        record = DlqRecord(
+            error=error, source=DlqSource(topic=rec.topic, partition=rec.partition, offset=rec.offset,
+                                          key=(rec.key or b"").decode(errors="replace")),
+            original_base64=b64(rec.value), received_at=now_rfc3339(), service=self.service, trace_id=trace_id)
+        value, ctype = encode_output(record, self.settings.output_format)
+        return Outgoing(topics.DLQ, value, rec.key, inject_headers() + [("content-type", ctype.encode())])
+
+    @staticmethod
+    def _hop_out(hop: HopRecord) -> Outgoing:
+        return Outgoing(topics.HOPS, hop.SerializeToString(), hop.trace_id.encode())

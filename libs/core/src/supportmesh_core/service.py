@@ -1,0 +1,46 @@
+"""The life cycle every Kafka stage service shares: set up, serve health, run the stage, stop on SIGTERM."""
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+from .http import HealthServer
+from .kafka import Decoder, Handler, StageRunner, decode_envelope
+from .logging import configure_logging
+from .settings import ServiceSettings
+from .telemetry import setup_tracing
+from .topics import stage_topic
+
+
+async def run_stage_service(
+    settings: ServiceSettings,
+    http_port: int,
+    build: Callable[[], Awaitable[tuple[Handler, Callable[[], Awaitable[None]]]]],
+    decoder: Decoder = decode_envelope,
+) -> None:
+    """Run one agent stage until SIGTERM/SIGINT.
+
+    Args:
+        settings: the service's settings (its name is its consumer group and stage).
+        http_port: where /healthz and /readyz are served.
+        build: creates the handler and returns it with a close coroutine for its adapters; called once,
+            after logging and tracing are set up and before any message is consumed.
+        decoder: turns a Kafka record into an Envelope (the classifier reads raw tickets instead).
+    """
+    log = configure_logging(settings.service_name, settings.log_level)
+    setup_tracing(settings.service_name)
+    handler, close_adapters = await build()
+    runner = StageRunner(settings, handler, input_topic=stage_topic(settings.service_name), decoder=decoder)
+    health = HealthServer(http_port, runner.ready.is_set)
+    await health.start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runner.stop)
+    try:
+        await runner.start()
+        await runner.run()
+    finally:
+        log.info("stopping", handled=runner.handled)
+        await runner.close()
+        await close_adapters()
+        await health.stop()

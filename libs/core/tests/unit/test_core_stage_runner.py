@@ -1,0 +1,120 @@
+"""The stage runner's routing, dead-lettering, retries and duplicate suppression, without Kafka."""
+
+import json
+
+import pytest
+from aiokafka import ConsumerRecord
+from supportmesh.v1.envelope_pb2 import Envelope
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
+from supportmesh.v1.ticket_pb2 import Ticket
+from supportmesh_core import topics
+from supportmesh_core.kafka import Escalate, Forward, Respond, StageRunner
+from supportmesh_core.settings import ServiceSettings
+
+pytestmark = pytest.mark.unit
+
+
+def settings(name="retriever", **kw):
+    return ServiceSettings(OTEL_SERVICE_NAME=name, STAGE_HANDLER_ATTEMPTS=kw.get("attempts", 2))
+
+
+def record(value: bytes, key=b"C-1", offset=0, headers=()):
+    return ConsumerRecord(topic="stage.retriever", partition=0, offset=offset, timestamp=0, timestamp_type=0,
+                          key=key, value=value, checksum=None, serialized_key_size=len(key or b""),
+                          serialized_value_size=len(value), headers=list(headers))
+
+
+def envelope(ticket_id="T-1", slip=("technical-analyst", "response-generator")) -> Envelope:
+    env = Envelope(ticket=Ticket(ticket_id=ticket_id, conversation_id="C-1", body="hi"), received_unix_ms=1)
+    env.routing_slip.extend(slip)
+    return env
+
+
+def hops(out):
+    return [HopRecord.FromString(o.value) for o in out if o.topic == topics.HOPS]
+
+
+async def test_forward_pops_the_slip_and_emits_one_hop():
+    async def handler(env: Envelope, hop: HopRecord):
+        hop.intent = "track_order"
+        return Forward(env)
+
+    runner = StageRunner(settings(), handler, input_topic="stage.retriever")
+    out = await runner.handle_record(record(envelope().SerializeToString()))
+    assert [o.topic for o in out] == ["stage.technical-analyst", topics.HOPS]
+    forwarded = Envelope.FromString(out[0].value)
+    assert list(forwarded.routing_slip) == ["response-generator"]
+    assert list(forwarded.visited) == ["retriever"]
+    assert out[0].key == b"C-1"
+    (hop,) = hops(out)
+    assert (hop.service, hop.ticket_id, hop.outcome, hop.intent) == ("retriever", "T-1", "success", "track_order")
+    assert len(hop.trace_id) == 32 and hop.destination == "stage.technical-analyst"
+
+
+async def test_undecodable_input_goes_to_the_dlq_with_its_source():
+    async def handler(env, hop):
+        raise AssertionError("never called")
+
+    runner = StageRunner(settings(), handler, input_topic="stage.retriever")
+    out = await runner.handle_record(record(b"\xff\x00 not protobuf", offset=41))
+    assert [o.topic for o in out] == [topics.DLQ, topics.HOPS]
+    dlq = json.loads(out[0].value)
+    assert dlq["source"]["offset"] == 41 and dlq["source"]["topic"] == "stage.retriever"
+    assert dlq["error"] and dlq["original_base64"]
+    assert hops(out)[0].outcome == "failure"
+
+
+async def test_a_failing_handler_is_retried_then_escalated():
+    calls = []
+
+    async def handler(env, hop):
+        calls.append(1)
+        raise RuntimeError("elasticsearch said no")
+
+    runner = StageRunner(settings(attempts=2), handler, input_topic="stage.retriever")
+    out = await runner.handle_record(record(envelope().SerializeToString()))
+    assert len(calls) == 2
+    assert [o.topic for o in out] == [topics.ESCALATIONS, topics.HOPS]
+    esc = json.loads(out[0].value)
+    assert esc["reason"] == "stage_failed" and "elasticsearch said no" in esc["summary"]
+    assert esc["ticket_id"] == "T-1" and esc["escalated_by"] == "retriever"
+    hop = hops(out)[0]
+    assert hop.outcome == "failure" and hop.retries == 1
+
+
+async def test_an_outcome_is_published_once_per_ticket():
+    async def handler(env, hop):
+        return Respond(env, Response(reply=Reply(text="Your order shipped.")))
+
+    runner = StageRunner(settings("response-generator"), handler, input_topic="stage.response-generator")
+    first = await runner.handle_record(record(envelope(slip=()).SerializeToString()))
+    again = await runner.handle_record(record(envelope(slip=()).SerializeToString(), offset=1))
+    assert [o.topic for o in first] == [topics.RESPONSES, topics.HOPS]
+    assert [o.topic for o in again] == [topics.HOPS]
+    assert hops(again)[0].labels["duplicate_suppressed"] == "true"
+    resp = json.loads(first[0].value)
+    assert resp["reply"]["text"] == "Your order shipped." and resp["conversation_id"] == "C-1"
+
+
+async def test_forward_with_an_empty_slip_escalates_instead_of_dropping():
+    async def handler(env, hop):
+        return Forward(env)
+
+    runner = StageRunner(settings(), handler, input_topic="stage.retriever")
+    out = await runner.handle_record(record(envelope(slip=()).SerializeToString()))
+    assert json.loads(out[0].value)["reason"] == "routing_error"
+
+
+async def test_batch_keeps_each_conversation_in_order():
+    seen = []
+
+    async def handler(env, hop):
+        seen.append(env.ticket.ticket_id)
+        return Escalate(env, Escalation(reason="test"))
+
+    runner = StageRunner(settings(), handler, input_topic="stage.retriever")
+    recs = [record(envelope(f"T-{i}").SerializeToString(), key=f"C-{i % 2}".encode(), offset=i) for i in range(6)]
+    await runner.process(recs)
+    assert [t for t in seen if t in ("T-0", "T-2", "T-4")] == ["T-0", "T-2", "T-4"]
+    assert [t for t in seen if t in ("T-1", "T-3", "T-5")] == ["T-1", "T-3", "T-5"]

@@ -1,0 +1,220 @@
+"""Load benchmark: publish realistic tickets through the running mesh; print throughput, latency and memory.
+
+Two phases: a burst (every ticket published as fast as possible: sustained throughput) and a paced run
+at a fixed rate (end-to-end latency at that rate). Latency is measured by this client, from just before
+publishing a ticket to the arrival of its outcome on tickets.responses or tickets.escalations.
+"""
+
+import argparse
+import asyncio
+import gzip
+import json
+import pathlib
+import random
+import sys
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from supportmesh_core import topics
+from supportmesh_core.kafka import ensure_topics, new_producer
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+STATE = REPO / ".infra"
+
+
+def ticket_kinds(rng: random.Random):
+    """Generators of realistic tickets drawn from the seeded store and the knowledge base."""
+    db = json.loads(gzip.open(REPO / "data/retail/db.json.gz").read())
+    users = list(db["users"].values())
+    orders = db["orders"]
+    titles = []
+    with gzip.open(REPO / "data/kb/office_support_articles.jsonl.gz", "rt") as f:
+        for line in f:
+            titles.append(json.loads(line)["title"])
+
+    def customer():
+        u = rng.choice([u for u in users[:200] if u["orders"]])
+        name = f"{u['name']['first_name']} {u['name']['last_name']}"
+        return u, {"email": u["email"], "name": name, "zip": u["address"]["zip"]}
+
+    def lookup():
+        u, c = customer()
+        oid = rng.choice(u["orders"])
+        body = rng.choice(["Hi, where is my order {o}? It should have arrived by now.",
+                           "Can you tell me the status of order {o} please?",
+                           "What's the tracking number for my order {o}?"]).format(o=oid)
+        return "order status", body, c
+
+    def refund():
+        u, c = customer()
+        oid = rng.choice(u["orders"])
+        total = sum(i["price"] for i in orders[oid]["items"])
+        return "refund", f"I want a refund for order {oid}, it cost ${total:.2f} and it's not what I expected.", c
+
+    def technical():
+        _, c = customer()
+        return "problem", f"Hello, I have a problem: {rng.choice(titles).rstrip('.')}. What should I do?", c
+
+    def chitchat():
+        _, c = customer()
+        return "hi", rng.choice(["Thanks a lot for the quick help yesterday!", "Hello, is anyone there?",
+                                 "What's the weather like in Rome tomorrow?", "Tell me a joke please"]), c
+
+    return [(lookup, 0.4), (refund, 0.2), (technical, 0.3), (chitchat, 0.1)]
+
+
+def make_tickets(n: int, seed: int, run: str) -> list[dict]:
+    rng = random.Random(seed)
+    kinds = ticket_kinds(rng)
+    makers, weights = zip(*kinds, strict=True)
+    tickets = []
+    for i in range(n):
+        subject, body, cust = rng.choices(makers, weights)[0]()
+        tid = f"T-bench-{run}-{i:05d}"
+        tickets.append({"ticket_id": tid, "conversation_id": f"C-{tid}", "channel": "bench",
+                        "customer": cust, "subject": subject, "body": body})
+    return tickets
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def progress(done: int, total: int, label: str) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r{label:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stderr.flush()
+
+
+async def run_phase(bootstrap: str, tickets: list[dict], rate: float | None, label: str, timeout: float) -> dict:
+    """Publish `tickets` (at `rate` per second, or unpaced) and wait for every outcome."""
+    sent: dict[str, float] = {}
+    got: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    await consumer.start()
+    parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
+             for p in consumer.partitions_for_topic(t) or (await _refresh(consumer, t))]
+    consumer.assign(parts)
+    for tp, off in (await consumer.end_offsets(parts)).items():
+        consumer.seek(tp, off)
+    outcomes = {"responses": 0, "escalations": 0}
+
+    async def listen():
+        while len(got) < len(tickets):
+            batch = await consumer.getmany(timeout_ms=200)
+            now = time.perf_counter()
+            for tp, recs in batch.items():
+                for r in recs:
+                    tid = dict(r.headers or ()).get("ticket-id", b"").decode()
+                    if tid in sent and tid not in got:
+                        got[tid] = now
+                        outcomes["responses" if tp.topic == topics.RESPONSES else "escalations"] += 1
+            progress(len(got), len(tickets), label)
+
+    producer = new_producer(bootstrap, linger_ms=2)
+    await producer.start()
+    listener = asyncio.create_task(listen())
+    start = time.perf_counter()
+    try:
+        for i, t in enumerate(tickets):
+            if rate:
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            sent[t["ticket_id"]] = time.perf_counter()
+            await producer.send(topics.INBOUND, json.dumps(t).encode(), key=t["conversation_id"].encode(),
+                                headers=[("content-type", b"application/json")])
+        await producer.flush()
+        published = time.perf_counter()
+        try:
+            await asyncio.wait_for(listener, timeout)
+        except TimeoutError:
+            pass
+    finally:
+        listener.cancel()
+        await producer.stop()
+        await consumer.stop()
+    sys.stderr.write("\n")
+    done = time.perf_counter()
+    lat = [(got[t] - sent[t]) * 1000 for t in got]
+    elapsed = (max(got.values()) if got else done) - start
+    return {"phase": label, "tickets": len(tickets), "outcomes": len(got), **outcomes,
+            "lost_or_late": len(tickets) - len(got), "rate_target": rate,
+            "publish_s": round(published - start, 2), "elapsed_s": round(elapsed, 2),
+            "throughput_per_s": round(len(got) / elapsed, 1) if elapsed > 0 else 0.0,
+            "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(max(lat), 1) if lat else None}
+
+
+async def _refresh(consumer: AIOKafkaConsumer, topic: str):
+    await consumer._client.force_metadata_update()
+    return consumer.partitions_for_topic(topic) or ()
+
+
+def memory() -> list[dict]:
+    """Peak (VmHWM) and current (VmRSS) resident memory of every process the mesh started."""
+    rows = []
+    for pidfile in sorted((STATE / "pids").glob("*.pid")):
+        try:
+            pid = int(pidfile.read_text().strip())
+            status = pathlib.Path(f"/proc/{pid}/status").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rows.append({"process": pidfile.stem, "pid": pid,
+                     "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+                     "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1)})
+    return rows
+
+
+def print_table(rows: list[dict], cols: list[str]) -> None:
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", "--tickets", type=int, default=2000, help="tickets in the burst phase")
+    ap.add_argument("--rate", type=float, default=50.0, help="tickets per second in the paced phase")
+    ap.add_argument("--paced", type=int, default=1000, help="tickets in the paced phase (0 to skip)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for outcomes after publishing")
+    ap.add_argument("--bootstrap", default=None)
+    ap.add_argument("--out", default=str(REPO / "bench-results"))
+    args = ap.parse_args()
+    import os
+
+    bootstrap = args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    await ensure_topics(bootstrap, topics.all_topics())
+    run = uuid.uuid4().hex[:6]
+    phases = []
+    if args.paced:
+        paced = make_tickets(args.paced, args.seed + 1, run + "p")
+        phases.append(await run_phase(bootstrap, paced, args.rate, f"paced@{args.rate:g}/s", args.timeout))
+    burst = make_tickets(args.tickets, args.seed, run + "b")
+    phases.append(await run_phase(bootstrap, burst, None, "burst", args.timeout))
+    mem = memory()
+    print()
+    print_table(phases, ["phase", "tickets", "outcomes", "responses", "escalations", "lost_or_late",
+                         "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
+    print()
+    print_table(mem, ["process", "pid", "peak_rss_mb", "rss_mb"])
+    total = round(sum(m["rss_mb"] for m in mem), 1)
+    print(f"\nwhole mesh resident now: {total} MB")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({"phases": phases, "memory": mem, "total_rss_mb": total,
+                                "args": vars(args)}, indent=2))
+    print(f"written {path}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

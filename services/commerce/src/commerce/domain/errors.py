@@ -1,0 +1,21 @@
+"""Why a store request failed, in domain terms; the gRPC layer maps each kind to a status code."""
+
+
+class CommerceError(Exception):
+    """A request the store refuses; the message is safe to show the caller."""
+
+
+class InvalidArgument(CommerceError):
+    """The request is malformed (missing or badly formed ids, e-mails, names)."""
+
+
+class NotFound(CommerceError):
+    """The customer or order does not exist."""
+
+
+class PermissionDenied(CommerceError):
+    """The order exists but belongs to a different customer than the verified one."""
+
+
+class Ambiguous(CommerceError):
+    """More than one customer matches; the caller must identify the customer another way."""

@@ -1,0 +1,1 @@
+"""context-compressor: durable conversation state and a compact, token-budgeted context per ticket."""

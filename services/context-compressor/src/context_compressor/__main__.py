@@ -1,0 +1,5 @@
+"""Entry point: `python -m context_compressor` runs the stage."""
+
+from .app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters: the SQLite conversation store and the BPE tokenizer."""

@@ -1,0 +1,85 @@
+"""The context-compressor stage: record the ticket as a turn, then hand on a budgeted context."""
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Protocol
+
+from supportmesh.v1.envelope_pb2 import Envelope
+from supportmesh.v1.envelope_pb2 import Turn as TurnMsg
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh_core.kafka import Forward
+
+from .domain.compress import compress
+from .domain.facts import extract_facts
+from .domain.model import Tokenizer, Turn
+
+ROLES = ("customer", "agent", "system")
+
+
+class ConversationStore(Protocol):
+    def append_turn(self, conversation_id: str, turn: Turn) -> bool: ...
+    def turns_until(self, conversation_id: str, ticket_id: str) -> list[Turn]: ...
+    def save_state(self, conversation_id: str, summary: str, facts: dict[str, str]) -> None: ...
+
+
+def ticket_turn(env: Envelope) -> Turn:
+    """The ticket as a conversation turn; a human agent's reply says so in metadata `author_role`."""
+    t = env.ticket
+    role = t.metadata.get("author_role", "customer").lower()
+    if role not in ROLES:
+        role = "customer"
+    text = t.body if not t.subject or t.body.startswith(t.subject) else f"{t.subject}\n{t.body}"
+    entities = [(e.type, e.value) for e in env.classification.entities]
+    if t.customer.email:
+        entities.append(("email", t.customer.email))
+    if t.customer.name:
+        entities.append(("name", t.customer.name))
+    if t.customer.zip:
+        entities.append(("zip", t.customer.zip))
+    return Turn(role, text, t.ticket_id, _received_ms(env), extract_facts(text, entities))
+
+
+def _received_ms(env: Envelope) -> int:
+    if env.received_unix_ms:
+        return env.received_unix_ms
+    try:
+        return int(datetime.fromisoformat(env.ticket.received_at.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return int(time.time() * 1000)
+
+
+class CompressorHandler:
+    """Fills env.context. Store calls run in a thread so a slow disk never blocks other conversations."""
+
+    def __init__(self, store: ConversationStore, tokenizer: Tokenizer, budget: int,
+                 recent_turns: int = 2) -> None:
+        self._store = store
+        self._tokenizer = tokenizer
+        self._budget = budget
+        self._recent = recent_turns
+
+    async def __call__(self, env: Envelope, hop: HopRecord) -> Forward:
+        conversation = env.ticket.conversation_id or env.ticket.ticket_id
+        turn = ticket_turn(env)
+        added = await asyncio.to_thread(self._store.append_turn, conversation, turn)
+        turns = await asyncio.to_thread(self._store.turns_until, conversation, turn.ticket_id)
+        result = compress(turns, self._tokenizer, self._budget, self._recent)
+        await asyncio.to_thread(self._store.save_state, conversation, result.summary, result.facts)
+
+        ctx = env.context
+        ctx.Clear()
+        ctx.summary = result.summary
+        ctx.facts.update(result.facts)
+        ctx.recent_turns.extend(
+            TurnMsg(role=t.role, text=t.text, ticket_id=t.ticket_id, at_unix_ms=t.at_unix_ms)
+            for t in result.recent_turns)
+        ctx.log_lines.extend(result.log_lines)
+        ctx.token_count, ctx.original_token_count = result.token_count, result.original_token_count
+        ctx.turn_count = result.turn_count
+        hop.tokens_in = result.original_token_count
+        hop.tokens_out = result.token_count
+        hop.labels["compressor.turns"] = str(result.turn_count)
+        hop.labels["compressor.redelivered"] = str(not added).lower()
+        hop.labels["compressor.log_lines"] = str(len(result.log_lines))
+        return Forward(env)

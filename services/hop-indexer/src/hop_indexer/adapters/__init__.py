@@ -1,0 +1,1 @@
+"""hop-indexer's connections to Elasticsearch and to the dead-letter topic."""

@@ -1,0 +1,36 @@
+"""Wires hop-indexer: settings, logging, tracing, Elasticsearch, the consumer loop and /healthz, /readyz."""
+
+import asyncio
+import signal
+
+from supportmesh_core.http import HealthServer
+from supportmesh_core.logging import configure_logging
+from supportmesh_core.telemetry import setup_tracing
+
+from .adapters.elastic import ElasticDocStore
+from .config import TEMPLATE_PATTERN, Settings
+from .indexer import HopIndexer
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT; the batch in hand is finished (or left uncommitted) before exit."""
+    log = configure_logging(settings.service_name, settings.log_level)
+    setup_tracing(settings.service_name)
+    store = ElasticDocStore(settings.elasticsearch_url, TEMPLATE_PATTERN, settings.es_timeout_s)
+    indexer = HopIndexer(settings, store)
+    health = HealthServer(settings.http_port, indexer.is_ready)
+    await health.start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, indexer.stop)
+    try:
+        await indexer.start()
+        await indexer.run()
+    finally:
+        log.info("stopping", indexed=indexer.indexed, dead_lettered=indexer.dead_lettered)
+        await indexer.close()
+        await health.stop()
+
+
+def main() -> None:
+    asyncio.run(serve(Settings()))

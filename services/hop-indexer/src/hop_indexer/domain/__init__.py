@@ -1,0 +1,1 @@
+"""Pure hop-indexer logic: hop record to ECS document, index names, the index template."""

@@ -1,0 +1,5 @@
+"""Entry point: `python -m intent_classifier [serve|train]`."""
+
+from .app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters: reading the bundled training data and persisting the model artifact."""

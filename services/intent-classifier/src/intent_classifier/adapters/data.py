@@ -1,0 +1,64 @@
+"""Reads the bundled training data: Bitext utterances, knowledge-base articles and our own example files."""
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import pathlib
+from importlib import resources
+
+from ..domain.examples import Example
+
+OWN_DATA_FILES = ("out_of_scope.txt", "technical_support.txt", "retail_tickets.txt")
+
+
+def read_bitext(path: pathlib.Path) -> list[Example]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or not {"instruction", "intent", "category"} <= rows[0].keys():
+        raise ValueError(f"{path} does not look like the Bitext CSV (instruction, intent, category columns)")
+    return [
+        Example(r["instruction"].strip(), r["intent"].strip(), r["category"].strip())
+        for r in rows
+        if r["instruction"].strip()
+    ]
+
+
+def read_kb_titles(path: pathlib.Path) -> list[tuple[str, str]]:
+    """(title, description) of every knowledge-base article, in file order."""
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                doc = json.loads(line)
+                if doc.get("title"):
+                    out.append((doc["title"], doc.get("description") or ""))
+    return out
+
+
+def read_own_lines(name: str) -> list[str]:
+    """Non-comment lines of one of the example files shipped inside the package."""
+    text = resources.files("intent_classifier").joinpath("data", name).read_text(encoding="utf-8")
+    return [ln.strip() for ln in io.StringIO(text) if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def read_own_pairs(name: str) -> list[tuple[str, str]]:
+    """(intent, text) pairs from a package example file written as `intent | text` lines."""
+    pairs = []
+    for number, line in enumerate(read_own_lines(name), 1):
+        intent, sep, text = line.partition("|")
+        if not sep or not intent.strip() or not text.strip():
+            raise ValueError(f"{name}: entry {number} is not 'intent | text': {line!r}")
+        pairs.append((intent.strip(), text.strip()))
+    return pairs
+
+
+def data_hash(paths: list[pathlib.Path]) -> str:
+    """SHA-256 over the training inputs (external files and the package's own example files)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    for name in OWN_DATA_FILES:
+        digest.update(resources.files("intent_classifier").joinpath("data", name).read_bytes())
+    return digest.hexdigest()

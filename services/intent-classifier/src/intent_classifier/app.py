@@ -1,0 +1,48 @@
+"""Wiring: `train` builds the model artifact; `serve` (the default) runs the stage on tickets.inbound."""
+
+import argparse
+import asyncio
+
+import yaml
+from supportmesh_core.service import run_stage_service
+from supportmesh_core.topics import STAGES
+
+from . import trainer
+from .config import Settings
+from .domain.classifier import Classifier
+from .domain.workflows import Workflows, parse_workflows
+from .handlers import ClassifierHandler, TicketDecoder
+
+
+def load_workflows(settings: Settings) -> Workflows:
+    """Parse and validate the workflow file against the mesh's stage names."""
+    with settings.workflows_path.open(encoding="utf-8") as fh:
+        return parse_workflows(yaml.safe_load(fh), STAGES)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="intent_classifier", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("serve", "train"), default="serve")
+    args = parser.parse_args()
+    settings = Settings()
+    if args.command == "train":
+        trainer.train(settings)
+        return
+
+    workflows = load_workflows(settings)  # before training, so a bad file fails in milliseconds
+
+    async def build():
+        model, _ = trainer.ensure_model(settings)
+        workflows.check_intents(model.labels)
+        handler = ClassifierHandler(Classifier(model), workflows, settings.min_confidence)
+
+        async def close() -> None:
+            return None
+
+        return handler, close
+
+    asyncio.run(
+        run_stage_service(
+            settings, settings.http_port, build, decoder=TicketDecoder(settings.ticket_budget_ms)
+        )
+    )

@@ -1,0 +1,38 @@
+"""Settings of the intent-classifier service, read from the environment."""
+
+import pathlib
+
+from pydantic import Field
+from supportmesh_core.settings import REPO_ROOT, ServiceSettings
+
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+
+
+class Settings(ServiceSettings):
+    service_name: str = Field("intent-classifier", validation_alias="OTEL_SERVICE_NAME")
+    http_port: int = Field(8101, ge=1, le=65535, validation_alias="HTTP_PORT")
+    # Where `train` writes the model and the service loads it (trained at start when missing or stale).
+    model_dir: pathlib.Path = Field(
+        REPO_ROOT / "artifacts" / "intent-classifier", validation_alias="SUPPORTMESH_MODEL_DIR"
+    )
+    # The bundled data (Bitext utterances and knowledge-base articles) the model is trained from.
+    training_data_dir: pathlib.Path = Field(
+        REPO_ROOT / "data", validation_alias="CLASSIFIER_TRAINING_DATA_DIR"
+    )
+    workflows_path: pathlib.Path = Field(
+        PACKAGE_DIR / "workflows.yaml", validation_alias="CLASSIFIER_WORKFLOWS"
+    )
+    # Below this probability of the best intent the ticket goes to a human (reason low_confidence).
+    min_confidence: float = Field(0.6, gt=0, lt=1, validation_alias="CLASSIFIER_MIN_CONFIDENCE")
+    seed: int = Field(42, validation_alias="CLASSIFIER_SEED")
+    holdout_fraction: float = Field(0.2, gt=0, lt=0.5, validation_alias="CLASSIFIER_HOLDOUT_FRACTION")
+    # How many knowledge-base articles become technical_support examples (one statement per article).
+    kb_examples: int = Field(250, ge=0, validation_alias="CLASSIFIER_KB_EXAMPLES")
+
+    @property
+    def bitext_path(self) -> pathlib.Path:
+        return self.training_data_dir / "intents" / "bitext_train.csv.gz"
+
+    @property
+    def kb_path(self) -> pathlib.Path:
+        return self.training_data_dir / "kb" / "office_support_articles.jsonl.gz"

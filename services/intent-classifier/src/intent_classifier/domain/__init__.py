@@ -1,0 +1,1 @@
+"""Pure domain logic of the intent classifier: model, entities, sentiment, priority, workflows, handoffs."""

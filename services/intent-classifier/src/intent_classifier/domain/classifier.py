@@ -1,0 +1,41 @@
+"""`classify(text)`: intent, category, confidence, sentiment, flags, priority and entities of one ticket."""
+
+from dataclasses import dataclass
+
+from .entities import Entity, extract_entities
+from .model import IntentModel, IntentScore
+from .priority import priority
+from .sentiment import flags, sentiment
+
+
+@dataclass(frozen=True)
+class Classification:
+    intent: str
+    category: str
+    confidence: float  # probability of `intent`
+    alternatives: list[IntentScore]  # the three most probable intents, best first (includes `intent`)
+    sentiment: float  # -1 .. 1
+    flags: list[str]
+    priority: str
+    entities: list[Entity]
+
+
+class Classifier:
+    def __init__(self, model: IntentModel) -> None:
+        self.model = model
+
+    def classify(self, text: str) -> Classification:
+        ranked = self.model.rank(text, top=3)
+        best = ranked[0]
+        polarity = sentiment(text)
+        markers = flags(text)
+        return Classification(
+            intent=best.intent,
+            category=self.model.categories[best.intent],
+            confidence=best.score,
+            alternatives=ranked,
+            sentiment=polarity,
+            flags=markers,
+            priority=priority(best.intent, polarity, markers),
+            entities=extract_entities(text),
+        )

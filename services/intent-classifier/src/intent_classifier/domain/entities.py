@@ -1,0 +1,157 @@
+"""Regex entity extraction: order ids, e-mails, zip codes, amounts, tracking ids, error codes and names."""
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entity:
+    """`value` is normalised (e.g. `#W1234567`, `12.50 USD`); `start`/`end` index the matched span."""
+
+    type: str
+    value: str
+    start: int
+    end: int
+
+
+_ORDER = re.compile(r"(?<![\w#])(#)?(W\d{7})(?!\w)")
+_ORDER_CONTEXT = re.compile(r"\border\b[\w\s#:.-]{0,15}$", re.IGNORECASE)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_ZIP = re.compile(r"(?<![\w$.,-])\d{5}(?:-\d{4})?(?![\w,.]\d|[\w-])")
+_ZIP_CONTEXT = re.compile(r"\b(?:zip|zipcode|postal|post code|postcode)\b[^\n]{0,20}$", re.IGNORECASE)
+_US_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
+    "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
+).split()
+_STATE_BEFORE = re.compile(r"(?:,\s*|\s)(?:" + "|".join(_US_STATES) + r")\.?,?\s+$")
+_AMOUNT_SYMBOL = re.compile(r"(?<![\w.])([$€£])\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(?![\d,]*\d)")
+_AMOUNT_CODE = re.compile(
+    r"(?<![\w.$€£])(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?(USD|EUR|GBP|dollars?|euros?|pounds?|bucks)\b",
+    re.IGNORECASE,
+)
+_CURRENCY = {
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "pound": "GBP",
+    "pounds": "GBP",
+}
+_TRACKING = re.compile(r"(?<![\w#])\d{10,14}(?!\w)")
+_TRACKING_CONTEXT = re.compile(r"\b(?:tracking|track|shipment|parcel|package)\b[^\n]{0,25}$", re.IGNORECASE)
+_ERROR_CODES = (
+    re.compile(r"(?<!\w)0x[0-9A-Fa-f]{4,8}(?!\w)"),
+    re.compile(r"(?<!\w)AADSTS\d{4,}(?!\w)", re.IGNORECASE),
+    re.compile(r"(?<![\w-])[A-Z][A-Z_]{1,11}-\d{2,6}(?![\w-])"),  # vendor codes such as ERR-4012, SYNC-503
+    re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?![\w.])"),  # SMTP status, e.g. 550 5.1.10
+)
+_ERROR_CONTEXT_NUMBER = re.compile(
+    r"\b(?:error|code)\s*(?:code\s*)?[:#]?\s*(\d{3,8}|[0-9A-F]{8})\b", re.IGNORECASE
+)
+_NAME = re.compile(
+    r"(?i:\b(?:my name is|my name's|i am|i'm|this is)\s+)"
+    r"([A-Z][a-z'’-]+(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.))*)"
+)
+# Capitalised words that follow "I am"/"this is" without being names.
+_NOT_NAMES = {
+    "A",
+    "An",
+    "The",
+    "Not",
+    "Very",
+    "So",
+    "Really",
+    "Still",
+    "Just",
+    "Writing",
+    "Contacting",
+    "Trying",
+    "Having",
+    "Sorry",
+    "Here",
+    "There",
+    "Your",
+    "My",
+    "Our",
+    "Urgent",
+    "Ridiculous",
+    "Unacceptable",
+    "Amazon",
+    "Microsoft",
+    "Outlook",
+    "Office",
+    "Teams",
+    "Excel",
+    "Word",
+    "Windows",
+    "Hi",
+    "Hello",
+    "Thanks",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Happy",
+    "Angry",
+    "Upset",
+}
+
+
+def _name_value(raw: str) -> str:
+    words = raw.split()
+    while words and words[-1] in _NOT_NAMES:
+        words.pop()
+    return " ".join(words) if words and words[0] not in _NOT_NAMES else ""
+
+
+def extract_entities(text: str) -> list[Entity]:
+    """All entities in `text`, ordered by position; overlapping matches keep the first type found."""
+    found: list[Entity] = []
+
+    def add(kind: str, value: str, start: int, end: int) -> None:
+        if any(start < e.end and e.start < end for e in found):
+            return
+        found.append(Entity(kind, value, start, end))
+
+    for m in _EMAIL.finditer(text):
+        add("email", m.group(0), m.start(), m.end())
+    for m in _ORDER.finditer(text):
+        if m.group(1) or _ORDER_CONTEXT.search(text, 0, m.start()):
+            add("order_id", "#" + m.group(2), m.start(), m.end())
+    for pattern in _ERROR_CODES:
+        for m in pattern.finditer(text):
+            add("error_code", m.group(0), m.start(), m.end())
+    for m in _ERROR_CONTEXT_NUMBER.finditer(text):
+        add("error_code", m.group(1), m.start(1), m.end(1))
+    for m in _AMOUNT_SYMBOL.finditer(text):
+        add("amount", _amount(m.group(2), m.group(3), _CURRENCY[m.group(1)]), m.start(), m.end())
+    for m in _AMOUNT_CODE.finditer(text):
+        add(
+            "amount",
+            _amount(m.group(1), m.group(2), _CURRENCY.get(m.group(3).lower(), m.group(3).upper())),
+            m.start(),
+            m.end(),
+        )
+    for m in _TRACKING.finditer(text):
+        if _TRACKING_CONTEXT.search(text, max(0, m.start() - 60), m.start()):
+            add("tracking_id", m.group(0), m.start(), m.end())
+    for m in _ZIP.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        if _ZIP_CONTEXT.search(before) or _STATE_BEFORE.search(before):
+            add("zip", m.group(0), m.start(), m.end())
+    for m in _NAME.finditer(text):
+        value = _name_value(m.group(1))
+        if value:
+            add("name", value, m.start(1), m.start(1) + len(value))
+    return sorted(found, key=lambda e: e.start)
+
+
+def _amount(whole: str, cents: str | None, currency: str) -> str:
+    return f"{float(whole.replace(',', '') + (cents or '')):.2f} {currency}"

@@ -1,0 +1,216 @@
+"""Lexicon sentiment with negation and intensifiers, and the negative markers that can force a handoff."""
+
+import math
+import re
+
+# Our own small lexicon, weighted for customer-support language (-3 very negative .. +3 very positive).
+_LEXICON = {
+    "abysmal": -3,
+    "appalling": -3,
+    "awful": -3,
+    "disgusting": -3,
+    "furious": -3,
+    "horrible": -3,
+    "horrendous": -3,
+    "livid": -3,
+    "outraged": -3,
+    "outrageous": -3,
+    "pathetic": -3,
+    "terrible": -3,
+    "worst": -3,
+    "scam": -3,
+    "hate": -3,
+    "useless": -2.5,
+    "unacceptable": -2.5,
+    "ridiculous": -2.5,
+    "disgraceful": -3,
+    "incompetent": -2.5,
+    "angry": -2.5,
+    "disappointed": -2,
+    "disappointing": -2,
+    "frustrated": -2,
+    "frustrating": -2,
+    "annoyed": -2,
+    "annoying": -2,
+    "upset": -2,
+    "bad": -1.5,
+    "poor": -1.5,
+    "broken": -1.5,
+    "damaged": -1.5,
+    "defective": -1.5,
+    "wrong": -1,
+    "late": -1,
+    "delayed": -1,
+    "missing": -1,
+    "lost": -1,
+    "never": -0.5,
+    "problem": -0.5,
+    "issue": -0.5,
+    "fail": -1,
+    "failed": -1,
+    "fails": -1,
+    "error": -0.5,
+    "crash": -1,
+    "crashes": -1,
+    "slow": -1,
+    "waste": -2,
+    "rude": -2.5,
+    "unhappy": -2,
+    "sad": -1.5,
+    "worried": -1,
+    "confused": -1,
+    "stuck": -1,
+    "nightmare": -2.5,
+    "joke": -1.5,
+    "sucks": -2.5,
+    "garbage": -2.5,
+    "trash": -2,
+    "mess": -1.5,
+    "ignored": -2,
+    "cheated": -3,
+    "misleading": -2,
+    "overcharged": -2,
+    "complaint": -1,
+    "damn": -1.5,
+    "bloody": -1,
+    "wtf": -2.5,
+    "fed": -0.5,
+    "sick": -1,
+    "tired": -1,
+    "worse": -2,
+    "never again": -2.5,
+    "hacked": -2,
+    "dislike": -1.5,
+    "charged twice": -1.5,
+    "fed up": -2.5,
+    "good": 1.5,
+    "great": 2,
+    "excellent": 3,
+    "amazing": 3,
+    "awesome": 3,
+    "fantastic": 3,
+    "perfect": 2.5,
+    "love": 2.5,
+    "happy": 2,
+    "pleased": 2,
+    "glad": 1.5,
+    "thanks": 1,
+    "thank": 1,
+    "appreciate": 1.5,
+    "helpful": 2,
+    "quick": 1,
+    "fast": 1,
+    "nice": 1.5,
+    "wonderful": 3,
+    "satisfied": 2,
+    "fine": 0.5,
+    "resolved": 1.5,
+    "works": 1,
+    "easy": 1,
+    "recommend": 1.5,
+    "kind": 1.5,
+    "best": 2,
+    "impressed": 2.5,
+}
+_NEGATORS = {
+    "not",
+    "no",
+    "never",
+    "none",
+    "nothing",
+    "neither",
+    "nor",
+    "without",
+    "hardly",
+    "barely",
+    "cannot",
+    "isnt",
+    "wasnt",
+    "arent",
+    "dont",
+    "doesnt",
+    "didnt",
+    "wont",
+    "cant",
+    "couldnt",
+    "havent",
+}
+_INTENSIFIERS = {
+    "very": 1.5,
+    "really": 1.4,
+    "extremely": 1.8,
+    "so": 1.3,
+    "totally": 1.5,
+    "absolutely": 1.6,
+    "completely": 1.5,
+    "incredibly": 1.7,
+    "super": 1.4,
+    "beyond": 1.5,
+    "utterly": 1.8,
+}
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|!")
+# A negator flips words up to this many tokens after it, unless a clause break comes first.
+_NEGATION_SCOPE = 3
+_BREAKS = {"but", "however", "although", "though", "!"}
+
+_FLAG_PATTERNS = {
+    "legal": r"\b(?:lawyers?|attorneys?|solicitors?|sue|suing|sued|lawsuit|court|legal action|litigation|"
+    r"small claims|class action)\b",
+    "fraud": r"\b(?:fraud|fraudulent|unauthori[sz]ed (?:charges?|transactions?|payments?|purchases?|orders?)|"
+    r"stolen (?:credit |debit )?card|identity theft|scam(?:med)?|didn'?t (?:make|authori[sz]e) "
+    r"(?:this|that|these) (?:purchases?|orders?|charges?))\b",
+    "threat": r"\b(?:kill|hurt|shoot|bomb|burn down|beat up|you'?ll regret|i know where you|watch your back|"
+    r"come after you)\b",
+    "chargeback": r"\b(?:charge ?backs?|dispute (?:the|this|a) (?:charge|payment|transaction)|"
+    r"(?:reverse|reversing) the (?:charge|payment)|call(?:ing)? my bank|contact(?:ing)? my bank)\b",
+    "vip": r"\b(?:vip|platinum (?:member|customer)|premium (?:member|customer)|key account|"
+    r"loyal customer for \d+ years)\b",
+    "angry": r"\b(?:furious|outraged|livid|unacceptable|ridiculous|disgusting|pathetic|worst|incompetent|"
+    r"never again|wtf)\b|!{3,}",
+}
+_FLAGS = {name: re.compile(p, re.IGNORECASE) for name, p in _FLAG_PATTERNS.items()}
+_SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.replace("n't", "nt").replace("'", "") if t.endswith("n't") else t for t in _TOKEN.findall(text)]
+
+
+def sentiment(text: str) -> float:
+    """Polarity in [-1, 1]; negation flips and damps a word ("not happy" is negative); "!" and caps
+    amplify negative text."""
+    tokens = _tokens(text.lower())
+    total = 0.0
+    negated_until = -1
+    boost = 1.0
+    for i, tok in enumerate(tokens):
+        if tok in _BREAKS:
+            negated_until = -1
+        pair = f"{tok} {tokens[i + 1]}" if i + 1 < len(tokens) else ""
+        if tok in _NEGATORS and pair not in _LEXICON:
+            negated_until = i + _NEGATION_SCOPE
+            continue
+        if tok in _INTENSIFIERS:
+            boost = _INTENSIFIERS[tok]
+            continue
+        weight = _LEXICON.get(pair, _LEXICON.get(tok))
+        if weight is None:
+            boost = 1.0
+            continue
+        weight *= boost
+        if i <= negated_until:
+            # "not bad" is mildly positive, "not good" clearly negative: flip and damp.
+            weight = -weight * 0.6
+        total += weight
+        boost = 1.0
+    if total < 0:
+        total *= 1 + 0.1 * min(text.count("!"), 5) + 0.1 * min(len(_SHOUTING.findall(text)), 5)
+    return round(math.tanh(total / 4), 3)
+
+
+def flags(text: str) -> list[str]:
+    """The negative markers present, in a fixed order: legal, fraud, threat, chargeback, vip, angry."""
+    found = [name for name, pattern in _FLAGS.items() if pattern.search(text)]
+    if "angry" not in found and len(_SHOUTING.findall(text)) >= 3:
+        found.append("angry")
+    return found

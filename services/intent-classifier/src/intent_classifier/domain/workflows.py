@@ -1,0 +1,105 @@
+"""Workflows: which stages run after the classifier for each intent, and when to hand off to a human now."""
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from .classifier import Classification
+
+FLAG_REASONS = ("threat", "legal", "fraud", "chargeback", "vip")
+ESCALATE = "escalate"
+FINAL_STAGE = "response-generator"
+
+
+class WorkflowError(ValueError):
+    """The workflow file is wrong; the service refuses to start with it."""
+
+
+@dataclass(frozen=True)
+class Route:
+    workflow: str  # the workflow's name, or "escalate"
+    stages: tuple[str, ...]  # the routing slip; empty when escalating
+    reason: str = ""  # escalation reason when workflow == "escalate"
+
+
+@dataclass(frozen=True)
+class Workflows:
+    workflows: Mapping[str, tuple[str, ...]]
+    intents: Mapping[str, str]  # intent → workflow name; "default" for the rest
+    escalate_intents: Mapping[str, str]  # intent → escalation reason
+    escalate_flags: tuple[str, ...]  # flags that hand off at once, in priority order
+    sentiment_floors: Mapping[str, float]  # intent (or "any") → sentiment at or below which to hand off
+
+    def route(self, c: Classification, min_confidence: float) -> Route:
+        """Escalate now (markers, human request, very negative sentiment, low confidence) or give the slip."""
+        for flag in self.escalate_flags:
+            if flag in c.flags:
+                return Route(ESCALATE, (), flag)
+        if c.intent in self.escalate_intents:
+            return Route(ESCALATE, (), self.escalate_intents[c.intent])
+        floor = self.sentiment_floors.get(c.intent, self.sentiment_floors.get("any"))
+        if floor is not None and c.sentiment <= floor:
+            return Route(ESCALATE, (), "negative_sentiment")
+        if c.confidence < min_confidence:
+            return Route(ESCALATE, (), "low_confidence")
+        name = self.intents.get(c.intent, self.intents["default"])
+        return Route(name, self.workflows[name])
+
+    def check_intents(self, known: Collection[str]) -> None:
+        """Fail if the file names an intent the model cannot predict (a typo would route to default)."""
+        named = (
+            (set(self.intents) - {"default"})
+            | set(self.escalate_intents)
+            | (set(self.sentiment_floors) - {"any"})
+        )
+        unknown = sorted(named - set(known))
+        if unknown:
+            raise WorkflowError(f"workflows name intents the model does not know: {', '.join(unknown)}")
+
+
+def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
+    """Validate the parsed workflows.yaml; `stages` are the mesh's stage names."""
+    if not isinstance(data, Mapping):
+        raise WorkflowError("workflows file must be a mapping with 'workflows', 'intents' and 'escalate_now'")
+    workflows = {}
+    for name, slip in _mapping(data, "workflows").items():
+        if name == ESCALATE:
+            raise WorkflowError(f"'{ESCALATE}' is reserved and cannot name a workflow")
+        if not isinstance(slip, list) or not slip:
+            raise WorkflowError(f"workflow {name!r} must be a non-empty list of stages")
+        unknown = [s for s in slip if s not in stages]
+        if unknown:
+            raise WorkflowError(f"workflow {name!r} has unknown stages {unknown}; known: {', '.join(stages)}")
+        if "intent-classifier" in slip or len(set(slip)) != len(slip):
+            raise WorkflowError(f"workflow {name!r} must list each later stage at most once")
+        if slip[-1] != FINAL_STAGE:
+            raise WorkflowError(f"workflow {name!r} must end with {FINAL_STAGE}, the stage that answers")
+        workflows[str(name)] = tuple(slip)
+    intents = {str(k): str(v) for k, v in _mapping(data, "intents").items()}
+    if "default" not in intents:
+        raise WorkflowError("intents must have a 'default' entry")
+    undefined = sorted({w for w in intents.values() if w not in workflows})
+    if undefined:
+        raise WorkflowError(f"intents refer to undefined workflows: {', '.join(undefined)}")
+    escalate = _mapping(data, "escalate_now")
+    flags = escalate.get("flags", [])
+    if not isinstance(flags, list) or any(f not in FLAG_REASONS for f in flags):
+        raise WorkflowError(f"escalate_now.flags must be a list drawn from {', '.join(FLAG_REASONS)}")
+    floors = {}
+    for intent, floor in (escalate.get("negative_sentiment") or {}).items():
+        if not isinstance(floor, int | float) or not -1 <= floor <= 1:
+            raise WorkflowError(f"escalate_now.negative_sentiment.{intent} must be a number in [-1, 1]")
+        floors[str(intent)] = float(floor)
+    return Workflows(
+        workflows=workflows,
+        intents=intents,
+        escalate_intents={str(k): str(v) for k, v in (escalate.get("intents") or {}).items()},
+        escalate_flags=tuple(flags),
+        sentiment_floors=floors,
+    )
+
+
+def _mapping(data: Mapping, key: str) -> Mapping:
+    value = data.get(key)
+    if not isinstance(value, Mapping) or not value:
+        raise WorkflowError(f"'{key}' must be a non-empty mapping")
+    return value

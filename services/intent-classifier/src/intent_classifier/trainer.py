@@ -1,0 +1,147 @@
+"""The `train` command: build the data set, fit, evaluate on the hold-out, time inference and save."""
+
+import pickle
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+import structlog
+
+from .adapters import artifacts
+from .adapters.data import data_hash, read_bitext, read_kb_titles, read_own_lines, read_own_pairs
+from .config import Settings
+from .domain.classifier import Classifier
+from .domain.examples import EXTRA_CATEGORIES
+from .domain.model import DEFAULT_C, IntentModel, build_pipeline
+from .domain.training import assemble, evaluate, split
+
+log = structlog.get_logger()
+
+
+def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[IntentModel, dict]:
+    """Train on the training split only, report hold-out figures and save; returns (model, metrics)."""
+    inputs = [settings.bitext_path, settings.kb_path]
+    for path in inputs:
+        if not path.exists():
+            raise FileNotFoundError(f"training data {path} not found (set CLASSIFIER_TRAINING_DATA_DIR)")
+    bitext = read_bitext(settings.bitext_path)
+    examples = assemble(
+        bitext,
+        read_own_pairs("retail_tickets.txt"),
+        read_kb_titles(settings.kb_path),
+        read_own_lines("technical_support.txt"),
+        read_own_lines("out_of_scope.txt"),
+        settings.kb_examples,
+        settings.seed,
+    )
+    train_set, holdout = split(examples, settings.holdout_fraction, settings.seed)
+    counts = Counter(e.intent for e in examples)
+    echo(
+        f"examples: {len(examples)} ({len(counts)} intents; technical_support {counts['technical_support']}, "
+        f"out_of_scope {counts['out_of_scope']}); train {len(train_set)}, hold-out {len(holdout)} "
+        f"(seed {settings.seed})"
+    )
+
+    started = time.perf_counter()
+    pipeline = build_pipeline(settings.seed).fit([e.text for e in train_set], [e.intent for e in train_set])
+    train_seconds = time.perf_counter() - started
+    categories = {e.intent: e.category for e in bitext} | EXTRA_CATEGORIES
+    model = IntentModel(pipeline, categories)
+
+    metrics = evaluate(model, holdout, settings.min_confidence)
+    metrics["train_seconds"] = round(train_seconds, 2)
+    metrics["latency_ms"] = _latency(model, [e.text for e in holdout])
+    metadata = {
+        "data_sha256": data_hash(inputs),
+        "seed": settings.seed,
+        "c": DEFAULT_C,
+        "holdout_fraction": settings.holdout_fraction,
+        "kb_examples": settings.kb_examples,
+        "train_size": len(train_set),
+        "holdout_size": len(holdout),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    metrics["loaded_model_mib"] = _loaded_size_mib(model)
+    artifacts.save(settings.model_dir, model, metadata, metrics)
+    _report(metrics, settings, echo)
+    return model, metrics
+
+
+def _latency(model: IntentModel, texts: list[str]) -> dict:
+    """Per-ticket time of the model alone and of the whole `classify` (model, entities, sentiment)."""
+    classifier = Classifier(model)
+    ticket = (
+        "Where is my order? Hi, order #W2378156 was due yesterday and the tracking page has not changed "
+        "for three days. I need it for the weekend, can you tell me when it will arrive? Thanks, Yusuf"
+    )
+    out = {}
+    for name, fn, sample in (
+        ("model", model.probabilities, texts),
+        ("classify", classifier.classify, texts),
+        ("classify_ticket_sized", classifier.classify, [ticket] * 200),
+    ):
+        for text in sample[:50]:
+            fn(text)  # warm caches so the figures describe a running service
+        timings = []
+        for text in sample:
+            t0 = time.perf_counter()
+            fn(text)
+            timings.append(time.perf_counter() - t0)
+        ms = np.array(timings) * 1000
+        out[name] = {
+            "mean": round(float(ms.mean()), 3),
+            "p50": round(float(np.percentile(ms, 50)), 3),
+            "p99": round(float(np.percentile(ms, 99)), 3),
+        }
+    return out
+
+
+def _loaded_size_mib(model: IntentModel) -> float:
+    """Heap held by the model once unpickled and compiled for scoring (what a service pays to keep it)."""
+    blob = pickle.dumps(model.pipeline)
+    tracemalloc.start()
+    try:
+        loaded = IntentModel(pickle.loads(blob), model.categories)
+        current, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del loaded
+    return round(current / 2**20, 1)
+
+
+def _report(m: dict, settings: Settings, echo: Callable[[str], None]) -> None:
+    echo(f"trained in {m['train_seconds']} s; model saved to {settings.model_dir}")
+    echo(f"hold-out ({m['holdout_size']} texts, never used for training or tuning):")
+    echo(
+        f"  accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   "
+        f"out_of_scope recall {m['out_of_scope_recall']:.4f}"
+    )
+    echo(
+        f"  below min confidence {m['min_confidence']}: {m['below_min_confidence']:.2%} "
+        f"(accuracy of the rest {m['accuracy_above_min_confidence']:.4f})"
+    )
+    echo("  per-intent F1:")
+    for intent, row in sorted(m["per_intent"].items(), key=lambda kv: (kv[1]["f1"], kv[0])):
+        echo(f"    {intent:<26} {row['f1']:.3f}  (recall {row['recall']:.3f}, n={row['support']})")
+    lat = m["latency_ms"]
+    echo(
+        f"inference per ticket: model {lat['model']['mean']:.3f} ms (p99 {lat['model']['p99']:.3f}); "
+        f"full classify {lat['classify']['mean']:.3f} ms (p99 {lat['classify']['p99']:.3f}); "
+        f"ticket-sized text {lat['classify_ticket_sized']['mean']:.3f} ms"
+    )
+    echo(f"loaded model memory: {m['loaded_model_mib']} MiB")
+
+
+def ensure_model(settings: Settings) -> tuple[IntentModel, dict]:
+    """Load the saved model, training it first when missing or stale (other data or library versions)."""
+    inputs = [settings.bitext_path, settings.kb_path]
+    expected = data_hash(inputs) if all(p.exists() for p in inputs) else None
+    try:
+        return artifacts.load(settings.model_dir, expected)
+    except artifacts.StaleArtifact as exc:
+        log.warning("training the intent model", reason=str(exc), model_dir=str(settings.model_dir))
+    model, _ = train(settings, echo=lambda line: log.info("train", detail=line))
+    return artifacts.load(settings.model_dir)

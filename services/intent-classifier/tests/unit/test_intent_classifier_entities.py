@@ -1,0 +1,69 @@
+"""Regex entity extraction: values, types and character positions."""
+
+import pytest
+from intent_classifier.domain.entities import Entity, extract_entities
+
+pytestmark = pytest.mark.unit
+
+
+def test_ticket_entities_with_positions():
+    text = (
+        "Hi, order #W2378156 was due yesterday. My name is Yusuf Rossi, "
+        "email yusuf.rossi7301@example.com, zip 19122."
+    )
+    assert extract_entities(text) == [
+        Entity("order_id", "#W2378156", 10, 19),
+        Entity("name", "Yusuf Rossi", 50, 61),
+        Entity("email", "yusuf.rossi7301@example.com", 69, 96),
+        Entity("zip", "19122", 102, 107),
+    ]
+
+
+def test_bare_order_id_needs_order_context():
+    text = "Please check order W1234567 and order number: W7654321, not the model W1234568"
+    found = extract_entities(text)
+    assert [(e.value, text[e.start : e.end]) for e in found] == [
+        ("#W1234567", "W1234567"),
+        ("#W7654321", "W7654321"),
+    ]
+
+
+def test_amounts_are_normalised():
+    text = "I was charged $1,249.99 instead of 12.50 USD, and 30 dollars for shipping"
+    assert [(e.value, text[e.start : e.end]) for e in extract_entities(text)] == [
+        ("1249.99 USD", "$1,249.99"),
+        ("12.50 USD", "12.50 USD"),
+        ("30.00 USD", "30 dollars"),
+    ]
+
+
+def test_tracking_ids_only_near_tracking_words():
+    text = "tracking number 843053632392 shows nothing; please do not call 5551234567 about it"
+    assert extract_entities(text) == [Entity("tracking_id", "843053632392", 16, 28)]
+
+
+def test_error_codes():
+    text = "error 0x8004de80, then AADSTS9002313, ERR-4012 and NDR 550 5.1.10; error code 80070005"
+    assert [e.value for e in extract_entities(text)] == [
+        "0x8004de80",
+        "AADSTS9002313",
+        "ERR-4012",
+        "550 5.1.10",
+        "80070005",
+    ]
+
+
+def test_zip_in_address_context_but_not_in_other_numbers():
+    assert [e.value for e in extract_entities("ship to 12 Main St, Philadelphia, PA 19122 please")] == [
+        "19122"
+    ]
+    assert extract_entities("I bought 12345 stickers") == []
+
+
+def test_names_after_introductions_only():
+    assert [e.value for e in extract_entities("I am not happy. This is ridiculous. I am John Smith")] == [
+        "John Smith"
+    ]
+    assert [e.value for e in extract_entities("this is Maria from the Boston office")] == ["Maria"]
+    assert extract_entities("I am Very upset") == []
+    assert extract_entities("i am writing about my order") == []

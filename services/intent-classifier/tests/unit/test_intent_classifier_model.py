@@ -1,0 +1,79 @@
+"""The trained model: predictions on unseen wording, the fast scorer, metrics and the saved artifact."""
+
+import json
+
+import numpy as np
+import pytest
+from intent_classifier.adapters import artifacts
+from intent_classifier.domain.classifier import Classifier
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Hello, where is my package? Order #W7654321 was supposed to arrive on Monday", "track_order"),
+        ("please cancel my order W1234567 right away, I don't want it", "cancel_order"),
+        ("I want a refund for the broken kettle I received", "get_refund"),
+        ("Outlook won't sync my mailbox and shows error 0x8004010F", "technical_support"),
+        ("sign-in to Office fails with AADSTS50126 invalid username or password", "technical_support"),
+        ("what's the weather like in Madrid this weekend", "out_of_scope"),
+        ("tell me a funny story about a penguin", "out_of_scope"),
+        ("make the screen brighter", "out_of_scope"),
+    ],
+)
+def test_classifies_unseen_wording(model, text, intent):
+    result = Classifier(model).classify(text)
+    assert result.intent == intent
+    assert result.confidence >= 0.6
+
+
+def test_classification_carries_category_alternatives_and_entities(model):
+    result = Classifier(model).classify("Teams shows error 0xCAA20004 when I sign in")
+    assert result.category == "TECHNICAL"
+    assert [a.intent for a in result.alternatives][0] == result.intent
+    assert len(result.alternatives) == 3
+    assert result.alternatives[0].score >= result.alternatives[1].score >= result.alternatives[2].score
+    assert [e.value for e in result.entities if e.type == "error_code"] == ["0xCAA20004"]
+    assert Classifier(model).classify("what's 12 times 12").category == "OTHER"
+
+
+def test_fast_scorer_matches_the_pipeline(model):
+    texts = [
+        "where is my order #W2378156",
+        "",
+        "???",
+        "I can't activate Office, error 0xC004F074",
+        "Hi there, I'd like to change the delivery address for my order to 1 Main St, Austin TX 78701",
+    ]
+    expected = model.pipeline.predict_proba(texts)
+    got = np.vstack([model.probabilities(t) for t in texts])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_holdout_metrics_are_reported_and_saved(trained, settings):
+    _, metrics = trained
+    assert metrics["accuracy"] > 0.95
+    assert metrics["macro_f1"] > 0.95
+    assert metrics["out_of_scope_recall"] > 0.9
+    assert len(metrics["per_intent"]) == 29
+    assert metrics["latency_ms"]["classify"]["mean"] < 5
+    saved = json.loads((settings.model_dir / artifacts.METRICS_FILE).read_text())
+    assert saved["accuracy"] == metrics["accuracy"]
+
+
+def test_artifact_round_trip_and_staleness(trained, settings, tmp_path):
+    model, meta = artifacts.load(settings.model_dir)
+    assert model.labels == trained[0].labels
+    assert {"technical_support", "out_of_scope"} <= set(meta["labels"])
+    assert len(meta["data_sha256"]) == 64
+    with pytest.raises(artifacts.StaleArtifact, match="training data changed"):
+        artifacts.load(settings.model_dir, expected_data_hash="0" * 64)
+    with pytest.raises(artifacts.StaleArtifact, match="no model"):
+        artifacts.load(tmp_path)
+    (tmp_path / artifacts.MODEL_FILE).write_bytes((settings.model_dir / artifacts.MODEL_FILE).read_bytes())
+    meta["versions"]["scikit-learn"] = "0.0.1"
+    (tmp_path / artifacts.METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(artifacts.StaleArtifact, match="scikit-learn 0.0.1"):
+        artifacts.load(tmp_path)

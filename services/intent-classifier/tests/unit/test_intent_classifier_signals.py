@@ -1,0 +1,48 @@
+"""Sentiment with negation, negative markers, priority and redaction."""
+
+import pytest
+from intent_classifier.domain.entities import extract_entities
+from intent_classifier.domain.priority import priority
+from intent_classifier.domain.redact import redact
+from intent_classifier.domain.sentiment import flags, sentiment
+
+pytestmark = pytest.mark.unit
+
+
+def test_negation_flips_polarity():
+    assert sentiment("I am happy with this") > 0.3
+    assert sentiment("I am not happy with this") < -0.1
+    assert sentiment("not bad at all") > 0
+    assert sentiment("where is my order") == 0
+
+
+def test_intensifiers_and_shouting_make_it_more_negative():
+    plain = sentiment("the service was bad")
+    assert sentiment("the service was very bad") < plain
+    assert sentiment("This is the WORST service EVER!!!") < -0.7
+    assert -1 <= sentiment("awful terrible horrible useless " * 20) <= 1
+
+
+def test_flags():
+    assert flags("I will sue you and see you in court") == ["legal"]
+    assert flags("there are unauthorized charges on my card, I'll file a chargeback") == [
+        "fraud",
+        "chargeback",
+    ]
+    assert flags("I'm a platinum member and this is unacceptable") == ["vip", "angry"]
+    assert flags("where is my order?") == []
+
+
+def test_priority_rules():
+    assert priority("check_refund_policy", 0.0, []) == "low"
+    assert priority("track_order", 0.0, []) == "medium"
+    assert priority("track_order", -0.7, []) == "high"
+    assert priority("payment_issue", -0.9, ["angry"]) == "high"
+    assert priority("review", 0.5, ["legal"]) == "urgent"
+
+
+def test_redaction_masks_personal_data():
+    text = "My name is Yusuf Rossi, mail yusuf@example.com, phone 555 123 4567, order #W2378156"
+    out = redact(text, extract_entities(text), ("Yusuf Rossi", ""))
+    assert "Yusuf" not in out and "yusuf@example.com" not in out and "555 123 4567" not in out
+    assert "#W2378156" in out

@@ -1,0 +1,99 @@
+"""The workflow file: validation at start and the routing rules."""
+
+import copy
+
+import pytest
+import yaml
+from intent_classifier.config import Settings
+from intent_classifier.domain.classifier import Classification
+from intent_classifier.domain.model import IntentScore
+from intent_classifier.domain.workflows import WorkflowError, parse_workflows
+from supportmesh_core.topics import STAGES
+
+pytestmark = pytest.mark.unit
+
+FULL = ("context-compressor", "retriever", "technical-analyst", "response-generator")
+INFORM = ("context-compressor", "retriever", "response-generator")
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(Settings().workflows_path.read_text())
+
+
+def _c(intent="track_order", confidence=0.9, sentiment=0.0, flags=()) -> Classification:
+    return Classification(
+        intent=intent,
+        category="X",
+        confidence=confidence,
+        alternatives=[IntentScore(intent, confidence)],
+        sentiment=sentiment,
+        flags=list(flags),
+        priority="medium",
+        entities=[],
+    )
+
+
+def test_packaged_file_routes_the_intents(raw):
+    wf = parse_workflows(raw, STAGES)
+    assert wf.route(_c("track_order"), 0.6).stages == FULL
+    assert wf.route(_c("technical_support"), 0.6).stages == FULL
+    assert wf.route(_c("check_refund_policy"), 0.6).stages == INFORM
+    assert wf.route(_c("newsletter_subscription"), 0.6).stages == INFORM
+    assert wf.route(_c("out_of_scope"), 0.6).stages == INFORM
+    assert wf.route(_c("something_new"), 0.6).workflow == "inform"
+
+
+@pytest.mark.parametrize(
+    ("c", "reason"),
+    [
+        (_c("contact_human_agent"), "human_requested"),
+        (_c("complaint", sentiment=-0.6), "negative_sentiment"),
+        (_c("track_order", sentiment=-0.9), "negative_sentiment"),
+        (_c("track_order", flags=["legal", "angry"]), "legal"),
+        (_c("get_refund", flags=["fraud", "chargeback"]), "fraud"),
+        (_c("track_order", flags=["threat", "legal"]), "threat"),
+        (_c("payment_issue", flags=["chargeback"]), "chargeback"),
+        (_c("track_order", flags=["vip"]), "vip"),
+        (_c("track_order", confidence=0.59), "low_confidence"),
+    ],
+)
+def test_escalate_now_rules(raw, c, reason):
+    route = parse_workflows(raw, STAGES).route(c, 0.6)
+    assert (route.workflow, route.stages, route.reason) == ("escalate", (), reason)
+
+
+def test_mildly_negative_complaint_is_answered(raw):
+    assert parse_workflows(raw, STAGES).route(_c("complaint", sentiment=-0.3), 0.6).workflow == "inform"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["workflows"]["resolve"].insert(1, "retreiver"), "unknown stages"),
+        (lambda d: d["workflows"].__setitem__("short", ["retriever"]), "must end with response-generator"),
+        (
+            lambda d: d["workflows"].__setitem__("loop", ["retriever", "retriever", "response-generator"]),
+            "at most once",
+        ),
+        (lambda d: d["intents"].pop("default"), "'default' entry"),
+        (lambda d: d["intents"].__setitem__("track_order", "express"), "undefined workflows: express"),
+        (lambda d: d["escalate_now"].__setitem__("flags", ["legal", "angry"]), "escalate_now.flags"),
+        (lambda d: d["escalate_now"]["negative_sentiment"].__setitem__("any", -3), "must be a number in"),
+        (lambda d: d.pop("workflows"), "'workflows' must be a non-empty mapping"),
+    ],
+)
+def test_invalid_files_fail_fast(raw, mutate, message):
+    data = copy.deepcopy(raw)
+    mutate(data)
+    with pytest.raises(WorkflowError, match=message):
+        parse_workflows(data, STAGES)
+
+
+def test_intents_unknown_to_the_model_are_rejected(raw):
+    wf = parse_workflows(raw, STAGES)
+    with pytest.raises(WorkflowError, match="track_orders"):
+        parse_workflows(
+            {**raw, "intents": {**raw["intents"], "track_orders": "resolve"}}, STAGES
+        ).check_intents(list(wf.intents))
+    wf.check_intents([i for i in wf.intents if i != "default"] + ["contact_human_agent"])

@@ -1,0 +1,5 @@
+"""Starts the response-generator service."""
+
+from .app import main
+
+main()

@@ -1,0 +1,14 @@
+"""Settings of the response-generator service, read from the environment."""
+
+from pydantic import Field
+from supportmesh_core.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """The generator's environment: the shared settings plus its grounding thresholds."""
+
+    service_name: str = Field("response-generator", validation_alias="OTEL_SERVICE_NAME")
+    http_port: int = Field(8105, gt=0, lt=65536, validation_alias="HTTP_PORT")
+    # Below this classifier confidence the mesh does not trust its reading of the ticket and hands it over.
+    min_confidence: float = Field(0.6, ge=0.0, le=1.0, validation_alias="GENERATOR_MIN_CONFIDENCE")
+    max_steps: int = Field(10, ge=1, le=50, validation_alias="GENERATOR_MAX_STEPS")

@@ -1,0 +1,253 @@
+"""The customer reply, built only from facts in the envelope, or the handoff when it cannot be grounded.
+
+Every sentence is either fixed wording about what the support desk does, or a fact the earlier stages
+looked up (order status, tracking ids, items, the policy decision and its reason, article steps and
+snippets). Replies cite the articles and orders they use.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from supportmesh.v1.envelope_pb2 import Article, Envelope, OrderFacts
+
+from .handoff import handoff_summary
+
+APOLOGY_BELOW = -0.3
+TECHNICAL_INTENT, TECHNICAL_CATEGORY = "technical_support", "TECHNICAL"
+OUT_OF_SCOPE = "out_of_scope"
+HUMAN_REQUESTED_INTENT = "contact_human_agent"
+ACTION_INTENTS = {"cancel_order", "change_order", "change_shipping_address", "get_refund"}
+STATUS_INTENTS = {"track_order", "track_refund"}
+COMMERCE_UNAVAILABLE = "commerce_unavailable"
+MAX_ORDERS_LISTED = 5
+MAX_SNIPPET_CHARS = 420
+
+IDENTITY_REQUEST = ("Before we can look at or change an order, we need to verify your identity: please reply "
+                    "with the e-mail address on your account, or your full name and zip code.")
+CAPABILITIES = ("tracking, cancelling or changing an order; returns, exchanges and refunds; shipping "
+                "addresses; your account, payments and invoices; and technical problems with Microsoft 365 "
+                "apps such as Outlook, Teams and SharePoint")
+# A template slot that survived rendering ({name}, {{name}}, ${name}): such a reply must never be sent.
+# Articles legitimately quote such text ({GUID} in registry paths), so only our own wording is checked.
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\$\{|\{[A-Za-z_][\w.]*\}")
+_STEP_NUMBER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A grounded answer for the customer."""
+
+    text: str
+    citations: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The ticket goes to a human: why, the summary they read, and what the customer is told."""
+
+    reason: str
+    summary: str
+    customer_message: str
+
+
+def compose(env: Envelope, min_confidence: float, max_steps: int) -> Reply | Handoff:
+    """Decide between answering and handing over, and build the answer from the envelope's facts."""
+    c, a = env.classification, env.analysis
+    if c.confidence < min_confidence:
+        why = f"classifier confidence {c.confidence:.2f} is below {min_confidence:.2f}"
+        return _handoff(env, "low_confidence", why, "We want to be sure we understand your request "
+                        "correctly, so a member of our support team will review it and reply to you.")
+    if a.policy_decision == "needs_human":
+        told = (f"{a.policy_reason} A member of our team will review your request and reply to you; nothing "
+                "has been changed yet.").strip()
+        return _handoff(env, a.policy_code or "needs_human", a.policy_reason or "the policy reserves this "
+                        "for a human", told)
+    if c.intent == HUMAN_REQUESTED_INTENT:
+        return _handoff(env, "human_requested", "the customer asked for a human agent",
+                        "We are passing your conversation to a member of our support team, who will reply "
+                        "to you.")
+    if c.intent == OUT_OF_SCOPE:
+        return _finish(env, _out_of_scope(), [])
+    if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
+        return _technical(env, max_steps)
+    if _concerns_orders(env):
+        return _order(env)
+    return _informational(env)
+
+
+def _concerns_orders(env: Envelope) -> bool:
+    c = env.classification
+    named = any(e.type == "order_id" for e in c.entities)
+    return c.intent in ACTION_INTENTS or c.intent in STATUS_INTENTS or named
+
+
+def _order(env: Envelope) -> Reply | Handoff:
+    r, a, intent = env.retrieval, env.analysis, env.classification.intent
+    if COMMERCE_UNAVAILABLE in env.degradations:
+        errors = "; ".join(r.lookup_errors) or "the commerce service was unavailable"
+        return _handoff(env, "degraded", f"order lookup failed: {errors}",
+                        "Our order system cannot be reached right now, so a member of our support team will "
+                        "look up your order and reply to you.")
+    if not r.customer_id or a.policy_code == "identity_not_verified":
+        return _finish(env, IDENTITY_REQUEST, [])
+    if intent in ACTION_INTENTS:
+        return _policy(env)
+    return _status(env)
+
+
+def _policy(env: Envelope) -> Reply | Handoff:
+    a = env.analysis
+    if a.policy_decision not in ("allowed", "refused") or not a.policy_reason:
+        return _handoff(env, "no_policy_decision", "no store-policy decision was made for this order request",
+                        "A member of our support team will look at your request and reply to you.")
+    parts = [a.policy_reason]
+    proposed = [x for x in a.actions if x.status == "proposed"]
+    if a.policy_decision == "allowed" and proposed:
+        what = "; ".join(x.detail or x.name.replace("_", " ") for x in proposed)
+        parts.append(f"Once you confirm, we will {what}. Please reply \"yes\" to confirm; nothing has been "
+                     "changed yet.")
+    elif a.policy_code == "cancel_not_pending" and _order_status(env, a.policy_reason) == "delivered":
+        parts.append("Would you like to start a return or an exchange instead?")
+    return _finish(env, "\n\n".join(parts), [])
+
+
+def _order_status(env: Envelope, text: str) -> str:
+    """The status of the looked-up order that `text` names, if any."""
+    for o in env.retrieval.orders:
+        if _order_id(o) in text:
+            return o.status.strip().lower()
+    return ""
+
+
+def _status(env: Envelope) -> Reply | Handoff:
+    r, c = env.retrieval, env.classification
+    named = [_normalize(e.value) for e in c.entities if e.type == "order_id"]
+    orders = [o for o in r.orders if _order_id(o) in named] if named else list(r.orders)
+    if not orders:
+        if named:
+            text = (f"We could not find order {named[0]} among the orders on your account. Please check the "
+                    "order number and send it again.")
+        else:
+            text = "Please send us the order number you are asking about, so we can look it up."
+        return _finish(env, text, [])
+    lines = [_describe(o) for o in orders[:MAX_ORDERS_LISTED]]
+    return _finish(env, "\n".join(lines), [])
+
+
+def _describe(o: OrderFacts) -> str:
+    items = f" ({', '.join(o.item_names)})" if o.item_names else ""
+    sentence = f"Order {_order_id(o)}{items} is {o.status}."
+    if len(o.tracking_ids) == 1:
+        sentence += f" Tracking number: {o.tracking_ids[0]}."
+    elif o.tracking_ids:
+        sentence += f" Tracking numbers: {', '.join(o.tracking_ids)}."
+    else:
+        sentence += " It has no tracking number on record."
+    return sentence
+
+
+def _technical(env: Envelope, max_steps: int) -> Reply | Handoff:
+    articles, a = env.retrieval.articles, env.analysis
+    if not articles:
+        return _handoff(env, "no_grounding", "no knowledge-base article matched this technical problem",
+                        "A specialist from our support team will look into this problem and reply to you.")
+    steps = list(a.steps) or next((list(x.steps) for x in articles if x.steps), [])
+    source = _source_of(steps, articles)
+    parts = [a.diagnosis] if a.diagnosis else []
+    if steps:
+        parts.append(f"These steps come from the article \"{source.title}\"{_url(source)}:")
+        parts.append("\n".join(f"{i}. {_clean_step(s)}" for i, s in enumerate(steps[:max_steps], 1)))
+    else:
+        parts.append(_article_answer(source))
+    return _finish(env, "\n\n".join(parts), [source.id])
+
+
+def _source_of(steps: Sequence[str], articles: Sequence[Article]) -> Article:
+    """The article the steps were taken from, so the citation names where they came from."""
+    return next((x for x in articles if steps and list(x.steps) == list(steps)), articles[0])
+
+
+def _informational(env: Envelope) -> Reply | Handoff:
+    articles = env.retrieval.articles
+    if not articles:
+        return _handoff(env, "no_grounding", "nothing was found to ground an answer on",
+                        "A member of our support team will look into your request and reply to you.")
+    return _finish(env, _article_answer(articles[0]), [articles[0].id])
+
+
+def _article_answer(article: Article) -> str:
+    snippet = _clean_snippet(article.snippet)
+    if snippet:
+        return f"From our article \"{article.title}\"{_url(article)}: {snippet}"
+    return f"Our article \"{article.title}\"{_url(article)} covers this."
+
+
+def _out_of_scope() -> str:
+    return ("Thank you for reaching out. That request is outside what our support team can help with. "
+            f"We can help with {CAPABILITIES}.")
+
+
+def _finish(env: Envelope, body: str, article_ids: list[str]) -> Reply | Handoff:
+    """Add greeting and tone, collect the citations, and refuse to send anything with an unfilled slot."""
+    r, c = env.retrieval, env.classification
+    greeting = f"Hi {r.customer_name.split()[0]}," if r.customer_id and r.customer_name.strip() else "Hello,"
+    opener = "I'm sorry for the trouble this has caused. " if c.sentiment < APOLOGY_BELOW else ""
+    text = f"{greeting}\n\n{opener}{body}"
+    citations = list(dict.fromkeys(x for x in article_ids if x))
+    citations += [f"order:{oid}" for oid in dict.fromkeys(_order_id(o) for o in r.orders) if oid in text]
+    if find_placeholder(text, _quoted_facts(env)):
+        return _handoff(env, "template_error", "the drafted reply still contained a template placeholder",
+                        "A member of our support team will reply to you shortly.")
+    return Reply(text=text, citations=citations)
+
+
+def find_placeholder(text: str, quoted: Sequence[str]) -> str | None:
+    """An unfilled template slot in `text` outside the quoted facts, or None."""
+    for fact in sorted((q for q in quoted if q), key=len, reverse=True):
+        text = text.replace(fact, " ")
+    match = _PLACEHOLDER.search(text)
+    return match.group(0) if match else None
+
+
+def _quoted_facts(env: Envelope) -> list[str]:
+    """Every envelope string a reply may quote verbatim, in the form the reply quotes it."""
+    r, a = env.retrieval, env.analysis
+    facts = [r.customer_name, a.diagnosis, a.policy_reason, *(x.detail for x in a.actions)]
+    for x in r.articles:
+        facts += [x.title, x.url, _clean_snippet(x.snippet), *(_clean_step(s) for s in x.steps)]
+    facts += [_clean_step(s) for s in a.steps]
+    for o in r.orders:
+        facts += [o.status, *o.item_names, *o.tracking_ids]
+    return facts
+
+
+def _handoff(env: Envelope, reason: str, why: str, customer_message: str) -> Handoff:
+    return Handoff(reason=reason, summary=handoff_summary(env, why), customer_message=customer_message)
+
+
+def _normalize(order_id: str) -> str:
+    return "#" + order_id.strip().lstrip("#").upper()
+
+
+def _order_id(o: OrderFacts) -> str:
+    return _normalize(o.order_id)
+
+
+def _url(article: Article) -> str:
+    return f" ({article.url})" if article.url else ""
+
+
+def _clean_step(step: str) -> str:
+    return " ".join(_STEP_NUMBER.sub("", step).split())
+
+
+def _clean_snippet(snippet: str) -> str:
+    """The snippet as plain prose: no highlight tags, one line, cut at a sentence end when long."""
+    text = " ".join(_TAG.sub("", snippet).split())
+    if len(text) <= MAX_SNIPPET_CHARS:
+        return text
+    cut = text[:MAX_SNIPPET_CHARS]
+    end = cut.rfind(". ")
+    return cut[: end + 1] if end > MAX_SNIPPET_CHARS // 3 else cut.rsplit(" ", 1)[0] + " ..."

@@ -1,0 +1,216 @@
+"""Unit tests of the reply composer: hand-built envelopes in, grounded replies or handoffs out."""
+
+import itertools
+import re
+
+import pytest
+from response_generator.domain.compose import Handoff, Reply, compose, find_placeholder
+from supportmesh.v1.envelope_pb2 import Action, Article, Entity, Envelope, OrderFacts
+
+pytestmark = pytest.mark.unit
+
+MIN_CONF, MAX_STEPS = 0.6, 10
+ORDER = OrderFacts(order_id="#W2378156", status="delivered", tracking_ids=["843053632392"],
+                   item_names=["Office Chair", "Desk Lamp"], total=212.5, user_id="yusuf_rossi_9620")
+POLICY_ARTICLE = Article(id="policy:return-delivered-order", title="Return delivered order",
+                         url="https://shop.example/policy#return",
+                         snippet="An order can only be returned if its status is <em>delivered</em>. "
+                                 "The refund goes to the original payment method or an existing gift card.")
+KB_ARTICLE = Article(id="kb-outlook-0x800ccc0e", title="Outlook error 0x800CCC0E when sending mail",
+                     url="https://learn.microsoft.com/outlook-0x800ccc0e",
+                     steps=["1. Open Outlook in safe mode", "Check the outgoing server port",
+                            "Repair the profile"])
+
+
+def envelope(intent: str, *, category: str = "ORDER", confidence: float = 0.92, sentiment: float = 0.0,
+             verified: bool = True, orders=(), articles=(), entities=(), degradations=()) -> Envelope:
+    env = Envelope()
+    env.ticket.ticket_id, env.ticket.conversation_id = "T-1001", "C-77"
+    env.ticket.subject, env.ticket.body = "Question", "Hi, about order #W2378156 ..."
+    c = env.classification
+    c.intent, c.category, c.confidence, c.sentiment = intent, category, confidence, sentiment
+    c.entities.extend(Entity(type=t, value=v) for t, v in entities)
+    if verified:
+        env.retrieval.customer_id, env.retrieval.customer_name = "yusuf_rossi_9620", "Yusuf Rossi"
+    env.retrieval.orders.extend(orders)
+    env.retrieval.articles.extend(articles)
+    env.degradations.extend(degradations)
+    return env
+
+
+def set_policy(env: Envelope, decision: str, code: str, reason: str, actions=()) -> Envelope:
+    a = env.analysis
+    a.policy_decision, a.policy_code, a.policy_reason = decision, code, reason
+    a.actions.extend(actions)
+    return env
+
+
+def test_track_order_states_real_status_tracking_and_items_with_citation():
+    out = compose(envelope("track_order", orders=[ORDER]), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "delivered" in out.text and "843053632392" in out.text and "Office Chair" in out.text
+    assert out.text.startswith("Hi Yusuf,")
+    assert out.citations == ["order:#W2378156"]
+
+
+def test_track_order_lists_only_the_named_order():
+    other = OrderFacts(order_id="#W1111111", status="pending", user_id="yusuf_rossi_9620")
+    env = envelope("track_order", orders=[ORDER, other], entities=[("order_id", "W1111111")])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert "#W1111111" in out.text and "#W2378156" not in out.text
+    assert "no tracking number" in out.text and out.citations == ["order:#W1111111"]
+
+
+def test_cancel_pending_allowed_asks_confirmation_and_names_proposed_action():
+    pending = OrderFacts(order_id="#W5", status="pending", total=80.0, user_id="yusuf_rossi_9620")
+    env = set_policy(envelope("cancel_order", orders=[pending]), "allowed", "cancel_pending",
+                     "Order #W5 is pending, so it can be cancelled (policy: Cancel pending order).",
+                     [Action(name="cancel_pending_order", status="proposed",
+                             detail="cancel order #W5 (total 80.00)", idempotency_key="k" * 32)])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "cancel order #W5" in out.text and '"yes"' in out.text and "nothing has been changed" in out.text
+    assert "order:#W5" in out.citations
+
+
+def test_cancel_delivered_refused_explains_and_offers_return():
+    reason = ("Order #W2378156 is delivered, and only pending orders can be cancelled (policy: Cancel "
+              "pending order). A delivered order can be returned or exchanged instead.")
+    env = set_policy(envelope("cancel_order", orders=[ORDER]), "refused", "cancel_not_pending", reason)
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert reason in out.text and "start a return" in out.text
+    assert "order:#W2378156" in out.citations
+
+
+def test_refund_above_limit_escalates_with_policy_code():
+    env = set_policy(envelope("get_refund", orders=[ORDER]), "needs_human", "refund_above_limit",
+                     "A refund of 812.40 on order #W2378156 is above the 500.00 limit an agent may approve.")
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "refund_above_limit"
+    assert "812.40" in out.customer_message and "review" in out.customer_message
+    assert "Yusuf Rossi" in out.summary and "#W2378156" in out.summary
+
+
+def test_technical_reply_has_numbered_steps_and_cites_the_article():
+    env = envelope("technical_support", category="TECHNICAL", articles=[KB_ARTICLE])
+    env.analysis.diagnosis = 'The error code 0x800CCC0E match the known issue "Outlook error 0x800CCC0E".'
+    env.analysis.steps.extend(KB_ARTICLE.steps)
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    numbered = "1. Open Outlook in safe mode\n2. Check the outgoing server port\n3. Repair the profile"
+    assert numbered in out.text
+    assert KB_ARTICLE.title in out.text and out.citations == [KB_ARTICLE.id]
+
+
+def test_technical_steps_are_capped():
+    env = envelope("technical_support", category="TECHNICAL", articles=[KB_ARTICLE])
+    out = compose(env, MIN_CONF, 2)
+    assert "2. Check" in out.text and "3." not in out.text
+
+
+def test_technical_without_articles_escalates_no_grounding():
+    out = compose(envelope("technical_support", category="TECHNICAL"), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "no_grounding"
+
+
+@pytest.mark.parametrize("confidence", [0.0, 0.3, 0.59])
+def test_low_confidence_escalates(confidence):
+    out = compose(envelope("track_order", confidence=confidence, orders=[ORDER]), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "low_confidence"
+    assert f"{confidence:.2f}" in out.summary
+
+
+@pytest.mark.parametrize("intent", ["track_order", "cancel_order", "get_refund"])
+def test_unverified_identity_asks_for_email_or_name_and_zip(intent):
+    env = set_policy(envelope(intent, verified=False), "refused", "identity_not_verified", "verify first")
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "e-mail address" in out.text and "full name and zip code" in out.text
+    assert out.text.startswith("Hello,") and out.citations == []
+
+
+def test_commerce_outage_on_order_lookup_escalates_degraded():
+    env = envelope("track_order", verified=False, degradations=["commerce_unavailable"])
+    env.retrieval.lookup_errors.append("GetOrder: UNAVAILABLE")
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "degraded" and "UNAVAILABLE" in out.summary
+
+
+def test_out_of_scope_is_polite_and_lists_what_we_do():
+    out = compose(envelope("out_of_scope", category="OUT_OF_SCOPE", verified=False), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "outside what our support team can help with" in out.text and "refunds" in out.text
+
+
+def test_negative_sentiment_opens_with_apology_neutral_does_not():
+    sad = compose(envelope("track_order", sentiment=-0.8, orders=[ORDER]), MIN_CONF, MAX_STEPS)
+    calm = compose(envelope("track_order", sentiment=-0.1, orders=[ORDER]), MIN_CONF, MAX_STEPS)
+    assert "I'm sorry" in sad.text and "I'm sorry" not in calm.text
+
+
+def test_informational_answer_quotes_snippet_and_cites_article():
+    env = envelope("check_refund_policy", category="REFUND", verified=False, articles=[POLICY_ARTICLE])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "only be returned if its status is delivered" in out.text and "<em>" not in out.text
+    assert out.citations == [POLICY_ARTICLE.id]
+
+
+def test_informational_without_articles_escalates():
+    out = compose(envelope("check_invoice", category="INVOICE"), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "no_grounding"
+
+
+def test_action_intent_without_policy_decision_escalates():
+    out = compose(envelope("cancel_order", orders=[ORDER]), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "no_policy_decision"
+
+
+def test_customer_asking_for_a_human_is_handed_over():
+    out = compose(envelope("contact_human_agent", category="CONTACT"), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff) and out.reason == "human_requested"
+
+
+def test_placeholder_guard_checks_our_wording_not_quoted_article_text():
+    assert find_placeholder("Hi {first_name}, order is ready", []) == "{first_name}"
+    assert find_placeholder("Hi {{name}}", []) == "{{"
+    step = r"Delete HKCU\Software\Microsoft\Office\{GUID} and restart"
+    assert find_placeholder(f"1. {step}", [step]) is None
+    assert find_placeholder("Hi Ada, all good", []) is None
+
+
+def test_article_text_with_braces_is_still_answered():
+    art = Article(id="kb-reg", title="Outlook profile is corrupt",
+                  steps=[r"Delete the key HKCU\Software\Microsoft\Office\16.0\Outlook\Profiles\{GUID}",
+                         "Restart Outlook"])
+    out = compose(envelope("technical_support", category="TECHNICAL", articles=[art]), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply) and "{GUID}" in out.text and out.citations == ["kb-reg"]
+
+
+_INTENTS = ["track_order", "track_refund", "cancel_order", "change_order", "change_shipping_address",
+            "get_refund", "technical_support", "out_of_scope", "check_refund_policy", "delivery_period",
+            "newsletter_subscription"]
+_DECISIONS = [("", "", ""),
+              ("allowed", "cancel_pending", "Order #W2378156 is pending, so it can be cancelled."),
+              ("refused", "cancel_not_pending",
+               "Order #W2378156 is delivered; only pending orders can be cancelled."),
+              ("refused", "order_not_identified", "Your account has several orders (#W2378156); which one?")]
+
+
+@pytest.mark.parametrize(("intent", "verified", "sentiment", "decision"),
+                         list(itertools.product(_INTENTS, [True, False], [-0.9, 0.0, 0.7], _DECISIONS)))
+def test_no_reply_ever_contains_a_placeholder_or_an_unknown_order(intent, verified, sentiment, decision):
+    category = "TECHNICAL" if intent == "technical_support" else "ORDER"
+    env = envelope(intent, category=category, verified=verified, sentiment=sentiment, orders=[ORDER],
+                   articles=[KB_ARTICLE if intent == "technical_support" else POLICY_ARTICLE])
+    set_policy(env, *decision)
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    if isinstance(out, Handoff):
+        assert out.reason and out.summary and out.customer_message
+        return
+    assert out.text.strip() and not re.search(r"[{}]", out.text)
+    # Every order number in a reply is one the lookups returned, and is cited.
+    for oid in re.findall(r"#W\d+", out.text):
+        assert oid == "#W2378156" and f"order:{oid}" in out.citations
+    assert "None" not in out.text and "nan" not in out.text.split()

@@ -1,0 +1,1 @@
+"""retriever: knowledge-base search in Elasticsearch plus customer and order lookups over gRPC."""

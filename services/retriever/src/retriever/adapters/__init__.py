@@ -1,0 +1,1 @@
+"""Adapters: Elasticsearch and the commerce gRPC service behind small interfaces."""

@@ -1,0 +1,66 @@
+"""The commerce gRPC service as the lookup flow's `Commerce`: status codes become `LookupFailed`."""
+
+import grpc
+from supportmesh.commerce.v1 import commerce_pb2 as pb
+from supportmesh.commerce.v1 import commerce_pb2_grpc
+
+from ..domain.lookups import CustomerRef, LookupFailed, OrderRef
+
+_KINDS = {
+    grpc.StatusCode.NOT_FOUND: "not_found",
+    grpc.StatusCode.PERMISSION_DENIED: "permission_denied",
+    grpc.StatusCode.UNAVAILABLE: "unavailable",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "timeout",
+    grpc.StatusCode.INVALID_ARGUMENT: "invalid",
+}
+
+
+def _failure(exc: grpc.aio.AioRpcError) -> LookupFailed:
+    return LookupFailed(_KINDS.get(exc.code(), exc.code().name.lower()), exc.details() or "")
+
+
+def _customer(msg: pb.Customer) -> CustomerRef:
+    return CustomerRef(customer_id=msg.customer_id, first_name=msg.first_name, last_name=msg.last_name)
+
+
+def order_ref(msg: pb.Order) -> OrderRef:
+    tracking = [t for f in msg.fulfillments for t in f.tracking_ids]
+    return OrderRef(order_id=msg.order_id, status=msg.status, tracking_ids=list(dict.fromkeys(tracking)),
+                    item_names=[i.name for i in msg.items], total=msg.total, user_id=msg.customer_id)
+
+
+class GrpcCommerce:
+    """Calls CommerceService over a channel the caller owns (a tracing channel in the service)."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = commerce_pb2_grpc.CommerceServiceStub(channel)
+
+    async def find_by_email(self, email: str, timeout_s: float) -> CustomerRef:
+        try:
+            return _customer(await self._stub.FindCustomerByEmail(
+                pb.FindCustomerByEmailRequest(email=email), timeout=timeout_s))
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from exc
+
+    async def find_by_name_zip(self, first: str, last: str, zip_code: str, timeout_s: float) -> CustomerRef:
+        try:
+            return _customer(await self._stub.FindCustomerByNameZip(
+                pb.FindCustomerByNameZipRequest(first_name=first, last_name=last, zip=zip_code),
+                timeout=timeout_s))
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from exc
+
+    async def get_order(self, order_id: str, customer_id: str, timeout_s: float) -> OrderRef:
+        try:
+            return order_ref(await self._stub.GetOrder(
+                pb.GetOrderRequest(order_id=order_id, customer_id=customer_id), timeout=timeout_s))
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from exc
+
+    async def list_orders(self, customer_id: str, timeout_s: float) -> list[OrderRef]:
+        try:
+            reply = await self._stub.ListOrders(pb.ListOrdersRequest(customer_id=customer_id),
+                                                timeout=timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from exc
+        return [order_ref(o) for o in reply.orders]

@@ -1,0 +1,61 @@
+"""Wiring: settings, the KB index, the commerce channel and the handler; plus the `load-kb` command."""
+
+import argparse
+import asyncio
+
+import structlog
+from elasticsearch import AsyncElasticsearch
+from supportmesh_core.grpcutil import tracing_channel
+from supportmesh_core.logging import configure_logging
+from supportmesh_core.service import run_stage_service
+
+from .adapters.commerce import GrpcCommerce
+from .adapters.kb_files import read_kb
+from .adapters.kb_store import KbStore, LoadReport
+from .config import Settings
+from .handlers import RetrieverHandler
+
+log = structlog.get_logger()
+
+
+async def load_kb(settings: Settings, es: AsyncElasticsearch) -> LoadReport:
+    """Load the KB and policy into settings.kb_index unless that version is already there."""
+    docs = await asyncio.to_thread(read_kb, settings.kb_path, settings.policy_path)
+    return await KbStore(es, settings.kb_index).ensure_loaded(docs)
+
+
+async def _load_command(settings: Settings) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
+    try:
+        report = await load_kb(settings, es)
+    finally:
+        await es.close()
+    state = "loaded" if report.loaded else "already up to date"
+    print(f"{report.index}: {report.documents} documents {state} (version {report.version}, "
+          f"{report.seconds:.1f}s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="retriever", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=["serve", "load-kb"], default="serve")
+    args = parser.parse_args()
+    settings = Settings()
+    if args.command == "load-kb":
+        asyncio.run(_load_command(settings))
+        return
+
+    async def build():
+        es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
+        if settings.kb_load_on_start:
+            await load_kb(settings, es)
+        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=None)
+        handler = RetrieverHandler(KbStore(es, settings.kb_index), GrpcCommerce(channel), settings.top_k)
+
+        async def close() -> None:
+            await channel.close()
+            await es.close()
+
+        return handler, close
+
+    asyncio.run(run_stage_service(settings, settings.http_port, build))

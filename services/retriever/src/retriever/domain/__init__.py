@@ -1,0 +1,1 @@
+"""Pure retriever logic: article preparation, query building, result shaping and the lookup flow."""

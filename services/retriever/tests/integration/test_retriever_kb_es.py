@@ -1,0 +1,90 @@
+"""The KB loader and search against the real Elasticsearch, on the real articles and policy."""
+
+import dataclasses
+import time
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+from retriever.adapters.kb_files import read_kb
+from retriever.adapters.kb_store import KbStore
+from retriever.config import Settings
+from retriever.domain.query import KB, POLICY, build_query, query_codes, query_text
+from retriever.domain.results import articles_from_hits
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def docs():
+    settings = Settings()
+    return read_kb(settings.kb_path, settings.policy_path)
+
+
+async def search(kb: KbStore, subject: str, body: str, scope=KB):
+    text, codes = query_text(subject, body), query_codes(subject, body, [])
+    return articles_from_hits(await kb.search(build_query(text, codes, scope, 5), 5.0))
+
+
+async def test_load_search_and_idempotent_reload(es_url, unique, docs):
+    assert len(docs) == 2446 + sum(d.id.startswith("policy:") for d in docs)
+    es = AsyncElasticsearch(es_url, request_timeout=60)
+    kb = KbStore(es, f"test-kb-{unique}")
+    try:
+        first = await kb.ensure_loaded(docs)
+        assert first.loaded and await kb.count() == len(docs)
+
+        outlook = await search(kb, "Outlook keeps asking for password", "")
+        assert len(outlook) == 5
+        assert all(a.id.startswith(("Outlook/", "Exchange/", "Microsoft365/")) for a in outlook[:3])
+        assert "password" in outlook[0].title.lower() and outlook[0].steps
+        assert outlook[0].url.startswith("https://learn.microsoft.com/en-us/troubleshoot/Outlook/")
+
+        coded = await search(kb, "Send/receive error", "Outlook shows 0x8004010F when I sync")
+        assert coded[0].id == \
+            "Outlook/Client/synchronization/error-0x8004010f-when-sending-or-receiving-emails"
+
+        policy = await search(kb, "Cancel my order", "I ordered by mistake, please cancel it", scope=POLICY)
+        assert policy[0].id == "policy:cancel-pending-order"
+        assert all(a.id.startswith("policy:") for a in policy)
+
+        again = await kb.ensure_loaded(docs)
+        assert not again.loaded and again.version == first.version
+        assert await kb.count() == len(docs)
+    finally:
+        await es.indices.delete(index=kb.index, ignore_unavailable=True)
+        await es.close()
+
+
+async def test_changed_data_reloads_and_drops_stale_articles(es_url, unique, docs):
+    es = AsyncElasticsearch(es_url, request_timeout=60)
+    kb = KbStore(es, f"test-kb-small-{unique}")
+    try:
+        await kb.ensure_loaded(docs[:20])
+        edited = [dataclasses.replace(docs[0], title="Renamed article"), *docs[1:10]]
+        report = await kb.ensure_loaded(edited)
+        assert report.loaded and await kb.count() == 10
+        got = await es.get(index=kb.index, id=docs[0].id)
+        assert got["_source"]["title"] == "Renamed article"
+        mapping = await es.indices.get_mapping(index=kb.index)
+        assert mapping[kb.index]["mappings"]["_meta"]["kb_version"] == report.version
+    finally:
+        await es.indices.delete(index=kb.index, ignore_unavailable=True)
+        await es.close()
+
+
+async def test_search_latency_on_the_loaded_kb(es_url, unique, docs):
+    """Not a benchmark: guards against a query shape that makes every search slow."""
+    es = AsyncElasticsearch(es_url, request_timeout=60)
+    kb = KbStore(es, f"test-kb-lat-{unique}")
+    try:
+        await kb.ensure_loaded(docs)
+        await search(kb, "warm up", "")
+        started = time.perf_counter()
+        queries = ("Teams meeting audio not working", "SharePoint sync fails 0x80070005",
+                   "OneDrive storage full")
+        for query in queries:
+            assert await search(kb, query, "")
+        assert (time.perf_counter() - started) / 3 < 0.5
+    finally:
+        await es.indices.delete(index=kb.index, ignore_unavailable=True)
+        await es.close()

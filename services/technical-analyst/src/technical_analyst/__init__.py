@@ -1,0 +1,1 @@
+"""The technical-analyst package."""

@@ -1,0 +1,5 @@
+"""Starts the technical-analyst service."""
+
+from .app import main
+
+main()

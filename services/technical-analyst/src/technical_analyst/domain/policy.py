@@ -1,0 +1,232 @@
+"""The store policy (data/retail/policy.md) as code: what may be done to which order, and why.
+
+Every decision carries a reason sentence that a reply can quote and that names the policy rule it
+rests on. Actions are only proposed here: the policy requires the customer's explicit confirmation
+before any write, and writes through commerce are not part of this stage.
+"""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from supportmesh.v1.envelope_pb2 import OrderFacts
+
+ALLOWED, REFUSED, NEEDS_HUMAN, NOT_APPLICABLE = "allowed", "refused", "needs_human", "not_applicable"
+
+# Intents that ask for a change to an order and the policy rule each one is checked against.
+ACTION_INTENTS = {
+    "cancel_order": "cancel",
+    "change_order": "modify_items",
+    "change_shipping_address": "modify_address",
+    "get_refund": "return",
+}
+# Intents that only ask about an order: no rule to apply, but the customer must still be verified.
+INFORMATIONAL_ORDER_INTENTS = {"track_order", "track_refund", "delivery_period"}
+# Intents that always concern one of the customer's own orders.
+ORDER_SPECIFIC_INTENTS = set(ACTION_INTENTS) | {"track_order", "track_refund"}
+
+_CANCEL_REFUND = ("the total is refunded to the original payment method, immediately for a gift card "
+                  "and otherwise within 5 to 7 business days")
+
+
+@dataclass(frozen=True)
+class ProposedAction:
+    """A write the policy allows, waiting for the customer's confirmation (never executed here)."""
+
+    name: str
+    detail: str
+    idempotency_key: str
+    status: str = "proposed"
+
+
+@dataclass(frozen=True)
+class PolicyRequest:
+    """What the ticket asks and what the lookups found, as the policy needs it."""
+
+    ticket_id: str
+    intent: str
+    customer_id: str
+    orders: Sequence[OrderFacts]
+    order_ids: Sequence[str] = ()   # order ids the customer named
+    amounts: Sequence[str] = ()     # amounts the customer named, as written
+    commerce_unavailable: bool = False
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """The outcome of the policy: decision, machine code, quotable reason and proposed actions."""
+
+    decision: str
+    code: str
+    reason: str = ""
+    order_id: str = ""
+    actions: list[ProposedAction] = field(default_factory=list)
+
+
+def idempotency_key(ticket_id: str, action: str) -> str:
+    """The key a later write uses so a redelivered ticket never performs its action twice."""
+    return hashlib.sha256(f"{ticket_id}:{action}".encode()).hexdigest()[:32]
+
+
+def normalize_order_id(value: str) -> str:
+    """`w2378156`, `W2378156` and `#W2378156` all name the order `#W2378156`."""
+    return "#" + value.strip().lstrip("#").upper()
+
+
+def parse_amount(text: str) -> float | None:
+    """The number in an amount such as `$1,250.00` or `120 USD`; None when there is none."""
+    match = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    if not match:
+        return None
+    return float(match.group(0).replace(",", ""))
+
+
+def concerns_orders(intent: str, order_ids: Sequence[str]) -> bool:
+    """Whether the store policy applies at all: an order intent, or any ticket that names an order."""
+    return intent in ORDER_SPECIFIC_INTENTS or intent in INFORMATIONAL_ORDER_INTENTS or bool(order_ids)
+
+
+def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
+    """Apply the store policy to one ticket."""
+    if not concerns_orders(req.intent, req.order_ids):
+        return PolicyDecision(NOT_APPLICABLE, "no_order_request")
+    if req.commerce_unavailable:
+        return PolicyDecision(NOT_APPLICABLE, "commerce_unavailable",
+                              "The order system could not be reached, so the order could not be checked "
+                              "against the store policy.")
+    if not req.customer_id:
+        reason = ("Before we look at or change an order, the store policy asks us to verify your identity "
+                  "with the e-mail address on your account, or your full name and zip code.")
+        return PolicyDecision(REFUSED, "identity_not_verified", reason)
+    if req.intent not in ACTION_INTENTS:
+        return PolicyDecision(NOT_APPLICABLE, "informational")
+    order, refusal = _target_order(req)
+    if refusal:
+        return refusal
+    assert order is not None
+    rule = ACTION_INTENTS[req.intent]
+    status = order.status.strip().lower()
+    if rule == "cancel":
+        return _cancel(req, order, status)
+    if rule == "modify_items":
+        return _modify_items(req, order, status)
+    if rule == "modify_address":
+        return _modify_address(req, order, status)
+    return _return(req, order, status, refund_limit)
+
+
+def _target_order(req: PolicyRequest) -> tuple[OrderFacts | None, PolicyDecision | None]:
+    """The one order the request is about, or the refusal that says why it cannot be told."""
+    by_id = {normalize_order_id(o.order_id): o for o in req.orders}
+    named = [normalize_order_id(i) for i in req.order_ids]
+    if named:
+        order = next((by_id[i] for i in named if i in by_id), None)
+        if order is None:
+            reason = (f"We could not find order {named[0]} among the orders on your account, and the store "
+                      "policy lets us act only on your own orders.")
+            return None, PolicyDecision(REFUSED, "order_not_found", reason)
+    elif len(req.orders) == 1:
+        order = req.orders[0]
+    elif not req.orders:
+        reason = "We could not tell which order you mean; please send us its order number."
+        return None, PolicyDecision(REFUSED, "order_not_identified", reason)
+    else:
+        listed = ", ".join(normalize_order_id(o.order_id) for o in req.orders)
+        reason = f"Your account has several orders ({listed}); please tell us which one you mean."
+        return None, PolicyDecision(REFUSED, "order_not_identified", reason)
+    if order.user_id and order.user_id != req.customer_id:
+        # Policy: one user per conversation; requests about another user's orders are denied.
+        reason = (f"Order {normalize_order_id(order.order_id)} does not belong to the verified account, and "
+                  "the store policy lets us help only the account holder.")
+        return None, PolicyDecision(REFUSED, "order_not_owned", reason)
+    return order, None
+
+
+def _propose(req: PolicyRequest, name: str, detail: str) -> ProposedAction:
+    return ProposedAction(name=name, detail=detail, idempotency_key=idempotency_key(req.ticket_id, name))
+
+
+def _status_note(status: str) -> str:
+    """What else the policy offers for an order in this status, as a sentence (or nothing)."""
+    if status == "delivered":
+        return (" A delivered order can be returned or exchanged instead "
+                "(policy: Return / Exchange delivered order).")
+    if status == "cancelled":
+        return " It has already been cancelled."
+    if status.startswith("pending ("):
+        return " Its items were already modified once, after which it can no longer be modified or cancelled."
+    return ""
+
+
+def _cancel(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecision:
+    oid = normalize_order_id(order.order_id)
+    if status != "pending":
+        reason = (f"Order {oid} is {order.status}, and only pending orders can be cancelled "
+                  f"(policy: Cancel pending order).{_status_note(status)}")
+        return PolicyDecision(REFUSED, "cancel_not_pending", reason, oid)
+    action = _propose(req, "cancel_pending_order", f"cancel order {oid} (total {order.total:.2f})")
+    reason = (f"Order {oid} is pending, so it can be cancelled (policy: Cancel pending order). Please "
+              "confirm the order number and the reason, either 'no longer needed' or 'ordered by mistake'; "
+              f"after cancellation {_CANCEL_REFUND}.")
+    return PolicyDecision(ALLOWED, "cancel_pending", reason, oid, [action])
+
+
+def _modify_items(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecision:
+    oid = normalize_order_id(order.order_id)
+    if status == "pending":
+        action = _propose(req, "modify_pending_order_items", f"change item options on order {oid}")
+        reason = (f"Order {oid} is pending, so each item can be changed to another option of the same "
+                  "product (policy: Modify pending order). Items can be modified only once, so please list "
+                  "every item you want to change and a payment method for any price difference.")
+        return PolicyDecision(ALLOWED, "modify_pending", reason, oid, [action])
+    if status == "delivered":
+        action = _propose(req, "exchange_delivered_order_items", f"exchange items on order {oid}")
+        reason = (f"Order {oid} is delivered, so each item can be exchanged for another option of the same "
+                  "product (policy: Exchange delivered order). Please list every item you want to exchange "
+                  "and a payment method for any price difference.")
+        return PolicyDecision(ALLOWED, "exchange_delivered", reason, oid, [action])
+    reason = (f"Order {oid} is {order.status}; only pending orders can be modified and only delivered "
+              f"orders can be exchanged (policy: Generic action rules).{_status_note(status)}")
+    return PolicyDecision(REFUSED, "modify_not_allowed", reason, oid)
+
+
+def _modify_address(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecision:
+    oid = normalize_order_id(order.order_id)
+    if status != "pending":
+        reason = (f"Order {oid} is {order.status}, and only a pending order's shipping address can be "
+                  "changed (policy: Modify pending order). The default address on your profile can still "
+                  "be updated for future orders.")
+        return PolicyDecision(REFUSED, "modify_not_pending", reason, oid)
+    action = _propose(req, "modify_pending_order_address", f"change the shipping address of order {oid}")
+    reason = (f"Order {oid} is pending, so its shipping address can be changed (policy: Modify pending "
+              "order). Please send the full new address.")
+    return PolicyDecision(ALLOWED, "modify_pending", reason, oid, [action])
+
+
+def _return(req: PolicyRequest, order: OrderFacts, status: str, limit: float) -> PolicyDecision:
+    oid = normalize_order_id(order.order_id)
+    if status != "delivered":
+        note = ""
+        if status == "pending":
+            note = f" A pending order can be cancelled instead, and then {_CANCEL_REFUND}."
+        elif status == "cancelled":
+            note = (f" It was cancelled; when an order is cancelled {_CANCEL_REFUND} "
+                    "(policy: Cancel pending order).")
+        reason = (f"Order {oid} is {order.status}; refunds for items are made through a return, and only "
+                  f"delivered orders can be returned (policy: Return delivered order).{note}")
+        return PolicyDecision(REFUSED, "return_not_delivered", reason, oid)
+    asked = [a for a in (parse_amount(x) for x in req.amounts) if a is not None]
+    # The amount the customer asks for is what needs approval; without one, the whole order is refunded.
+    amount = asked[0] if asked else order.total
+    detail = f"return items of order {oid} for a refund of {amount:.2f}"
+    action = _propose(req, "return_delivered_order_items", detail)
+    if amount > limit:
+        reason = (f"A refund of {amount:.2f} on order {oid} is above the {limit:.2f} limit an agent may "
+                  "approve, so a member of our team must approve it.")
+        return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, oid, [action])
+    reason = (f"Order {oid} is delivered, so its items can be returned (policy: Return delivered order). "
+              f"Please confirm which items to return; the refund of {amount:.2f} goes to the original "
+              "payment method or an existing gift card, and you will receive an e-mail on how to send the "
+              "items back.")
+    return PolicyDecision(ALLOWED, "return_delivered", reason, oid, [action])

@@ -1,0 +1,74 @@
+"""The analyst stage: technical tickets get a diagnosis, order requests get the store policy's decision."""
+
+from supportmesh.v1.envelope_pb2 import Action, Envelope
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core.kafka import Escalate, Forward
+
+from .domain.diagnosis import diagnose, error_codes
+from .domain.handoff import handoff_summary
+from .domain.policy import NEEDS_HUMAN, NOT_APPLICABLE, PolicyRequest, decide
+
+TECHNICAL_INTENT = "technical_support"
+TECHNICAL_CATEGORY = "TECHNICAL"
+COMMERCE_UNAVAILABLE = "commerce_unavailable"
+
+
+class AnalystHandler:
+    """Translates an envelope into policy and diagnosis calls and writes the Analysis back."""
+
+    def __init__(self, refund_approval_limit: float) -> None:
+        self._limit = refund_approval_limit
+
+    async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
+        c = env.classification
+        hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, "rules"
+        if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
+            return self._technical(env, hop)
+        return self._policy(env, hop)
+
+    def _technical(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
+        entity_codes = [e.value for e in env.classification.entities if e.type == "error_code"]
+        codes = error_codes(entity_codes, env.context.log_lines)
+        diagnosis = diagnose(codes, env.retrieval.articles)
+        env.analysis.policy_decision, env.analysis.policy_code = NOT_APPLICABLE, "technical"
+        if codes:
+            hop.labels["error_codes"] = ",".join(codes)[:256]
+        if diagnosis is None:
+            hop.labels["decision"] = "no_grounding"
+            return Escalate(env, Escalation(
+                reason="no_grounding",
+                summary=handoff_summary(env, "no knowledge-base article matched this technical problem"
+                                        + (f" (error codes: {', '.join(codes)})" if codes else ""), []),
+                customer_message="We could not find a documented fix for this problem, so a specialist from "
+                                 "our support team will look into it and reply to you."))
+        env.analysis.diagnosis = diagnosis.text
+        env.analysis.steps.extend(diagnosis.steps)
+        hop.labels["decision"] = "diagnosed"
+        hop.labels["article"] = diagnosis.article_id
+        return Forward(env)
+
+    def _policy(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
+        c, r = env.classification, env.retrieval
+        decision = decide(PolicyRequest(
+            ticket_id=env.ticket.ticket_id, intent=c.intent, customer_id=r.customer_id, orders=list(r.orders),
+            order_ids=[e.value for e in c.entities if e.type == "order_id"],
+            amounts=[e.value for e in c.entities if e.type == "amount"],
+            commerce_unavailable=COMMERCE_UNAVAILABLE in env.degradations,
+        ), self._limit)
+        a = env.analysis
+        a.policy_decision, a.policy_code, a.policy_reason = decision.decision, decision.code, decision.reason
+        a.actions.extend(Action(name=p.name, status=p.status, detail=p.detail,
+                                idempotency_key=p.idempotency_key) for p in decision.actions)
+        hop.labels["decision"] = decision.decision
+        hop.labels["policy_code"] = decision.code
+        if decision.order_id:
+            hop.labels["order_id"] = decision.order_id
+        if decision.decision != NEEDS_HUMAN:
+            return Forward(env)
+        return Escalate(env, Escalation(
+            reason=decision.code,
+            summary=handoff_summary(env, decision.reason, a.actions),
+            customer_message=f"{decision.reason} A member of our team will review your request and reply to "
+                             "you; nothing has been changed yet.",
+            actions=a.actions))

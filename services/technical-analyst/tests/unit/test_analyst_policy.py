@@ -1,0 +1,123 @@
+"""Unit tests of the store policy as code."""
+
+import hashlib
+
+import pytest
+from supportmesh.v1.envelope_pb2 import OrderFacts
+from technical_analyst.domain.policy import (
+    ALLOWED,
+    NEEDS_HUMAN,
+    NOT_APPLICABLE,
+    REFUSED,
+    PolicyRequest,
+    decide,
+    idempotency_key,
+    normalize_order_id,
+    parse_amount,
+)
+
+pytestmark = pytest.mark.unit
+
+LIMIT = 500.0
+
+
+def order(status: str, total: float = 120.0, oid: str = "#W2378156", user: str = "yusuf_rossi_9620"):
+    return OrderFacts(order_id=oid, status=status, total=total, user_id=user, item_names=["Water Bottle"])
+
+
+def request(intent: str, *orders: OrderFacts, customer: str = "yusuf_rossi_9620", **kw) -> PolicyRequest:
+    return PolicyRequest(ticket_id="T-1", intent=intent, customer_id=customer, orders=list(orders), **kw)
+
+
+def test_cancel_pending_is_allowed_with_a_proposed_action_and_stable_key():
+    d = decide(request("cancel_order", order("pending")), LIMIT)
+    assert d.decision == ALLOWED and d.code == "cancel_pending" and d.order_id == "#W2378156"
+    [action] = d.actions
+    assert action.name == "cancel_pending_order" and action.status == "proposed"
+    assert action.idempotency_key == hashlib.sha256(b"T-1:cancel_pending_order").hexdigest()[:32]
+    again = decide(request("cancel_order", order("pending")), LIMIT)
+    assert again.actions[0].idempotency_key == action.idempotency_key
+    assert "no longer needed" in d.reason and "Cancel pending order" in d.reason
+
+
+@pytest.mark.parametrize("status", ["processed", "delivered", "cancelled", "pending (item modified)"])
+def test_cancel_anything_but_pending_is_refused(status):
+    d = decide(request("cancel_order", order(status)), LIMIT)
+    assert d.decision == REFUSED and d.code == "cancel_not_pending" and not d.actions
+    assert status in d.reason and "only pending orders can be cancelled" in d.reason
+
+
+def test_cancel_delivered_offers_a_return():
+    d = decide(request("cancel_order", order("delivered")), LIMIT)
+    assert "returned or exchanged instead" in d.reason
+
+
+def test_change_order_pending_modifies_and_delivered_exchanges():
+    pending = decide(request("change_order", order("pending")), LIMIT)
+    delivered = decide(request("change_order", order("delivered")), LIMIT)
+    processed = decide(request("change_order", order("processed")), LIMIT)
+    assert [a.name for a in pending.actions] == ["modify_pending_order_items"]
+    assert [a.name for a in delivered.actions] == ["exchange_delivered_order_items"]
+    assert processed.decision == REFUSED and processed.code == "modify_not_allowed"
+
+
+def test_shipping_address_change_only_for_pending():
+    ok = decide(request("change_shipping_address", order("pending")), LIMIT)
+    no = decide(request("change_shipping_address", order("processed")), LIMIT)
+    assert ok.decision == ALLOWED and ok.actions[0].name == "modify_pending_order_address"
+    assert no.decision == REFUSED and no.code == "modify_not_pending" and "default address" in no.reason
+
+
+def test_refund_of_delivered_order_within_limit_is_allowed_to_original_payment():
+    d = decide(request("get_refund", order("delivered", total=120.0)), LIMIT)
+    assert d.decision == ALLOWED and d.actions[0].name == "return_delivered_order_items"
+    assert "120.00" in d.reason and "original payment method or an existing gift card" in d.reason
+
+
+def test_refund_above_limit_needs_a_human():
+    d = decide(request("get_refund", order("delivered", total=536.65)), LIMIT)
+    assert d.decision == NEEDS_HUMAN and d.code == "refund_above_limit"
+    assert "536.65" in d.reason and "500.00" in d.reason
+    assert d.actions[0].status == "proposed"
+
+
+def test_refund_amount_named_by_customer_is_what_is_checked():
+    small = decide(request("get_refund", order("delivered", total=900.0), amounts=["$45.50"]), LIMIT)
+    assert small.decision == ALLOWED and "45.50" in small.reason
+
+
+def test_refund_of_pending_order_is_refused_and_points_to_cancellation():
+    d = decide(request("get_refund", order("pending")), LIMIT)
+    assert d.decision == REFUSED and d.code == "return_not_delivered" and "cancelled instead" in d.reason
+
+
+def test_unverified_customer_is_refused_for_order_intents():
+    d = decide(request("track_order", order("pending"), customer=""), LIMIT)
+    assert d.decision == REFUSED and d.code == "identity_not_verified"
+    assert "e-mail" in d.reason and "zip code" in d.reason
+
+
+def test_commerce_outage_is_not_decided():
+    d = decide(request("cancel_order", customer="", commerce_unavailable=True), LIMIT)
+    assert d.decision == NOT_APPLICABLE and d.code == "commerce_unavailable"
+
+
+def test_informational_and_unrelated_intents():
+    assert decide(request("track_order", order("delivered")), LIMIT).code == "informational"
+    assert decide(request("newsletter_subscription"), LIMIT).code == "no_order_request"
+
+
+def test_order_selection():
+    a, b = order("pending", oid="#W1"), order("delivered", oid="#W2")
+    assert decide(request("cancel_order", a, b), LIMIT).code == "order_not_identified"
+    assert decide(request("cancel_order", a, b, order_ids=["w2"]), LIMIT).code == "cancel_not_pending"
+    assert decide(request("cancel_order", a, order_ids=["#W9"]), LIMIT).code == "order_not_found"
+    foreign = order("pending", user="someone_else_1")
+    assert decide(request("cancel_order", foreign), LIMIT).code == "order_not_owned"
+
+
+def test_helpers():
+    assert normalize_order_id("w2378156") == "#W2378156" == normalize_order_id("#W2378156")
+    assert parse_amount("$1,250.50") == 1250.5 and parse_amount("no number") is None
+    assert idempotency_key("T", "a") != idempotency_key("T", "b")
+    assert len(idempotency_key("T", "a")) == 32

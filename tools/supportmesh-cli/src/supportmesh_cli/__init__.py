@@ -1,0 +1,1 @@
+"""The supportmesh-cli package."""
