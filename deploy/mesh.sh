@@ -24,7 +24,16 @@ port_of() {
   die "unknown service '$1' (known: ${SERVICES[*]%%:*})"
 }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive PIDFILE: the pid names a live (not zombie) process running one of our services; a killed
+# service can linger as a zombie, and a stale pid file can name a recycled pid.
+pid_alive() {
+  local pid
+  [[ -f "$1" ]] || return 1
+  pid=$(tr -dc '0-9' <"$1")
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
+  [[ "$(cut -d' ' -f3 "/proc/$pid/stat")" != Z ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m $(basename "$1" .pid | tr - _)"
+}
 ready() { curl -fsS -m 2 "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
 
 selected() { if [[ $# -gt 0 ]]; then printf "%s\n" "$@"; else for e in "${SERVICES[@]}"; do echo "${e%%:*}"; done; fi; }

@@ -106,11 +106,12 @@ class GrpcServer:
 
 
 class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
-    """Sends the current trace context as metadata and records a client hop per call."""
+    """Sends the current trace context as metadata, gives every call a deadline, records a client hop."""
 
-    def __init__(self, service: str, hop_sink: HopSink | None) -> None:
+    def __init__(self, service: str, hop_sink: HopSink | None, default_timeout: float) -> None:
         self._service = service
         self._sink = hop_sink
+        self._default_timeout = default_timeout
         self._tracer = trace.get_tracer(service)
 
     async def intercept_unary_unary(self, continuation, details, request):
@@ -122,8 +123,11 @@ class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
             metadata = grpc.aio.Metadata(*(details.metadata or ()), *carrier.items())
+            # A call without a deadline could wait forever on a hung server; callers normally pass what
+            # is left of the ticket's budget, this is the backstop.
+            timeout = details.timeout if details.timeout is not None else self._default_timeout
             details = grpc.aio.ClientCallDetails(
-                details.method, details.timeout, metadata, details.credentials, details.wait_for_ready)
+                details.method, timeout, metadata, details.credentials, details.wait_for_ready)
             error = ""
             try:
                 call = await continuation(details, request)
@@ -137,6 +141,7 @@ class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
                     await self._sink.emit(finish_hop(hop, error))
 
 
-def tracing_channel(target: str, service: str, hop_sink: HopSink | None = None) -> grpc.aio.Channel:
-    """An insecure aio channel whose unary calls carry trace context (and emit client hops)."""
-    return grpc.aio.insecure_channel(target, interceptors=[_ClientTracing(service, hop_sink)])
+def tracing_channel(target: str, service: str, hop_sink: HopSink | None = None,
+                    default_timeout: float = 5.0) -> grpc.aio.Channel:
+    """An insecure aio channel whose unary calls carry trace context, a deadline, and emit client hops."""
+    return grpc.aio.insecure_channel(target, interceptors=[_ClientTracing(service, hop_sink, default_timeout)])

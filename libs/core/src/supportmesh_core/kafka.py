@@ -11,6 +11,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import structlog
@@ -67,6 +68,24 @@ class KafkaHopSink:
         except KafkaError as exc:
             # Telemetry must never stop a call; the loss is logged so it can be counted.
             log.warning("hop record not sent", error=str(exc), action=hop.action)
+
+
+_call_hops: ContextVar[list[HopRecord] | None] = ContextVar("supportmesh_call_hops", default=None)
+
+
+class StageHopSink:
+    """A hop sink for the calls a stage makes while handling a message (gRPC, models).
+
+    Their hop records join the message's own output, so they are published with the batch and
+    committed with it, in the handled message's trace, without a second producer.
+    """
+
+    async def emit(self, hop: HopRecord) -> None:
+        bucket = _call_hops.get()
+        if bucket is not None:
+            bucket.append(hop)
+        else:
+            log.debug("hop emitted outside a handled message; dropped", action=hop.action)
 
 
 class OutcomeLedger:
@@ -201,7 +220,16 @@ class StageRunner:
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
         await ensure_topics(bootstrap, topics.all_topics(), self.partitions)
-        await self.ledger.load(bootstrap, self.settings.dedupe_window_hours)
+        for attempt in range(1, 11):
+            try:
+                await self.ledger.load(bootstrap, self.settings.dedupe_window_hours)
+                break
+            except KafkaError as exc:
+                # Just-created topics have no leader for a moment; answering twice is worse than waiting.
+                if attempt == 10:
+                    raise
+                log.warning("outcome ledger not readable yet; retrying", error=str(exc), attempt=attempt)
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
         self.producer = new_producer(bootstrap)
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
@@ -286,11 +314,17 @@ class StageRunner:
             if not env.trace_id:
                 env.trace_id = hop.trace_id
             structlog.contextvars.bind_contextvars(ticket_id=env.ticket.ticket_id)
+            call_hops: list[HopRecord] = []
+            token = _call_hops.set(call_hops)
             try:
                 result, error = await self._run_handler(env, hop)
                 out = self._route(result, hop)
             finally:
+                _call_hops.reset(token)
                 structlog.contextvars.unbind_contextvars("ticket_id")
+            for call in call_hops:
+                call.ticket_id, call.conversation_id = hop.ticket_id, hop.conversation_id
+                out.append(self._hop_out(call))
             out.append(self._hop_out(finish_hop(hop, error)))
             return out
 

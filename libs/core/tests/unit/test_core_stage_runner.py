@@ -9,7 +9,7 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
-from supportmesh_core.kafka import Escalate, Forward, Respond, StageRunner
+from supportmesh_core.kafka import Escalate, Forward, Respond, StageHopSink, StageRunner
 from supportmesh_core.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -118,3 +118,16 @@ async def test_batch_keeps_each_conversation_in_order():
     await runner.process(recs)
     assert [t for t in seen if t in ("T-0", "T-2", "T-4")] == ["T-0", "T-2", "T-4"]
     assert [t for t in seen if t in ("T-1", "T-3", "T-5")] == ["T-1", "T-3", "T-5"]
+
+
+async def test_hops_of_calls_made_while_handling_join_the_message_output():
+    async def handler(env, hop):
+        call = HopRecord(span_id="c" * 16, action="call GetOrder", span_kind="client")
+        await StageHopSink().emit(call)
+        return Forward(env)
+
+    runner = StageRunner(settings(), handler, input_topic="stage.retriever")
+    out = await runner.handle_record(record(envelope().SerializeToString()))
+    call, own = hops(out)
+    assert call.action == "call GetOrder" and call.ticket_id == "T-1"
+    assert own.service == "retriever"

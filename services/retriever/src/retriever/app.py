@@ -6,6 +6,7 @@ import asyncio
 import structlog
 from elasticsearch import AsyncElasticsearch
 from supportmesh_core.grpcutil import tracing_channel
+from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.logging import configure_logging
 from supportmesh_core.service import run_stage_service
 
@@ -49,7 +50,7 @@ def main() -> None:
         es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
         if settings.kb_load_on_start:
             await load_kb(settings, es)
-        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=None)
+        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink())
         handler = RetrieverHandler(KbStore(es, settings.kb_index), GrpcCommerce(channel), settings.top_k)
 
         async def close() -> None:
