@@ -48,7 +48,6 @@ class TopicReader:
 
     async def mark(self, *topics: str) -> dict:
         from aiokafka import AIOKafkaConsumer, TopicPartition
-
         from supportmesh_core.kafka import ensure_topics
 
         # On a fresh broker the topic may not exist yet; a mark on a missing topic would see nothing.
