@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import pathlib
 import random
 import sys
@@ -84,7 +85,14 @@ def percentile(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+_last_progress: dict[str, int] = {}
+
+
 def progress(done: int, total: int, label: str) -> None:
+    step = max(1, total // 100)
+    if done != total and done - _last_progress.get(label, -step) < step:
+        return  # redraw once per percent, so a captured log stays short
+    _last_progress[label] = done
     width = 30
     filled = int(width * done / max(total, 1))
     sys.stderr.write(f"\r{label:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
@@ -156,19 +164,45 @@ async def _refresh(consumer: AIOKafkaConsumer, topic: str):
     return consumer.partitions_for_topic(topic) or ()
 
 
-def memory() -> list[dict]:
-    """Peak (VmHWM) and current (VmRSS) resident memory of every process the mesh started."""
-    rows = []
-    for pidfile in sorted((STATE / "pids").glob("*.pid")):
+def processes() -> dict[str, int]:
+    """Every process the mesh started, by name (Elasticsearch keeps its pid file beside its data)."""
+    found = {}
+    for pidfile in sorted((STATE / "pids").glob("*.pid")) + sorted(STATE.glob("elasticsearch/*.pid")):
         try:
-            pid = int(pidfile.read_text().strip())
-            status = pathlib.Path(f"/proc/{pid}/status").read_text()
+            found[pidfile.stem] = int(pidfile.read_text().strip())
         except (OSError, ValueError):
             continue
+    return found
+
+
+def cpu_seconds() -> dict[str, float]:
+    """User + system CPU seconds each mesh process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, pid in processes().items():
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def memory(cpu: dict[str, dict[str, float]]) -> list[dict]:
+    """Peak (VmHWM) and current (VmRSS) resident memory, and CPU share per phase, of each process."""
+    rows = []
+    for name, pid in processes().items():
+        try:
+            status = pathlib.Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rows.append({"process": pidfile.stem, "pid": pid,
-                     "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
-                     "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1)})
+        row = {"process": name, "pid": pid,
+               "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+               "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1)}
+        for phase, per in cpu.items():
+            row[f"cpu_{phase}"] = f"{per.get(name, 0):.0%}"
+        rows.append(row)
     return rows
 
 
@@ -189,29 +223,35 @@ async def main() -> None:
     ap.add_argument("--bootstrap", default=None)
     ap.add_argument("--out", default=str(REPO / "bench-results"))
     args = ap.parse_args()
-    import os
-
     bootstrap = args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     await ensure_topics(bootstrap, topics.all_topics())
     run = uuid.uuid4().hex[:6]
     phases = []
+    cpu: dict[str, dict[str, float]] = {}
+
+    async def measured(tickets, rate, label, key):
+        before, t0 = cpu_seconds(), time.perf_counter()
+        phases.append(await run_phase(bootstrap, tickets, rate, label, args.timeout))
+        after, wall = cpu_seconds(), time.perf_counter() - t0
+        # Share of one core used during the phase; the machine has os.cpu_count() of them.
+        cpu[key] = {n: (after[n] - before.get(n, 0.0)) / wall for n in after}
+
     if args.paced:
-        paced = make_tickets(args.paced, args.seed + 1, run + "p")
-        phases.append(await run_phase(bootstrap, paced, args.rate, f"paced@{args.rate:g}/s", args.timeout))
-    burst = make_tickets(args.tickets, args.seed, run + "b")
-    phases.append(await run_phase(bootstrap, burst, None, "burst", args.timeout))
-    mem = memory()
+        await measured(make_tickets(args.paced, args.seed + 1, run + "p"), args.rate,
+                       f"paced@{args.rate:g}/s", "paced")
+    await measured(make_tickets(args.tickets, args.seed, run + "b"), None, "burst", "burst")
+    mem = memory(cpu)
     print()
     print_table(phases, ["phase", "tickets", "outcomes", "responses", "escalations", "lost_or_late",
                          "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
     print()
-    print_table(mem, ["process", "pid", "peak_rss_mb", "rss_mb"])
+    print_table(mem, ["process", "pid", "peak_rss_mb", "rss_mb", *(f"cpu_{k}" for k in cpu)])
     total = round(sum(m["rss_mb"] for m in mem), 1)
     print(f"\nwhole mesh resident now: {total} MB")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"phases": phases, "memory": mem, "total_rss_mb": total,
+    path.write_text(json.dumps({"phases": phases, "processes": mem, "total_rss_mb": total,
                                 "args": vars(args)}, indent=2))
     print(f"written {path}")
 

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from google.protobuf.message import DecodeError
@@ -198,6 +198,19 @@ def remaining_seconds(env: Envelope, floor: float = 0.05) -> float:
     return max(floor, (env.deadline_unix_ms - time.time() * 1000) / 1000)
 
 
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits what was handled of a partition before the group hands it to another member."""
+
+    def __init__(self, runner: "StageRunner") -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        await self._runner._commit(set(revoked))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        return None
+
+
 class StageRunner:
     """Consumes one topic and runs `handler` on each message, forwarding along the routing slip."""
 
@@ -212,6 +225,7 @@ class StageRunner:
         self.ledger = OutcomeLedger()
         self.producer: AIOKafkaProducer | None = None
         self.consumer: AIOKafkaConsumer | None = None
+        self._uncommitted: dict[TopicPartition, int] = {}
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tracer = trace.get_tracer(self.service)
@@ -233,11 +247,11 @@ class StageRunner:
         self.producer = new_producer(bootstrap)
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
-            self.input_topic, bootstrap_servers=bootstrap, group_id=self.service,
-            enable_auto_commit=False,
+            bootstrap_servers=bootstrap, group_id=self.service, enable_auto_commit=False,
             # A new group starts at the beginning so tickets published before the first start are not skipped.
             auto_offset_reset="earliest", max_poll_records=self.settings.max_batch,
         )
+        self.consumer.subscribe([self.input_topic], listener=_CommitOnRevoke(self))
         await self.consumer.start()
         self.ready.set()
         log.info("stage runner started", topic=self.input_topic, group=self.service)
@@ -252,20 +266,47 @@ class StageRunner:
             await self.producer.stop()
 
     async def run(self) -> None:
-        """Process batches until `stop()`; the batch in hand is finished and committed first."""
+        """Process batches until `stop()`; what was handled is committed before returning.
+
+        Offsets are committed only for batches whose output the broker acknowledged, but not after
+        every batch: at most every `commit_interval_ms`, and at once when the topic goes quiet. A
+        commit per small batch doubled the broker round trips at low rates; what a crash redelivers
+        in exchange (up to one interval) is deduplicated downstream like any redelivery.
+        """
         assert self.consumer is not None and self.producer is not None
-        while not self._stopping.is_set():
-            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.max_batch)
-            if not batch:
-                continue
-            records = [r for recs in batch.values() for r in recs]
-            outgoing = await self.process(records)
-            if await self._publish(outgoing):
-                await self.consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
-                self.handled += len(records)
-            else:
-                for tp, recs in batch.items():
-                    self.consumer.seek(tp, recs[0].offset)  # redeliver the whole batch
+        interval = self.settings.commit_interval_ms / 1000
+        last_commit = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.max_batch)
+                if batch:
+                    records = [r for recs in batch.values() for r in recs]
+                    outgoing = await self.process(records)
+                    if not await self._publish(outgoing):
+                        for tp, recs in batch.items():
+                            self.consumer.seek(tp, recs[0].offset)  # redeliver the whole batch
+                        continue
+                    self._uncommitted.update({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
+                    self.handled += len(records)
+                if self._uncommitted and (not batch or time.monotonic() - last_commit >= interval):
+                    await self._commit()
+                    last_commit = time.monotonic()
+        finally:
+            await self._commit()
+
+    async def _commit(self, only: set[TopicPartition] | None = None) -> None:
+        offsets = {tp: o for tp, o in self._uncommitted.items() if only is None or tp in only}
+        if not offsets or self.consumer is None:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except KafkaError as exc:
+            # The group moved on (rebalance) or the broker is away: the new owner re-reads from the last
+            # committed offset and the outcome ledger absorbs the repeats.
+            log.warning("offset commit failed; messages may be redelivered", error=str(exc))
+        for tp in offsets:
+            if self._uncommitted.get(tp) == offsets[tp]:
+                del self._uncommitted[tp]
 
     async def _publish(self, outgoing: list[Outgoing]) -> bool:
         assert self.producer is not None

@@ -25,6 +25,7 @@ class ServiceSettings(BaseSettings):
     # How far back a restarted service reads the output topics to refuse answering a ticket twice.
     dedupe_window_hours: float = Field(24.0, gt=0, validation_alias="DEDUPE_WINDOW_HOURS")
     max_batch: int = Field(200, gt=0, validation_alias="KAFKA_MAX_BATCH")
+    commit_interval_ms: int = Field(200, ge=0, validation_alias="KAFKA_COMMIT_INTERVAL_MS")
     handler_attempts: int = Field(3, ge=1, validation_alias="STAGE_HANDLER_ATTEMPTS")
 
     def state_dir(self) -> pathlib.Path:
