@@ -51,7 +51,7 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -
 
 def new_producer(bootstrap: str, **overrides) -> AIOKafkaProducer:
     """A producer that never loses or reorders an acked message (acks=all, idempotent)."""
-    options = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "request_timeout_ms": 30000}
+    options = {"acks": "all", "enable_idempotence": True, "linger_ms": 0, "request_timeout_ms": 30000}
     options.update(overrides)
     return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
 
