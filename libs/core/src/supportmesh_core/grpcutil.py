@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+import time
 from collections.abc import Callable
 
 import grpc
@@ -10,6 +11,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import propagate, trace
 
+from . import metrics
 from .hops import HopSink, finish_hop, start_hop
 from .telemetry import parent_span_id
 
@@ -33,6 +35,7 @@ class _ServerTracing(grpc.aio.ServerInterceptor):
 
         async def traced(request, context: grpc.aio.ServicerContext):
             ctx = propagate.extract({k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)})
+            started = time.perf_counter()
             with self._tracer.start_as_current_span(method, context=ctx, kind=trace.SpanKind.SERVER) as span:
                 hop = start_hop(self._service, method.rsplit("/", 1)[-1], span, parent_span_id(ctx), "server")
                 error = ""
@@ -47,6 +50,8 @@ class _ServerTracing(grpc.aio.ServerInterceptor):
                     if not error and code not in (None, grpc.StatusCode.OK):
                         error = f"{code.name}: {context.details() or ''}"
                     hop.labels["rpc.grpc.status_code"] = getattr(code, "name", "OK") if code else "OK"
+                    metrics.observe_rpc(metrics.GRPC_SERVER_CALLS, metrics.GRPC_SERVER_SECONDS, self._service,
+                                        method, hop.labels["rpc.grpc.status_code"], started)
                     if self._sink is not None:
                         await self._sink.emit(finish_hop(hop, error))
 
@@ -108,8 +113,11 @@ class GrpcServer:
 class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
     """Sends the current trace context as metadata, gives every call a deadline, records a client hop."""
 
-    def __init__(self, service: str, hop_sink: HopSink | None, default_timeout: float) -> None:
+    def __init__(self, service: str, hop_sink: HopSink | None, default_timeout: float,
+                 token: str | None = None) -> None:
         self._service = service
+        # The caller's identity for servers that authorise callers (commerce): sent on every call.
+        self._identity = (("x-service-token", token),) if token else ()
         self._sink = hop_sink
         self._default_timeout = default_timeout
         self._tracer = trace.get_tracer(service)
@@ -122,26 +130,35 @@ class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
                             format(parent.span_id, "016x") if parent.is_valid else "", "client")
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
-            metadata = grpc.aio.Metadata(*(details.metadata or ()), *carrier.items())
+            metadata = grpc.aio.Metadata(*(details.metadata or ()), *carrier.items(), *self._identity)
             # A call without a deadline could wait forever on a hung server; callers normally pass what
             # is left of the ticket's budget, this is the backstop.
             timeout = details.timeout if details.timeout is not None else self._default_timeout
             details = grpc.aio.ClientCallDetails(
                 details.method, timeout, metadata, details.credentials, details.wait_for_ready)
-            error = ""
+            error, code, started = "", "OK", time.perf_counter()
             try:
                 call = await continuation(details, request)
                 await call  # surface the status here so the hop records it
                 return call
             except grpc.aio.AioRpcError as exc:
-                error = f"{exc.code().name}: {exc.details()}"
+                error, code = f"{exc.code().name}: {exc.details()}", exc.code().name
+                raise
+            except BaseException as exc:
+                # The caller gave up (cancelled by its own deadline) or the call broke: still a call made.
+                code = "CANCELLED" if isinstance(exc, asyncio.CancelledError) else "UNKNOWN"
                 raise
             finally:
+                metrics.observe_rpc(metrics.TOOL_CALLS, metrics.TOOL_SECONDS, self._service, method, code, started)
                 if self._sink is not None:
                     await self._sink.emit(finish_hop(hop, error))
 
 
-def tracing_channel(target: str, service: str, hop_sink: HopSink | None = None,
+def tracing_channel(target: str, service: str, hop_sink: HopSink | None = None, token: str | None = None,
                     default_timeout: float = 5.0) -> grpc.aio.Channel:
-    """An insecure aio channel whose unary calls carry trace context, a deadline, and emit client hops."""
-    return grpc.aio.insecure_channel(target, interceptors=[_ClientTracing(service, hop_sink, default_timeout)])
+    """An insecure aio channel whose unary calls carry trace context, a deadline, and emit client hops.
+
+    `token`, when given, goes out as `x-service-token` metadata on every call (the caller's identity).
+    """
+    return grpc.aio.insecure_channel(
+        target, interceptors=[_ClientTracing(service, hop_sink, default_timeout, token)])

@@ -24,7 +24,7 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import DlqRecord, DlqSource, Escalation, Response
 
-from . import topics
+from . import metrics, topics
 from .codec import BadMessage, b64, encode_output, now_rfc3339
 from .hops import finish_hop, start_hop
 from .settings import ServiceSettings
@@ -254,6 +254,7 @@ class StageRunner:
         self.consumer.subscribe([self.input_topic], listener=_CommitOnRevoke(self))
         await self.consumer.start()
         self.ready.set()
+        metrics.TICKET_BUDGET.labels(self.service).set(self.settings.ticket_budget_ms / 1000)
         log.info("stage runner started", topic=self.input_topic, group=self.service)
 
     def stop(self) -> None:
@@ -275,12 +276,17 @@ class StageRunner:
         """
         assert self.consumer is not None and self.producer is not None
         interval = self.settings.commit_interval_ms / 1000
-        last_commit = time.monotonic()
+        last_commit = last_lag = time.monotonic()
         try:
             while not self._stopping.is_set():
                 batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.max_batch)
+                if time.monotonic() - last_lag >= 1.0:
+                    await metrics.observe_lag(self.service, self.consumer)
+                    last_lag = time.monotonic()
                 if batch:
                     records = [r for recs in batch.values() for r in recs]
+                    for tp, recs in batch.items():
+                        metrics.MESSAGES_IN.labels(self.service, tp.topic).inc(len(recs))
                     outgoing = await self.process(records)
                     if not await self._publish(outgoing):
                         for tp, recs in batch.items():
@@ -313,6 +319,8 @@ class StageRunner:
         try:
             futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in outgoing]
             await asyncio.gather(*futures)
+            for o in outgoing:
+                metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
             return True
         except KafkaError as exc:
             log.error("publish failed; batch will be redelivered", error=str(exc))
@@ -331,7 +339,8 @@ class StageRunner:
         async def run_chain(chain: list[ConsumerRecord]) -> list[Outgoing]:
             out: list[Outgoing] = []
             for rec in chain:
-                out.extend(await self.handle_record(rec))
+                with metrics.IN_FLIGHT.labels(self.service).track_inprogress():
+                    out.extend(await self.handle_record(rec))
             return out
 
         chains = await asyncio.gather(*(run_chain(c) for c in by_key.values()))
@@ -367,6 +376,7 @@ class StageRunner:
                 call.ticket_id, call.conversation_id = hop.ticket_id, hop.conversation_id
                 out.append(self._hop_out(call))
             out.append(self._hop_out(finish_hop(hop, error)))
+            metrics.observe_hop(hop)
             return out
 
     async def _run_handler(self, env: Envelope, hop: HopRecord) -> tuple[Result, str]:
@@ -430,6 +440,7 @@ class StageRunner:
             hop.escalation_reason = msg.reason
         msg.ticket_id, msg.conversation_id, msg.trace_id = ticket_id, env.ticket.conversation_id, hop.trace_id
         msg.latency_ms = min(max(0, latency_ms), 2**31 - 1)
+        metrics.observe_outcome(self.service, topic, msg.latency_ms, c.sentiment)
         hop.destination = topic
         value, ctype = encode_output(msg, self.settings.output_format)
         return [Outgoing(topic, value, key, headers + [("content-type", ctype.encode())], ticket_id)]

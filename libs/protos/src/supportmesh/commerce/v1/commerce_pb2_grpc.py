@@ -64,6 +64,71 @@ class CommerceServiceStub(object):
                 request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetTrackingRequest.SerializeToString,
                 response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Tracking.FromString,
                 _registered_method=True)
+        self.GetProduct = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/GetProduct',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetProductRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Product.FromString,
+                _registered_method=True)
+        self.ListProducts = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ListProducts',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListProductsRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListProductsResponse.FromString,
+                _registered_method=True)
+        self.CancelPendingOrder = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/CancelPendingOrder',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CancelPendingOrderRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.ModifyPendingOrderAddress = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ModifyPendingOrderAddress',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderAddressRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.ModifyPendingOrderItems = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ModifyPendingOrderItems',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderItemsRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.ModifyPendingOrderPayment = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ModifyPendingOrderPayment',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderPaymentRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.ModifyCustomerAddress = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ModifyCustomerAddress',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyCustomerAddressRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.ReturnDeliveredOrderItems = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ReturnDeliveredOrderItems',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ReturnDeliveredOrderItemsRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.ExchangeDeliveredOrderItems = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ExchangeDeliveredOrderItems',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ExchangeDeliveredOrderItemsRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.IssueRefund = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/IssueRefund',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.IssueRefundRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.CreateCase = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/CreateCase',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CreateCaseRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.FromString,
+                _registered_method=True)
+        self.GetCase = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/GetCase',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetCaseRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.FromString,
+                _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ListAudit',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListAuditResponse.FromString,
+                _registered_method=True)
 
 
 class CommerceServiceServicer(object):
@@ -105,6 +170,88 @@ class CommerceServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetProduct(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProducts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelPendingOrder(self, request, context):
+        """Writes. Policy violations: FAILED_PRECONDITION with a quotable reason; a refund above the
+        approval limit creates a pending-approval case, answers FAILED_PRECONDITION naming it and sets
+        the trailing metadata `x-case-id`. A key reused for a different request: ALREADY_EXISTS.
+        A repeated call gets the first answer back with the trailing metadata `x-idempotent-replay: 1`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModifyPendingOrderAddress(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModifyPendingOrderItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModifyPendingOrderPayment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModifyCustomerAddress(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnDeliveredOrderItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExchangeDeliveredOrderItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueRefund(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAudit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CommerceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -137,6 +284,71 @@ def add_CommerceServiceServicer_to_server(servicer, server):
                     servicer.GetTracking,
                     request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetTrackingRequest.FromString,
                     response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Tracking.SerializeToString,
+            ),
+            'GetProduct': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProduct,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetProductRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Product.SerializeToString,
+            ),
+            'ListProducts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProducts,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListProductsRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListProductsResponse.SerializeToString,
+            ),
+            'CancelPendingOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelPendingOrder,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CancelPendingOrderRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'ModifyPendingOrderAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModifyPendingOrderAddress,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderAddressRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'ModifyPendingOrderItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModifyPendingOrderItems,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderItemsRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'ModifyPendingOrderPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModifyPendingOrderPayment,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderPaymentRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'ModifyCustomerAddress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModifyCustomerAddress,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyCustomerAddressRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'ReturnDeliveredOrderItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnDeliveredOrderItems,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ReturnDeliveredOrderItemsRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'ExchangeDeliveredOrderItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExchangeDeliveredOrderItems,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ExchangeDeliveredOrderItemsRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'IssueRefund': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueRefund,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.IssueRefundRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
+            ),
+            'CreateCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCase,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CreateCaseRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.SerializeToString,
+            ),
+            'GetCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCase,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetCaseRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListAuditRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListAuditResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -301,6 +513,357 @@ class CommerceService(object):
             '/supportmesh.commerce.v1.CommerceService/GetTracking',
             supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetTrackingRequest.SerializeToString,
             supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Tracking.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProduct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/GetProduct',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetProductRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Product.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProducts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ListProducts',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListProductsRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelPendingOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/CancelPendingOrder',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CancelPendingOrderRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModifyPendingOrderAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ModifyPendingOrderAddress',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderAddressRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModifyPendingOrderItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ModifyPendingOrderItems',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderItemsRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModifyPendingOrderPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ModifyPendingOrderPayment',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyPendingOrderPaymentRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModifyCustomerAddress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ModifyCustomerAddress',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ModifyCustomerAddressRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnDeliveredOrderItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ReturnDeliveredOrderItems',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ReturnDeliveredOrderItemsRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExchangeDeliveredOrderItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ExchangeDeliveredOrderItems',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ExchangeDeliveredOrderItemsRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueRefund(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/IssueRefund',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.IssueRefundRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/CreateCase',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CreateCaseRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/GetCase',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetCaseRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ListAudit',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListAuditRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ListAuditResponse.FromString,
             options,
             channel_credentials,
             insecure,
