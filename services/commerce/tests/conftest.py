@@ -1,6 +1,13 @@
-"""Fixtures for the commerce tests: a tiny hand-written seed document and the real seed file's path."""
+"""Fixtures for the commerce tests: a tiny seed document, the real seed file, and real server processes."""
 
+import os
 import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 from commerce.adapters.seed_file import SeedFile, load_seed
@@ -71,3 +78,71 @@ def tiny_seed() -> dict:
                                "payment_method_id": "paypal_2"}]},
         },
     }
+
+
+class CommerceProcess:
+    """`python -m commerce` as a child process on free ports over a given database file, Kafka unreachable."""
+
+    def __init__(self, db_path: pathlib.Path, log_path: pathlib.Path, **env: str) -> None:
+        self.grpc_port, self.http_port = free_port(), free_port()
+        self.log_path = log_path
+        self._env = {**os.environ, "COMMERCE_GRPC_PORT": str(self.grpc_port), "HTTP_PORT": str(self.http_port),
+                     "COMMERCE_DB_PATH": str(db_path), "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+                     "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "0.5", **env}
+        self._env.pop("COMMERCE_TOKENS", None)  # the documented development tokens
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def start(self, timeout_s: float = 30) -> "CommerceProcess":
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "commerce"], env=self._env, stdout=log,
+                                         stderr=log)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"commerce exited: {self.log_path.read_text()[-2000:]}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("commerce did not become ready")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no chance to flush anything."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def commerce_processes(tmp_path):
+    """Start commerce processes over one temp database: `start()` gives a new ready one; all stop at the end."""
+    started: list[CommerceProcess] = []
+
+    def start(**env: str) -> CommerceProcess:
+        proc = CommerceProcess(tmp_path / "commerce.sqlite3", tmp_path / f"commerce-{len(started)}.log", **env)
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in started:
+        proc.stop()

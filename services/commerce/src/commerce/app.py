@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 import structlog
-from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
 from supportmesh_core.grpcutil import GrpcServer
 from supportmesh_core.http import HealthServer
 from supportmesh_core.kafka import new_producer
@@ -16,12 +16,21 @@ from supportmesh_core.telemetry import setup_tracing
 from .adapters.hop_sink import DeferredHopSink
 from .adapters.seed_file import load_seed
 from .adapters.sqlite_store import SqliteStore
+from .auth import Authorizer, load_permissions
 from .config import Settings
+from .domain.model import to_cents
 from .domain.queries import CommerceQueries
 from .servicer import CommerceServicer
+from .writes import CommerceWrites
 
 SERVICE_FULL_NAME = "supportmesh.commerce.v1.CommerceService"
+RPC_NAMES = tuple(m.name for m in commerce_pb2.DESCRIPTOR.services_by_name["CommerceService"].methods)
 log = structlog.get_logger()
+
+
+def build_authorizer(settings: Settings) -> Authorizer:
+    """Tokens and permissions from the settings; raises ValueError/OSError on a bad configuration."""
+    return Authorizer(settings.token_map(), load_permissions(settings.permissions_path, RPC_NAMES))
 
 
 def open_seeded_store(settings: Settings) -> SqliteStore:
@@ -63,15 +72,19 @@ async def serve(settings: Settings) -> None:
 
     server = GrpcServer(service=settings.service_name, port=settings.grpc_port, hop_sink=hops,
                         host=settings.bind_host)
-    servicer = CommerceServicer()
+    servicer = CommerceServicer(build_authorizer(settings))
     server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     store: SqliteStore | None = None
+    writer: SqliteStore | None = None
     health = HealthServer(settings.http_port, lambda: store is not None, host=settings.bind_host)
     try:
         await server.start()
         await health.start()
         store = await asyncio.to_thread(open_seeded_store, settings)
-        servicer.attach(CommerceQueries(store))
+        # Writes run in a worker thread, so they get a connection of their own; lookups keep theirs.
+        writer = await asyncio.to_thread(SqliteStore.open, settings.database_path())
+        servicer.attach(CommerceQueries(store),
+                        CommerceWrites(writer, to_cents(settings.refund_approval_limit)))
         await server.set_serving()
         log.info("commerce serving", grpc_port=server.port, http_port=settings.http_port,
                  db=str(settings.database_path()), schema_version=store.schema_version(),
@@ -83,8 +96,9 @@ async def serve(settings: Settings) -> None:
             reconnect.cancel()
         await hops.close()
         await health.stop()
-        if store is not None:
-            store.close()
+        for db in (writer, store):
+            if db is not None:
+                db.close()
         log.info("commerce stopped", hops_dropped=hops.dropped)
 
 

@@ -2,8 +2,10 @@
 
 import pathlib
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from supportmesh_core.settings import REPO_ROOT, ServiceSettings
+
+from .auth import BUNDLED_PERMISSIONS, DEV_TOKENS, parse_tokens
 
 
 class Settings(ServiceSettings):
@@ -19,6 +21,19 @@ class Settings(ServiceSettings):
                                     validation_alias="COMMERCE_SEED_PATH")
     # How long start-up waits for Kafka before serving without hop records (and retrying in the background).
     kafka_connect_timeout_s: float = Field(10.0, gt=0, validation_alias="COMMERCE_KAFKA_CONNECT_TIMEOUT_S")
+    # Refunds above this many dollars are not executed: a pending-approval case is opened instead.
+    refund_approval_limit: float = Field(500.0, gt=0, validation_alias="COMMERCE_REFUND_APPROVAL_LIMIT")
+    tokens: str = Field(DEV_TOKENS, min_length=1, validation_alias="COMMERCE_TOKENS")
+    permissions_path: pathlib.Path = Field(BUNDLED_PERMISSIONS, validation_alias="COMMERCE_PERMISSIONS")
+
+    @field_validator("tokens")
+    @classmethod
+    def _tokens_parse(cls, value: str) -> str:
+        parse_tokens(value)  # fail at start-up, not on the first call
+        return value
+
+    def token_map(self) -> dict[str, str]:
+        return parse_tokens(self.tokens)
 
     def database_path(self) -> pathlib.Path:
         """COMMERCE_DB_PATH, or commerce.sqlite3 in the service's state directory."""

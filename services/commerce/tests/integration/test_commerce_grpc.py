@@ -9,9 +9,11 @@ import asyncio
 import grpc
 import pytest
 from commerce.adapters.sqlite_store import SqliteStore
-from commerce.app import SERVICE_FULL_NAME
+from commerce.app import SERVICE_FULL_NAME, build_authorizer
+from commerce.config import Settings
 from commerce.domain.queries import CommerceQueries
 from commerce.servicer import CommerceServicer
+from commerce.writes import CommerceWrites
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -27,9 +29,13 @@ YUSUF = "yusuf_rossi_9620"
 ORDER = "#W2378156"
 
 
+OPS_TOKEN = "dev-ops-token"  # the development default of COMMERCE_TOKENS
+
+
 class Running:
-    def __init__(self, server: GrpcServer, hops: ListHopSink, queries: CommerceQueries) -> None:
-        self.server, self.hops, self.queries = server, hops, queries
+    def __init__(self, server: GrpcServer, hops: ListHopSink, queries: CommerceQueries,
+                 writes: CommerceWrites) -> None:
+        self.server, self.hops, self.queries, self.writes = server, hops, queries, writes
         self.target = f"127.0.0.1:{server.port}"
 
 
@@ -37,23 +43,27 @@ class Running:
 async def running(tmp_path_factory, real_seed):
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(TracerProvider())  # real span ids, so trace continuation can be checked
-    store = SqliteStore.open(tmp_path_factory.mktemp("commerce") / "commerce.sqlite3")
+    path = tmp_path_factory.mktemp("commerce") / "commerce.sqlite3"
+    store = SqliteStore.open(path)
     store.seed(real_seed.data, str(real_seed.path), real_seed.sha256)
+    writer = SqliteStore.open(path)
+    writes = CommerceWrites(writer, 50000)
     hops = ListHopSink()
     server = GrpcServer(service="commerce", port=0, hop_sink=hops)
     queries = CommerceQueries(store)
-    server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, CommerceServicer(queries),
-               SERVICE_FULL_NAME)
+    servicer = CommerceServicer(build_authorizer(Settings()), queries, writes)
+    server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     await server.start()
     await server.set_serving()
-    yield Running(server, hops, queries)
+    yield Running(server, hops, queries, writes)
     await server.stop(grace=1)
+    writer.close()
     store.close()
 
 
 @pytest.fixture
 async def stub(running):
-    async with grpc.aio.insecure_channel(running.target) as channel:
+    async with tracing_channel(running.target, "commerce-test", token=OPS_TOKEN) as channel:
         yield commerce_pb2_grpc.CommerceServiceStub(channel)
 
 
@@ -155,11 +165,11 @@ async def test_refusals_carry_real_status_codes(stub, rpc, request_, code, words
 
 async def test_not_serving_and_unavailable_until_the_store_is_attached(running):
     server = GrpcServer(service="commerce", port=0, hop_sink=ListHopSink())
-    servicer = CommerceServicer()
+    servicer = CommerceServicer(build_authorizer(Settings()))
     server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     await server.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        async with tracing_channel(f"127.0.0.1:{server.port}", "commerce-test", token=OPS_TOKEN) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             check = health_pb2.HealthCheckRequest(service=SERVICE_FULL_NAME)
             assert (await health.Check(check, timeout=5)).status == health_pb2.HealthCheckResponse.NOT_SERVING
@@ -167,7 +177,7 @@ async def test_not_serving_and_unavailable_until_the_store_is_attached(running):
             details = await _expect(grpc.StatusCode.UNAVAILABLE,
                                     stub.GetCustomer(pb.GetCustomerRequest(customer_id=YUSUF), timeout=5))
             assert "starting" in details
-            servicer.attach(running.queries)
+            servicer.attach(running.queries, running.writes)
             await server.set_serving()
             assert (await health.Check(check, timeout=5)).status == health_pb2.HealthCheckResponse.SERVING
             assert (await stub.GetCustomer(pb.GetCustomerRequest(customer_id=YUSUF), timeout=5)).email
@@ -198,7 +208,7 @@ async def test_trace_context_in_metadata_is_continued(running):
     client_hops = ListHopSink()
     tracer = trace.get_tracer("commerce-test")
     start = len(running.hops.hops)
-    async with tracing_channel(running.target, "retriever", client_hops) as channel:
+    async with tracing_channel(running.target, "retriever", client_hops, token="dev-retriever-token") as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         with tracer.start_as_current_span("ticket") as root:
             await stub.GetOrder(pb.GetOrderRequest(order_id=ORDER, customer_id=YUSUF), timeout=5)

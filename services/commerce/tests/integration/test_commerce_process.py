@@ -8,7 +8,6 @@ import sys
 import time
 import urllib.request
 
-import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -22,6 +21,7 @@ from supportmesh_core.grpcutil import tracing_channel
 from supportmesh_core.kafka import ensure_topics
 
 pytestmark = pytest.mark.integration
+OPS_TOKEN = "dev-ops-token"  # the development default of COMMERCE_TOKENS
 
 
 def _free_port() -> int:
@@ -38,6 +38,7 @@ class Service:
         env = {**os.environ, "COMMERCE_GRPC_PORT": str(self.grpc_port), "HTTP_PORT": str(self.http_port),
                "COMMERCE_DB_PATH": str(tmp_path / "commerce.sqlite3"), "KAFKA_BOOTSTRAP_SERVERS": kafka,
                "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "5"}
+        env.pop("COMMERCE_TOKENS", None)  # the development tokens, whatever the caller's shell says
         self.log_path = tmp_path / "commerce.log"
         self.proc: asyncio.subprocess.Process | None = None
         self._env = env
@@ -87,7 +88,7 @@ async def no_kafka_service(tmp_path):
 async def test_serves_without_kafka_and_stops_cleanly_on_sigterm(no_kafka_service):
     service = no_kafka_service
     await service.wait_ready()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
+    async with tracing_channel(f"127.0.0.1:{service.grpc_port}", "commerce-test", token=OPS_TOKEN) as channel:
         health = await health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="supportmesh.commerce.v1.CommerceService"), timeout=5)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
@@ -114,7 +115,7 @@ async def test_hop_records_reach_kafka(tmp_path, kafka_bootstrap):
         await service.wait_ready()
         if not isinstance(trace.get_tracer_provider(), TracerProvider):
             trace.set_tracer_provider(TracerProvider())
-        async with tracing_channel(f"127.0.0.1:{service.grpc_port}", "commerce-test") as channel:
+        async with tracing_channel(f"127.0.0.1:{service.grpc_port}", "commerce-test", token=OPS_TOKEN) as channel:
             with trace.get_tracer("commerce-test").start_as_current_span("ticket") as root:
                 await commerce_pb2_grpc.CommerceServiceStub(channel).GetOrder(
                     pb.GetOrderRequest(order_id="#W2378156", customer_id="yusuf_rossi_9620"), timeout=5)

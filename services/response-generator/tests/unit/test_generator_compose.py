@@ -83,6 +83,32 @@ def test_cancel_delivered_refused_explains_and_offers_return():
     assert "order:#W2378156" in out.citations
 
 
+def test_executed_cancel_says_what_was_done_and_asks_nothing():
+    pending = OrderFacts(order_id="#W2378156", status="pending", total=212.5, user_id="yusuf_rossi_9620")
+    done = Action(name="cancel_pending_order", status="done", idempotency_key="k1",
+                  detail="Order #W2378156 has been cancelled (reason: no longer needed). The refund of $212.50 "
+                         "goes back to the visa card ending in 4242 (within 5 to 7 business days).")
+    env = set_policy(envelope("cancel_order", orders=[pending]), "allowed", "cancel_pending_order_done",
+                     "Order #W2378156 is pending, so it can be cancelled (policy: Cancel pending order). Please "
+                     "confirm ...", [done])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "has been cancelled" in out.text and "$212.50" in out.text and "ending in 4242" in out.text
+    assert "confirm" not in out.text and "nothing has been changed" not in out.text
+    assert out.citations == ["order:#W2378156"]
+
+
+def test_store_refusal_of_an_executed_cancel_is_quoted_and_claims_nothing():
+    refused = Action(name="cancel_pending_order", status="refused", idempotency_key="k1",
+                     detail="Order #W2378156 is delivered, and only pending orders can be cancelled.")
+    env = set_policy(envelope("cancel_order", orders=[ORDER]), "refused", "cancel_pending_order_refused",
+                     refused.detail, [refused])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "only pending orders can be cancelled" in out.text and "has been cancelled" not in out.text
+    assert "return or an exchange" in out.text
+
+
 def test_refund_above_limit_escalates_with_policy_code():
     env = set_policy(envelope("get_refund", orders=[ORDER]), "needs_human", "refund_above_limit",
                      "A refund of 812.40 on order #W2378156 is above the 500.00 limit an agent may approve.")

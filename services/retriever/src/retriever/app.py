@@ -50,7 +50,8 @@ def main() -> None:
         es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
         if settings.kb_load_on_start:
             await load_kb(settings, es)
-        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink())
+        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
+                                  token=settings.commerce_identity())
         handler = RetrieverHandler(KbStore(es, settings.kb_index), GrpcCommerce(channel), settings.top_k)
 
         async def close() -> None:

@@ -18,6 +18,12 @@ class Settings(ServiceSettings):
     # when the index already holds this version of the data.
     kb_load_on_start: bool = Field(True, validation_alias="KB_LOAD_ON_START")
     top_k: int = Field(5, ge=1, le=50, validation_alias="RETRIEVER_TOP_K")
+    # The retriever's identity towards commerce (`x-service-token`); empty means the development token
+    # `dev-<service name>-token` that commerce accepts by default.
+    commerce_token: str = Field("", validation_alias="COMMERCE_TOKEN")
+
+    def commerce_identity(self) -> str:
+        return self.commerce_token or f"dev-{self.service_name}-token"
 
     @field_validator("kb_index")
     @classmethod

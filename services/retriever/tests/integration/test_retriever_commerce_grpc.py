@@ -27,6 +27,7 @@ async def commerce_addr(tmp_path, kafka_bootstrap):
     port = free_port()
     env = {**os.environ, "COMMERCE_GRPC_PORT": str(port), "HTTP_PORT": str(free_port()),
            "COMMERCE_DB_PATH": str(tmp_path / "commerce.db"), "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env.pop("COMMERCE_TOKENS", None)  # commerce's development tokens, which the retriever's default matches
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "commerce", env=env,
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     addr = f"127.0.0.1:{port}"
@@ -52,7 +53,7 @@ async def commerce_addr(tmp_path, kafka_bootstrap):
 
 
 async def test_verified_customer_gets_own_orders_and_errors_for_others(commerce_addr):
-    channel = tracing_channel(commerce_addr, "retriever")
+    channel = tracing_channel(commerce_addr, "retriever", token="dev-retriever-token")
     try:
         commerce = GrpcCommerce(channel)
         who = Identity(email="yusuf.rossi7301@example.com", order_ids=("#W2378156", "#W2611340", "#W0000000"))

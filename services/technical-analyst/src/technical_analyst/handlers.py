@@ -3,11 +3,12 @@
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
-from supportmesh_core.kafka import Escalate, Forward
+from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
 
 from .domain.diagnosis import diagnose, error_codes
+from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions, Execution, ExecutionResult, plan
 from .domain.handoff import handoff_summary
-from .domain.policy import NEEDS_HUMAN, NOT_APPLICABLE, PolicyRequest, decide
+from .domain.policy import ALLOWED, NEEDS_HUMAN, NOT_APPLICABLE, REFUSED, PolicyRequest, decide
 
 TECHNICAL_INTENT = "technical_support"
 TECHNICAL_CATEGORY = "TECHNICAL"
@@ -17,15 +18,16 @@ COMMERCE_UNAVAILABLE = "commerce_unavailable"
 class AnalystHandler:
     """Translates an envelope into policy and diagnosis calls and writes the Analysis back."""
 
-    def __init__(self, refund_approval_limit: float) -> None:
+    def __init__(self, refund_approval_limit: float, commerce: CommerceActions) -> None:
         self._limit = refund_approval_limit
+        self._commerce = commerce
 
     async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         c = env.classification
         hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, "rules"
         if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
             return self._technical(env, hop)
-        return self._policy(env, hop)
+        return await self._policy(env, hop)
 
     def _technical(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         entity_codes = [e.value for e in env.classification.entities if e.type == "error_code"]
@@ -48,7 +50,7 @@ class AnalystHandler:
         hop.labels["article"] = diagnosis.article_id
         return Forward(env)
 
-    def _policy(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
+    async def _policy(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         c, r = env.classification, env.retrieval
         decision = decide(PolicyRequest(
             ticket_id=env.ticket.ticket_id, intent=c.intent, customer_id=r.customer_id, orders=list(r.orders),
@@ -58,17 +60,52 @@ class AnalystHandler:
         ), self._limit)
         a = env.analysis
         a.policy_decision, a.policy_code, a.policy_reason = decision.decision, decision.code, decision.reason
-        a.actions.extend(Action(name=p.name, status=p.status, detail=p.detail,
-                                idempotency_key=p.idempotency_key) for p in decision.actions)
         hop.labels["decision"] = decision.decision
         hop.labels["policy_code"] = decision.code
         if decision.order_id:
             hop.labels["order_id"] = decision.order_id
-        if decision.decision != NEEDS_HUMAN:
+        execution = plan(decision, env.ticket.ticket_id, f"{env.ticket.subject}\n{env.ticket.body}")
+        if execution is None:
+            a.actions.extend(Action(name=p.name, status=p.status, detail=p.detail,
+                                    idempotency_key=p.idempotency_key) for p in decision.actions)
+            if decision.decision != NEEDS_HUMAN:
+                return Forward(env)
+            return Escalate(env, Escalation(
+                reason=decision.code, summary=handoff_summary(env, decision.reason, a.actions),
+                customer_message=f"{decision.reason} A member of our team will review your request and reply "
+                                 "to you; nothing has been changed yet.", actions=a.actions))
+        # The ticket's remaining budget is the deadline: a write that cannot finish in time is not started.
+        result = await self._commerce.execute(execution, r.customer_id, env.ticket.ticket_id,
+                                              remaining_seconds(env))
+        return self._after_execution(env, hop, execution, result)
+
+    def _after_execution(self, env: Envelope, hop: HopRecord, execution: Execution,
+                         result: ExecutionResult) -> Forward | Escalate:
+        """Record what commerce did; answer, explain the refusal, or hand over (approval case, failure)."""
+        a = env.analysis
+        status = "refused" if result.status == NEEDS_APPROVAL else result.status
+        a.actions.append(Action(name=execution.action, status=status, detail=result.detail,
+                                idempotency_key=execution.idempotency_key))
+        hop.labels["action"] = f"{execution.action}:{result.status}"
+        if result.status == DONE:
+            a.policy_decision, a.policy_code = ALLOWED, f"{execution.action}_done"
             return Forward(env)
-        return Escalate(env, Escalation(
-            reason=decision.code,
-            summary=handoff_summary(env, decision.reason, a.actions),
-            customer_message=f"{decision.reason} A member of our team will review your request and reply to "
-                             "you; nothing has been changed yet.",
-            actions=a.actions))
+        if result.status == NEEDS_APPROVAL:
+            hop.labels["case_id"] = result.case_id
+            return Escalate(env, Escalation(
+                reason="refund_above_limit", case_id=result.case_id,
+                summary=handoff_summary(env, f"{a.policy_reason} Commerce opened case {result.case_id}: "
+                                        f"{result.detail}", a.actions),
+                customer_message=f"{a.policy_reason} Your request is now case {result.case_id}; a member of our "
+                                 "team will review it and reply to you. No refund has been made yet.",
+                actions=a.actions))
+        if result.status == FAILED:
+            return Escalate(env, Escalation(
+                reason="action_failed",
+                summary=handoff_summary(env, f"{execution.action} on order {execution.order_id} failed: "
+                                        f"{result.detail}", a.actions),
+                customer_message="We could not complete your request automatically, so a member of our team "
+                                 "will finish it and reply to you.", actions=a.actions))
+        # Refused by the store (the order changed since it was looked up, ...): its reason is quotable.
+        a.policy_decision, a.policy_code, a.policy_reason = REFUSED, f"{execution.action}_refused", result.detail
+        return Forward(env)

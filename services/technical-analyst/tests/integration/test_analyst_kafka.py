@@ -1,19 +1,61 @@
-"""technical-analyst inside the real stage runner on real Kafka: a refund above the limit is escalated."""
+"""technical-analyst inside the real stage runner on real Kafka, calling a real commerce process: a refund
+above the limit becomes a commerce case and an escalation naming it."""
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 from supportmesh.v1.envelope_pb2 import Entity, Envelope, OrderFacts
 from supportmesh_core import topics
+from supportmesh_core.grpcutil import tracing_channel
 from supportmesh_core.kafka import StageRunner, ensure_topics, new_producer
+from technical_analyst.adapters.commerce import GrpcCommerceActions
 from technical_analyst.config import Settings
 from technical_analyst.handlers import AnalystHandler
 
 pytestmark = pytest.mark.integration
 
 
-async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, topic_reader, unique):
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def commerce_addr(tmp_path):
+    """`python -m commerce` on free ports over a fresh database (hop records off: Kafka address unused)."""
+    grpc_port, http_port = _free_port(), _free_port()
+    env = {**os.environ, "COMMERCE_GRPC_PORT": str(grpc_port), "HTTP_PORT": str(http_port),
+           "COMMERCE_DB_PATH": str(tmp_path / "commerce.sqlite3"),
+           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_free_port()}", "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "0.5"}
+    env.pop("COMMERCE_TOKENS", None)  # the development tokens the analyst's default matches
+    with open(tmp_path / "commerce.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "commerce"], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "commerce did not start"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/readyz", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        yield f"127.0.0.1:{grpc_port}"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, topic_reader, unique,
+                                                              commerce_addr):
     # A private input topic and group, so a running mesh neither steals nor sees this test's message.
     input_topic = f"test.technical-analyst.{unique}"
     settings = Settings(OTEL_SERVICE_NAME=f"technical-analyst-test-{unique}",
@@ -23,17 +65,19 @@ async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, t
 
     env = Envelope()
     env.ticket.ticket_id, env.ticket.conversation_id = f"T-{unique}", f"C-{unique}"
-    env.ticket.body = "I want my money back for order #W7000001, 650 dollars."
+    env.ticket.body = "I want my money back for order #W2378156, 650 dollars."
+    env.deadline_unix_ms = int(time.time() * 1000) + 30_000
     env.classification.intent, env.classification.confidence = "get_refund", 0.9
-    env.classification.entities.extend([Entity(type="order_id", value="#W7000001"),
+    env.classification.entities.extend([Entity(type="order_id", value="#W2378156"),
                                         Entity(type="amount", value="650")])
-    env.retrieval.customer_id, env.retrieval.customer_name = "ada_l_1", "Ada L"
-    env.retrieval.orders.append(OrderFacts(order_id="#W7000001", status="delivered", total=650.0,
-                                           user_id="ada_l_1", item_names=["Office Chair"]))
+    env.retrieval.customer_id, env.retrieval.customer_name = "yusuf_rossi_9620", "Yusuf Rossi"
+    env.retrieval.orders.append(OrderFacts(order_id="#W2378156", status="delivered", total=1819.92,
+                                           user_id="yusuf_rossi_9620", item_names=["Mechanical Keyboard"]))
     env.routing_slip.append("response-generator")
 
-    runner = StageRunner(settings, AnalystHandler(settings.refund_approval_limit), input_topic=input_topic,
-                         partitions=1)
+    channel = tracing_channel(commerce_addr, settings.service_name, token="dev-technical-analyst-token")
+    handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel))
+    runner = StageRunner(settings, handler, input_topic=input_topic, partitions=1)
     await runner.start()
     task = asyncio.create_task(runner.run())
     producer = new_producer(kafka_bootstrap)
@@ -48,10 +92,13 @@ async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, t
         await task
         await runner.close()
         await producer.stop()
+        await channel.close()
 
     [record] = [r for r in records if topic_reader.header(r, "ticket-id") == env.ticket.ticket_id]
     body = json.loads(record.value)
     assert body["reason"] == "refund_above_limit" and body["escalated_by"] == settings.service_name
-    assert "650.00" in body["customer_message"] and "#W7000001" in body["summary"]
+    assert body["case_id"].startswith("CASE-") and body["case_id"] in body["customer_message"]
+    assert "650.00" in body["customer_message"] and "#W2378156" in body["summary"]
     actions = [(a["name"], a["status"]) for a in body["actions"]]
-    assert actions == [("return_delivered_order_items", "proposed")]
+    assert actions == [("issue_refund", "refused")]
+    assert body["case_id"] in body["actions"][0]["detail"]

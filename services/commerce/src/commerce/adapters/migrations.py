@@ -94,4 +94,62 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (order_id, position)
     );
     """,
+    # 2: the writes: what they record on orders, cases for humans, the audit trail, idempotency keys.
+    """
+    ALTER TABLE orders ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN return_item_ids TEXT NOT NULL DEFAULT '[]';       -- JSON array, sorted
+    ALTER TABLE orders ADD COLUMN return_payment_method_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN exchange_item_ids TEXT NOT NULL DEFAULT '[]';     -- JSON array, sorted
+    ALTER TABLE orders ADD COLUMN exchange_new_item_ids TEXT NOT NULL DEFAULT '[]'; -- JSON array, sorted
+    ALTER TABLE orders ADD COLUMN exchange_payment_method_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN exchange_price_diff_cents INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE cases (
+        case_id      TEXT PRIMARY KEY,
+        status       TEXT NOT NULL CHECK (status IN ('open', 'pending_approval', 'closed')),
+        reason       TEXT NOT NULL,
+        priority     TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        ticket_id    TEXT NOT NULL,
+        trace_id     TEXT NOT NULL,
+        customer_id  TEXT NOT NULL,
+        order_id     TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL DEFAULT 0,
+        created_by   TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX cases_by_ticket ON cases(ticket_id);
+    CREATE TABLE audit (
+        audit_id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at              TEXT NOT NULL,
+        caller          TEXT NOT NULL,
+        rpc             TEXT NOT NULL,
+        ticket_id       TEXT NOT NULL,
+        trace_id        TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        outcome         TEXT NOT NULL,  -- done | refused | pending_approval
+        detail          TEXT NOT NULL,
+        order_id        TEXT NOT NULL,
+        customer_id     TEXT NOT NULL,
+        request_json    TEXT NOT NULL,
+        before_json     TEXT NOT NULL,
+        after_json      TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_ticket ON audit(ticket_id);
+    CREATE INDEX audit_by_key ON audit(idempotency_key);
+    CREATE INDEX audit_by_order ON audit(order_id);
+    CREATE INDEX audit_by_customer ON audit(customer_id);
+    -- The first answer to each (caller, key): a repeat gets it back instead of acting again.
+    CREATE TABLE idempotency (
+        caller      TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        rpc         TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,  -- sha256 of the request, to refuse a key reused for another request
+        status_code TEXT NOT NULL,  -- OK or the gRPC status name of a policy refusal
+        details     TEXT NOT NULL,
+        response    BLOB NOT NULL,  -- the serialized response message (empty for a refusal)
+        case_id     TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (caller, key)
+    );
+    """,
 )

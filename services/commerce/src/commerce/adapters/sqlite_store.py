@@ -1,11 +1,14 @@
 """The store on an embedded SQLite file: schema migrations, one-transaction seeding, and the lookups.
 
 Concurrency: the connection is opened in autocommit mode and every write goes through `transaction()`
-(BEGIN IMMEDIATE), so the writes a later issue adds get one writer at a time and atomic multi-row
-changes. WAL mode lets other processes (a sqlite3 shell, a backup) read while the service writes.
+(BEGIN IMMEDIATE), which takes SQLite's write lock up front: one writer at a time across every process
+using the file, so an idempotency check and the write it guards can never interleave with another's.
+WAL mode lets readers (the lookups, other processes, a backup) read while a write is in progress, and
+synchronous=FULL makes an acknowledged write survive a crash or power loss.
 """
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import pathlib
@@ -13,15 +16,63 @@ import sqlite3
 from collections.abc import Iterator
 
 from ..domain.ids import fold_email, fold_name
-from ..domain.model import Address, Customer, Fulfillment, Order, OrderItem, Payment, PaymentMethod
+from ..domain.model import (
+    Address,
+    Case,
+    Customer,
+    Fulfillment,
+    Order,
+    OrderItem,
+    Payment,
+    PaymentMethod,
+    Product,
+    Variant,
+)
 from ..domain.seed import SeedData
 from .migrations import MIGRATIONS
 
 _TABLES_IN_DROP_ORDER = (
-    "payments", "fulfillment_items", "fulfillment_tracking", "fulfillments", "order_items", "orders",
+    "idempotency", "audit", "cases", "payments", "fulfillment_items", "fulfillment_tracking", "fulfillments",
+    "order_items", "orders",
     "payment_methods", "customers", "variants", "products", "store_meta", "schema_version",
 )
 _ADDRESS = "address1, address2, city, state, country, zip"
+_ORDER_EXTRAS = ("cancel_reason, return_item_ids, return_payment_method_id, exchange_item_ids, "
+                 "exchange_new_item_ids, exchange_payment_method_id, exchange_price_diff_cents")
+_CASE_COLUMNS = ("case_id, status, reason, priority, summary, ticket_id, trace_id, customer_id, order_id, "
+                 "amount_cents, created_by, created_at")
+_AUDIT_COLUMNS = ("audit_id, at, caller, rpc, ticket_id, trace_id, idempotency_key, outcome, detail, order_id, "
+                  "customer_id, request_json, before_json, after_json")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The first answer given for an idempotency key."""
+
+    rpc: str
+    fingerprint: str
+    status_code: str
+    details: str
+    response: bytes
+    case_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditRow:
+    audit_id: int
+    at: str
+    caller: str
+    rpc: str
+    ticket_id: str
+    trace_id: str
+    idempotency_key: str
+    outcome: str
+    detail: str
+    order_id: str
+    customer_id: str
+    request_json: str
+    before_json: str
+    after_json: str
 
 
 class SqliteStore:
@@ -39,7 +90,7 @@ class SqliteStore:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
         store = cls(conn)
@@ -121,7 +172,7 @@ class SqliteStore:
         """Rows per table, for start-up logs and the reset command."""
         return {t: self._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("customers", "payment_methods", "orders", "order_items", "fulfillments",
-                          "payments", "products", "variants")}
+                          "payments", "products", "variants", "cases", "audit", "idempotency")}
 
     # --- lookups ----------------------------------------------------------------------------------
 
@@ -169,8 +220,8 @@ class SqliteStore:
         Four queries whatever the number of orders, so ListOrders does not grow into N+1 round trips.
         """
         rows = self._conn.execute(
-            f"SELECT order_id, customer_id, status, {_ADDRESS} FROM orders WHERE {where} ORDER BY position",
-            params).fetchall()
+            f"SELECT order_id, customer_id, status, {_ADDRESS}, {_ORDER_EXTRAS} FROM orders WHERE {where} "
+            "ORDER BY position", params).fetchall()
         if not rows:
             return []
         scope = f"SELECT order_id FROM orders WHERE {where}"
@@ -202,9 +253,119 @@ class SqliteStore:
         return [
             Order(order_id=(oid := row["order_id"]), customer_id=row["customer_id"], status=row["status"],
                   address=_address(row), items=tuple(items.get(oid, ())),
-                  fulfillments=tuple(fulfillments.get(oid, ())), payments=tuple(payments.get(oid, ())))
+                  fulfillments=tuple(fulfillments.get(oid, ())), payments=tuple(payments.get(oid, ())),
+                  cancel_reason=row["cancel_reason"], return_item_ids=tuple(json.loads(row["return_item_ids"])),
+                  return_payment_method_id=row["return_payment_method_id"],
+                  exchange_item_ids=tuple(json.loads(row["exchange_item_ids"])),
+                  exchange_new_item_ids=tuple(json.loads(row["exchange_new_item_ids"])),
+                  exchange_payment_method_id=row["exchange_payment_method_id"],
+                  exchange_price_diff_cents=row["exchange_price_diff_cents"])
             for row in rows
         ]
+
+    # --- catalogue --------------------------------------------------------------------------------
+
+    def variant(self, item_id: str) -> Variant | None:
+        row = self._conn.execute("SELECT item_id, product_id, options, available, price_cents FROM variants "
+                                 "WHERE item_id = ?", (item_id,)).fetchone()
+        return _variant(row) if row else None
+
+    def product(self, product_id: str) -> Product | None:
+        row = self._conn.execute("SELECT product_id, name FROM products WHERE product_id = ?",
+                                 (product_id,)).fetchone()
+        if row is None:
+            return None
+        variants = tuple(_variant(v) for v in self._conn.execute(
+            "SELECT item_id, product_id, options, available, price_cents FROM variants WHERE product_id = ? "
+            "ORDER BY item_id", (product_id,)))
+        return Product(product_id=row["product_id"], name=row["name"], variants=variants)
+
+    def products(self) -> list[Product]:
+        """Every product, without variants, by name."""
+        return [Product(product_id=r["product_id"], name=r["name"])
+                for r in self._conn.execute("SELECT product_id, name FROM products ORDER BY name, product_id")]
+
+    # --- writes (call inside `transaction()`) -----------------------------------------------------
+
+    def save_order(self, order: Order) -> None:
+        """Write an order's changeable state: status, address, lines, payments and what writes recorded."""
+        self._conn.execute(
+            "UPDATE orders SET status = ?, address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ?, "
+            "cancel_reason = ?, return_item_ids = ?, return_payment_method_id = ?, exchange_item_ids = ?, "
+            "exchange_new_item_ids = ?, exchange_payment_method_id = ?, exchange_price_diff_cents = ? "
+            "WHERE order_id = ?",
+            (order.status, *_address_values(order.address), order.cancel_reason,
+             json.dumps(list(order.return_item_ids)), order.return_payment_method_id,
+             json.dumps(list(order.exchange_item_ids)), json.dumps(list(order.exchange_new_item_ids)),
+             order.exchange_payment_method_id, order.exchange_price_diff_cents, order.order_id))
+        self._conn.execute("DELETE FROM order_items WHERE order_id = ?", (order.order_id,))
+        self._conn.executemany(
+            "INSERT INTO order_items (order_id, line_no, item_id, product_id, name, price_cents, options) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(order.order_id, n, i.item_id, i.product_id, i.name, i.price_cents, json.dumps(dict(i.options)))
+             for n, i in enumerate(order.items)])
+        self._conn.execute("DELETE FROM payments WHERE order_id = ?", (order.order_id,))
+        self._conn.executemany(
+            "INSERT INTO payments (order_id, position, transaction_type, amount_cents, payment_method_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(order.order_id, n, p.transaction_type, p.amount_cents, p.payment_method_id)
+             for n, p in enumerate(order.payments)])
+
+    def save_customer_address(self, customer: Customer) -> None:
+        self._conn.execute(
+            "UPDATE customers SET address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ? "
+            "WHERE customer_id = ?", (*_address_values(customer.address), customer.customer_id))
+
+    def add_to_balance(self, customer_id: str, payment_method_id: str, cents: int) -> None:
+        """Move a gift card's balance; refuses to take it below zero (the policy checked; this is the floor)."""
+        updated = self._conn.execute(
+            "UPDATE payment_methods SET balance_cents = balance_cents + ? WHERE payment_method_id = ? "
+            "AND customer_id = ? AND source = 'gift_card' AND balance_cents + ? >= 0",
+            (cents, payment_method_id, customer_id, cents)).rowcount
+        if updated != 1:
+            raise RuntimeError(f"gift card {payment_method_id} of {customer_id} cannot move by {cents} cents")
+
+    def insert_case(self, case: Case) -> None:
+        self._conn.execute(
+            f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case.case_id, case.status, case.reason, case.priority, case.summary, case.ticket_id, case.trace_id,
+             case.customer_id, case.order_id, case.amount_cents, case.created_by, case.created_at))
+
+    def case(self, case_id: str) -> Case | None:
+        row = self._conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return Case(**dict(row)) if row else None
+
+    def insert_audit(self, row: AuditRow) -> None:
+        values = dataclasses.astuple(row)[1:]
+        self._conn.execute(
+            f"INSERT INTO audit ({_AUDIT_COLUMNS.split(', ', 1)[1]}) VALUES ({', '.join('?' * len(values))})",
+            values)
+
+    def audit(self, ticket_id: str = "", idempotency_key: str = "", order_id: str = "", customer_id: str = "",
+              limit: int = 100) -> list[AuditRow]:
+        """Audit entries matching every non-empty filter, oldest first, the latest `limit` of them."""
+        filters = {"ticket_id": ticket_id, "idempotency_key": idempotency_key, "order_id": order_id,
+                   "customer_id": customer_id}
+        where = " AND ".join(f"{k} = ?" for k, v in filters.items() if v) or "1 = 1"
+        params = [v for v in filters.values() if v]
+        rows = self._conn.execute(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE {where} ORDER BY audit_id DESC LIMIT ?",
+            (*params, limit)).fetchall()
+        return [AuditRow(**dict(r)) for r in reversed(rows)]
+
+    def stored_answer(self, caller: str, key: str) -> StoredAnswer | None:
+        row = self._conn.execute(
+            "SELECT rpc, fingerprint, status_code, details, response, case_id FROM idempotency "
+            "WHERE caller = ? AND key = ?", (caller, key)).fetchone()
+        return StoredAnswer(**dict(row)) if row else None
+
+    def store_answer(self, caller: str, key: str, answer: StoredAnswer) -> None:
+        """Remember the first answer; the primary key makes a second insert for the same key fail loudly."""
+        self._conn.execute(
+            "INSERT INTO idempotency (caller, key, rpc, fingerprint, status_code, details, response, case_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (caller, key, answer.rpc, answer.fingerprint, answer.status_code, answer.details, answer.response,
+             answer.case_id, _now()))
 
 
 def _insert_seed(conn: sqlite3.Connection, data: SeedData) -> None:
@@ -255,6 +416,11 @@ def _insert_seed(conn: sqlite3.Connection, data: SeedData) -> None:
         "VALUES (?, ?, ?, ?, ?)",
         [(o.order_id, pos, p.transaction_type, p.amount_cents, p.payment_method_id)
          for o in data.orders for pos, p in enumerate(o.payments)])
+
+
+def _variant(row: sqlite3.Row) -> Variant:
+    return Variant(item_id=row["item_id"], product_id=row["product_id"], options=json.loads(row["options"]),
+                   available=bool(row["available"]), price_cents=row["price_cents"])
 
 
 def _address(row: sqlite3.Row) -> Address:

@@ -76,6 +76,14 @@ class Order:
     items: tuple[OrderItem, ...] = ()
     fulfillments: tuple[Fulfillment, ...] = ()
     payments: tuple[Payment, ...] = ()
+    # What the writes record about themselves (empty until one happens).
+    cancel_reason: str = ""
+    return_item_ids: tuple[str, ...] = ()
+    return_payment_method_id: str = ""
+    exchange_item_ids: tuple[str, ...] = ()
+    exchange_new_item_ids: tuple[str, ...] = ()
+    exchange_payment_method_id: str = ""
+    exchange_price_diff_cents: int = 0
 
     @property
     def total_cents(self) -> int:
@@ -106,6 +114,22 @@ class Product:
     product_id: str
     name: str
     variants: tuple[Variant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    case_id: str
+    status: str  # open | pending_approval
+    reason: str
+    priority: str
+    summary: str
+    ticket_id: str = ""
+    trace_id: str = ""
+    customer_id: str = ""
+    order_id: str = ""
+    amount_cents: int = 0
+    created_by: str = ""
+    created_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 from typing import Protocol
 
 from . import ids
-from .errors import Ambiguous, NotFound, PermissionDenied
-from .model import Customer, Order, Tracking
+from .errors import Ambiguous, InvalidArgument, NotFound, PermissionDenied
+from .model import Case, Customer, Order, Product, Tracking
 
 
 class StoreReader(Protocol):
@@ -19,6 +19,15 @@ class StoreReader(Protocol):
     def order(self, order_id: str) -> Order | None: ...
 
     def orders_of(self, customer_id: str) -> list[Order]: ...
+
+    def product(self, product_id: str) -> Product | None: ...
+
+    def products(self) -> list[Product]: ...
+
+    def case(self, case_id: str) -> Case | None: ...
+
+    def audit(self, ticket_id: str = "", idempotency_key: str = "", order_id: str = "", customer_id: str = "",
+              limit: int = 100) -> list: ...
 
 
 class CommerceQueries:
@@ -60,6 +69,32 @@ class CommerceQueries:
     def get_tracking(self, order_id: str, customer_id: str) -> Tracking:
         order = self.get_order(order_id, customer_id)
         return Tracking(order_id=order.order_id, status=order.status, tracking_ids=order.tracking_ids)
+
+
+    def get_product(self, product_id: str) -> Product:
+        pid = product_id.strip()
+        if not pid:
+            raise InvalidArgument("product_id is required")
+        product = self._store.product(pid)
+        if product is None:
+            raise NotFound(f"product {pid[:40]} not found")
+        return product
+
+    def list_products(self) -> list[Product]:
+        return self._store.products()
+
+    def get_case(self, case_id: str) -> Case:
+        cid = case_id.strip()
+        if not cid:
+            raise InvalidArgument("case_id is required")
+        case = self._store.case(cid)
+        if case is None:
+            raise NotFound(f"case {cid[:40]} not found")
+        return case
+
+    def list_audit(self, ticket_id: str, idempotency_key: str, order_id: str, customer_id: str,
+                   limit: int) -> list:
+        return self._store.audit(ticket_id, idempotency_key, order_id, customer_id, limit)
 
 
 def _one(matches: list[Customer], missing: str) -> Customer:

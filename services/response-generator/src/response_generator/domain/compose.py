@@ -99,6 +99,11 @@ def _order(env: Envelope) -> Reply | Handoff:
 
 def _policy(env: Envelope) -> Reply | Handoff:
     a = env.analysis
+    done = [x for x in a.actions if x.status == "done" and x.detail]
+    if done:
+        # What the store actually did, in its own words (amounts, payment method, timing); nothing else is
+        # claimed, and nothing is asked for confirmation any more.
+        return _finish(env, "\n\n".join(["We have taken care of this for you."] + [x.detail for x in done]), [])
     if a.policy_decision not in ("allowed", "refused") or not a.policy_reason:
         return _handoff(env, "no_policy_decision", "no store-policy decision was made for this order request",
                         "A member of our support team will look at your request and reply to you.")
@@ -108,7 +113,8 @@ def _policy(env: Envelope) -> Reply | Handoff:
         what = "; ".join(x.detail or x.name.replace("_", " ") for x in proposed)
         parts.append(f"Once you confirm, we will {what}. Please reply \"yes\" to confirm; nothing has been "
                      "changed yet.")
-    elif a.policy_code == "cancel_not_pending" and _order_status(env, a.policy_reason) == "delivered":
+    elif (a.policy_code in ("cancel_not_pending", "cancel_pending_order_refused")
+          and _order_status(env, a.policy_reason) == "delivered"):
         parts.append("Would you like to start a return or an exchange instead?")
     return _finish(env, "\n\n".join(parts), [])
 

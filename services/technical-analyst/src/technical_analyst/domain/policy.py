@@ -1,8 +1,8 @@
 """The store policy (data/retail/policy.md) as code: what may be done to which order, and why.
 
 Every decision carries a reason sentence that a reply can quote and that names the policy rule it
-rests on. Actions are only proposed here: the policy requires the customer's explicit confirmation
-before any write, and writes through commerce are not part of this stage.
+rests on. Actions are proposed here; `execution.plan` picks the ones the analyst carries out through
+commerce (commerce enforces the same policy again, authoritatively).
 """
 
 import hashlib
@@ -62,6 +62,7 @@ class PolicyDecision:
     reason: str = ""
     order_id: str = ""
     actions: list[ProposedAction] = field(default_factory=list)
+    amount: float = 0.0  # the refund at stake, for refund decisions
 
 
 def idempotency_key(ticket_id: str, action: str) -> str:
@@ -224,9 +225,9 @@ def _return(req: PolicyRequest, order: OrderFacts, status: str, limit: float) ->
     if amount > limit:
         reason = (f"A refund of {amount:.2f} on order {oid} is above the {limit:.2f} limit an agent may "
                   "approve, so a member of our team must approve it.")
-        return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, oid, [action])
+        return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, oid, [action], amount)
     reason = (f"Order {oid} is delivered, so its items can be returned (policy: Return delivered order). "
               f"Please confirm which items to return; the refund of {amount:.2f} goes to the original "
               "payment method or an existing gift card, and you will receive an e-mail on how to send the "
               "items back.")
-    return PolicyDecision(ALLOWED, "return_delivered", reason, oid, [action])
+    return PolicyDecision(ALLOWED, "return_delivered", reason, oid, [action], amount)

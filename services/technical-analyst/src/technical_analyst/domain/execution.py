@@ -1,0 +1,56 @@
+"""Which policy decisions the analyst carries out itself through commerce, and with what arguments.
+
+Product rules: a ticket that clearly asks to cancel a pending order of the verified customer is executed
+(reason 'ordered by mistake' when the customer says so, else 'no longer needed'); a refund above the
+approval limit is sent to commerce, which opens a pending-approval case instead of paying. Returns,
+exchanges, item and address changes need choices the ticket does not carry (which items, which option,
+which payment method, the new address), so they stay proposed and the reply asks the customer.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from .policy import ALLOWED, NEEDS_HUMAN, PolicyDecision, idempotency_key
+
+CANCEL, REFUND = "cancel_pending_order", "issue_refund"
+DONE, REFUSED, FAILED, NEEDS_APPROVAL = "done", "refused", "failed", "needs_approval"
+_BY_MISTAKE = re.compile(r"\b(?:by mistake|by accident|accidental(?:ly)?|mistaken(?:ly)?|in error)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One write to make through commerce, keyed so a redelivered ticket makes it once."""
+
+    action: str
+    order_id: str
+    idempotency_key: str
+    reason: str
+    amount: float = 0.0
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What commerce answered: done, refused (with its quotable reason), needs_approval (a case), failed."""
+
+    status: str
+    detail: str
+    case_id: str = ""
+
+
+class CommerceActions(Protocol):
+    """The writes the analyst makes (gRPC in production, a fake in unit tests)."""
+
+    async def execute(self, execution: Execution, customer_id: str, ticket_id: str,
+                      timeout_s: float) -> ExecutionResult: ...
+
+
+def plan(decision: PolicyDecision, ticket_id: str, text: str) -> Execution | None:
+    """The write this decision calls for now, or None when the customer must choose or confirm first."""
+    if decision.decision == ALLOWED and decision.code == "cancel_pending":
+        reason = "ordered by mistake" if _BY_MISTAKE.search(text) else "no longer needed"
+        return Execution(CANCEL, decision.order_id, idempotency_key(ticket_id, CANCEL), reason)
+    if decision.decision == NEEDS_HUMAN and decision.code == "refund_above_limit":
+        return Execution(REFUND, decision.order_id, idempotency_key(ticket_id, REFUND),
+                         "customer asked for a refund", decision.amount)
+    return None
