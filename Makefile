@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help sync protos proto-check train up run down status logs test test-unit test-integration \
-        test-e2e lint bench publish tail clean
+        test-e2e lint bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -66,6 +66,26 @@ lint: sync ## ruff over everything we wrote
 
 bench: up ## publish tickets through the running mesh and print throughput, latency and memory
 	@$(PY) scripts/bench.py $(BENCH_ARGS)
+
+bench-hops: up ## N tickets through the mesh: hops expected vs found in Elasticsearch (zero lost), indexing lag
+	@$(PY) scripts/bench_hops.py $(BENCH_ARGS)
+
+bench-trace: sync ## load 1M hop documents (real template, bench prefix) and measure trace lookups by ticket id
+	@deploy/infra.sh start es
+	@$(PY) scripts/bench_trace_lookup.py $(BENCH_ARGS)
+
+promtool: ## build promtool (pinned) into .infra/bin, for the alert-rule tests
+	@scripts/install_promtool.sh >/dev/null && echo ".infra/bin/promtool ready"
+
+check-alerts: promtool ## promtool: check deploy/prometheus rules and config, run the alert unit tests
+	@cd deploy/prometheus && ../../.infra/bin/promtool check rules alerts.yml && \
+	  ../../.infra/bin/promtool check config prometheus.yml && ../../.infra/bin/promtool test rules alerts.test.yml
+
+kibana-objects: sync ## regenerate deploy/kibana/saved_objects.ndjson
+	@$(PY) deploy/kibana/generate.py
+
+bench-commerce: sync ## benchmark the commerce gRPC service alone: lookups/s, p50/p99 with N clients (BENCH_ARGS=--clients 50)
+	@$(PY) scripts/bench_commerce.py $(BENCH_ARGS)
 
 publish: sync ## publish a sample ticket (BODY=... EMAIL=... to override)
 	@.venv/bin/supportmesh publish --body "$${BODY:-Hi, where is my order #W2378156? It was due yesterday.}" \

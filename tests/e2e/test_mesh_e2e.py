@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 from elasticsearch import AsyncElasticsearch
+from google.protobuf import json_format
+from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
 from supportmesh_core.kafka import new_producer
 
@@ -56,11 +58,15 @@ async def test_tickets_get_one_outcome_and_hops_from_five_services(mesh, kafka_b
     producer = new_producer(kafka_bootstrap)
     await producer.start()
     try:
-        for tid, (subject, body, customer) in zip(ids, TICKETS, strict=True):
+        for i, (tid, (subject, body, customer)) in enumerate(zip(ids, TICKETS, strict=True)):
             ticket = {"ticket_id": tid, "conversation_id": f"C-{tid}", "channel": "email",
                       "customer": customer, "subject": subject, "body": body, "locale": "en"}
-            await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=f"C-{tid}".encode(),
-                                headers=[("content-type", b"application/json")])
+            if i % 5 == 1:  # some producers speak protobuf: with the header, or sniffed without it
+                raw = json_format.ParseDict(ticket, Ticket()).SerializeToString()
+                headers = [("content-type", b"application/x-protobuf")] if i % 10 == 1 else []
+            else:
+                raw, headers = json.dumps(ticket).encode(), [("content-type", b"application/json")]
+            await producer.send(topics.INBOUND, raw, key=f"C-{tid}".encode(), headers=headers)
         for key, (raw, _) in zip(bad_keys, BAD, strict=True):
             await producer.send(topics.INBOUND, raw, key=key.encode())
         await producer.flush()

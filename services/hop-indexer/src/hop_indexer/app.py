@@ -10,6 +10,7 @@ from supportmesh_core.telemetry import setup_tracing
 from .adapters.elastic import ElasticDocStore
 from .config import TEMPLATE_PATTERN, Settings
 from .indexer import HopIndexer
+from .janitor import Janitor
 
 
 async def serve(settings: Settings) -> None:
@@ -18,16 +19,26 @@ async def serve(settings: Settings) -> None:
     setup_tracing(settings.service_name)
     store = ElasticDocStore(settings.elasticsearch_url, TEMPLATE_PATTERN, settings.es_timeout_s)
     indexer = HopIndexer(settings, store)
+    janitor = Janitor(store, prefix=settings.index_prefix, retention_days=settings.retention_days,
+                      interval_s=settings.janitor_interval_s)
     health = HealthServer(settings.http_port, indexer.is_ready)
     await health.start()
     loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        indexer.stop()
+        janitor.stop()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, indexer.stop)
+        loop.add_signal_handler(sig, stop)  # one handler per signal: a second call would replace the first
+    sweeping = asyncio.create_task(janitor.run())
     try:
         await indexer.start()
         await indexer.run()
     finally:
         log.info("stopping", indexed=indexer.indexed, dead_lettered=indexer.dead_lettered)
+        janitor.stop()
+        await sweeping
         await indexer.close()
         await health.stop()
 

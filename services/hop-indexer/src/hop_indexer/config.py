@@ -19,3 +19,6 @@ class Settings(ServiceSettings):
     batch_wait_ms: int = Field(200, gt=0, le=10000, validation_alias="HOP_BATCH_WAIT_MS")
     backoff_cap_s: float = Field(5.0, gt=0, validation_alias="HOP_BACKOFF_CAP_S")
     es_timeout_s: float = Field(10.0, gt=0, validation_alias="HOP_ES_TIMEOUT_S")
+    # Daily indices whose day is this many days or more in the past are deleted by the janitor.
+    retention_days: int = Field(14, ge=1, le=3650, validation_alias="HOPS_RETENTION_DAYS")
+    janitor_interval_s: float = Field(3600.0, gt=0, validation_alias="HOP_JANITOR_INTERVAL_S")

@@ -6,7 +6,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
-from supportmesh_core import topics
+from supportmesh_core import metrics, topics
 from supportmesh_core.kafka import ensure_topics, new_producer
 
 from .adapters.dead_letters import KafkaDeadLetters
@@ -78,6 +78,7 @@ class HopIndexer:
         while not self._stopping.is_set():
             batch = await self.consumer.getmany(timeout_ms=self.settings.batch_wait_ms,
                                                 max_records=self.settings.batch_max)
+            await metrics.observe_lag(self.settings.service_name, self.consumer)
             records = [r for recs in batch.values() for r in recs]
             if not records:
                 continue
@@ -91,6 +92,10 @@ class HopIndexer:
                 span.set_attribute("supportmesh.indexed", stats.indexed)
                 span.set_attribute("supportmesh.dead_lettered", stats.dead_lettered)
             await self._commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
+            service = self.settings.service_name
+            metrics.MESSAGES_IN.labels(service, topics.HOPS).inc(len(records))
+            if stats.dead_lettered:
+                metrics.MESSAGES_OUT.labels(service, self.settings.dlq_topic).inc(stats.dead_lettered)
             self.indexed += stats.indexed
             self.dead_lettered += stats.dead_lettered
 

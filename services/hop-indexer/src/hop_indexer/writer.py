@@ -16,6 +16,7 @@ from supportmesh_core.codec import b64, now_rfc3339, to_dict
 from .adapters.dead_letters import DeadLetters
 from .adapters.elastic import DocStore, StoreRejected, StoreUnavailable
 from .domain.documents import IndexDoc, hop_to_document
+from .metrics import BULK_FAILURES, HOPS_INDEXED, INDEX_LAG
 
 log = structlog.get_logger()
 
@@ -94,9 +95,14 @@ class BatchWriter:
                     letters.append(self._letter(chunk[0]))
                 continue
             retry = []
+            accepted = time.time_ns()
             for item, result in zip(chunk, results, strict=True):
                 if result.ok:
                     stats.indexed += 1
+                    HOPS_INDEXED.inc()
+                    if item.hop is not None and item.hop.start_unix_nanos > 0:
+                        ended = item.hop.start_unix_nanos + max(0, item.hop.duration_ns)
+                        INDEX_LAG.observe(max(0, accepted - ended) / 1e9)
                 elif result.retryable:
                     retry.append(item)
                 else:
@@ -121,6 +127,7 @@ class BatchWriter:
         delay = min(self._cap, self._base * 2 ** attempt) * random.uniform(0.5, 1.0)
         stats.failed_attempts += 1
         self.failed_attempts += 1
+        BULK_FAILURES.inc()
         log.warning("indexing delayed; will retry", reason=reason, waiting_docs=waiting,
                     attempt=attempt + 1, retry_in_s=round(delay, 2))
         await self._sleep(delay)

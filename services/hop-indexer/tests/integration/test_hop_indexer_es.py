@@ -208,3 +208,65 @@ async def test_a_hop_elasticsearch_refuses_goes_to_the_dead_letter_topic(
     assert letters[0]["hop"]["span_id"] == poison.span_id
     assert "date_nanos" in letters[0]["error"] and "HTTP 400" in letters[0]["error"]
     assert letters[0]["source"]["topic"] == topics.HOPS
+
+
+async def test_personal_data_sent_in_hops_never_reaches_the_index(kafka_bootstrap, es_url, es, index_prefix, unique):
+    group = f"hop-indexer-privacy-{unique}"
+    await start_group_at_end(kafka_bootstrap, group)
+    digits = str(int(unique, 16))[-8:].rjust(8, "7")
+    secrets = [f"pii.{unique}@example.com", f"+1 415 {digits[:3]} {digits[3:7]}",
+               f"4000 {digits[:4]} {digits[4:8]} 0002", f"DE89 3704 {digits[:4]} {digits[4:8]} 0130 00",
+               f"{digits[:3]} Sunset Drive"]
+    text = "customer wrote: mail {} call {} card {} iban {} address {}".format(*secrets)
+    producer = new_producer(kafka_bootstrap)
+    await producer.start()
+    trace_id = f"{unique}".ljust(32, "e")
+    try:
+        hop = HopRecord(start_unix_nanos=time.time_ns(), trace_id=trace_id, span_id=span_id(unique, 1),
+                        service="it-hop-indexer", action="privacy", outcome="failure", ticket_id=f"T-{unique}",
+                        message=text, error_message=text, escalation_reason=text,
+                        labels={"note": text}, fault={"error": text})
+        await producer.send_and_wait(topics.HOPS, hop.SerializeToString(), key=trace_id.encode())
+    finally:
+        await producer.stop()
+    indexer = indexer_for(kafka_bootstrap, es_url, group, index_prefix)
+
+    async def found() -> bool:
+        return await count_found(es, index_prefix, [trace_id]) == 1
+
+    await run_until(indexer, found, limit_s=25)
+    (hit,) = (await es.search(index=f"{index_prefix}-*", query={"term": {"trace.id": trace_id}}))["hits"]["hits"]
+    stored = json.dumps(hit["_source"], ensure_ascii=False)
+    for secret in secrets:
+        assert secret not in stored
+        # Nor findable by a search on any field, analysed text included.
+        response = await es.count(index=f"{index_prefix}-*",
+                                  query={"multi_match": {"query": secret, "type": "phrase", "fields": ["*"],
+                                                         "lenient": True}})
+        assert response["count"] == 0, secret
+    assert hit["_source"]["message"].count("[") == 5 and hit["_source"]["fault"]["injected"] is True
+
+
+async def test_janitor_deletes_back_dated_indices_only(es_url, es, index_prefix):
+    from datetime import UTC, datetime, timedelta
+
+    from hop_indexer.janitor import Janitor
+
+    today = datetime.now(UTC).date()
+    days = {age: f"{index_prefix}-{today - timedelta(days=age):%Y.%m.%d}" for age in (0, 13, 14, 30)}
+    for name in days.values():
+        await es.index(index=name, document={"@timestamp": "2026-01-01T00:00:00Z", "service": {"name": "it"}},
+                       refresh=True)
+    other = f"{index_prefix}-keep-2000.01.01"  # another prefix under ours: never the janitor's business
+    await es.index(index=other, document={"service": {"name": "it"}}, refresh=True)
+    store = ElasticDocStore(es_url, TEMPLATE_PATTERN, 5)
+    try:
+        janitor = Janitor(store, prefix=index_prefix, retention_days=14, interval_s=3600)
+        assert await janitor.sweep() == sorted([days[14], days[30]])
+    finally:
+        await store.close()
+    left = set((await es.indices.get(index=f"{index_prefix}-*")).keys())
+    assert left == {days[0], days[13], other}
+    # The back-dated indices got the real template, like any daily index.
+    mapping = await es.indices.get_mapping(index=days[13])
+    assert mapping[days[13]]["mappings"]["properties"]["event"]["properties"]["duration"]["type"] == "long"

@@ -56,7 +56,7 @@ def test_every_hop_field_has_its_ecs_name():
     assert body["cost"] == {"usd": 0.0021}
     assert body["retries"] == 1
     assert body["escalation"] == {"reason": "stage_failed"}
-    assert body["fault"] == {"latency_ms": "800"}
+    assert body["fault"] == {"latency_ms": "800", "injected": True}
     # Dotted keys would become objects in ES and clash with plain labels; empty keys are refused.
     assert body["labels"] == {"duplicate_suppressed": "true", "kb_hits": "3", "_": "empty"}
     assert body["message"] == "where is my order [EMAIL]"

@@ -43,6 +43,12 @@ class DocStore(Protocol):
     async def bulk_index(self, docs: list[IndexDoc]) -> list[ItemResult]:
         """One result per document, in order; StoreUnavailable or StoreRejected for the whole request."""
 
+    async def list_indices(self, pattern: str) -> list[str]:
+        """Names of the indices matching `pattern`; StoreUnavailable when it cannot tell."""
+
+    async def delete_index(self, name: str) -> None:
+        """Delete one index (gone already is fine); StoreUnavailable when it cannot."""
+
     async def close(self) -> None: ...
 
 
@@ -82,6 +88,20 @@ class ElasticDocStore:
         if len(results) != len(docs):
             raise StoreUnavailable(f"bulk answered {len(results)} items for {len(docs)} documents")
         return results
+
+    async def list_indices(self, pattern: str) -> list[str]:
+        try:
+            response = await self._es.indices.get(index=pattern, allow_no_indices=True, ignore_unavailable=True,
+                                                  expand_wildcards="open,closed", features="settings")
+        except (ApiError, TransportError) as exc:
+            raise StoreUnavailable(f"indices not listed: {_describe(exc)}") from exc
+        return sorted(response.keys())
+
+    async def delete_index(self, name: str) -> None:
+        try:
+            await self._es.indices.delete(index=name, ignore_unavailable=True)
+        except (ApiError, TransportError) as exc:
+            raise StoreUnavailable(f"index {name} not deleted: {_describe(exc)}") from exc
 
     async def close(self) -> None:
         await self._es.close()

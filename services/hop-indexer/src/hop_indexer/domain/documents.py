@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh_core.privacy import redact
 
 _NS = 1_000_000_000
 
@@ -43,13 +44,15 @@ def document_id(hop: HopRecord, topic: str, partition: int, offset: int) -> str:
 def _flat_keys(values: dict[str, str]) -> dict[str, str]:
     # A dot in a key would make ES build an object under it, and then clash with a plain value of the
     # same name from another hop; an empty key is refused outright. Both would cost the whole document.
-    return {(key.replace(".", "_") or "_"): value for key, value in values.items()}
+    return {(key.replace(".", "_") or "_"): redact(value) for key, value in values.items()}
 
 
 def hop_to_document(hop: HopRecord, *, index_prefix: str, ingested_unix_nanos: int,
                     topic: str, partition: int, offset: int) -> IndexDoc:
     """The ECS document of one hop. Fields the hop did not set are left out rather than indexed empty.
 
+    Every free-text field (message, error.message, escalation.reason, labels.*, fault.*) is redacted of
+    personal data here, whatever the emitting service did: this is the last stop before the index.
     A hop without a start time is placed at the time it was indexed, so it can still be found.
     """
     start = hop.start_unix_nanos if hop.start_unix_nanos > 0 else ingested_unix_nanos
@@ -72,14 +75,16 @@ def hop_to_document(hop: HopRecord, *, index_prefix: str, ingested_unix_nanos: i
     if hop.service:
         doc["service"] = {"name": hop.service}
     if hop.error_message:
-        doc["error"] = {"message": hop.error_message}
+        doc["error"] = {"message": redact(hop.error_message)}
     if hop.kafka_topic:
         doc["kafka"] = {"topic": hop.kafka_topic, "partition": hop.kafka_partition,
                         "offset": hop.kafka_offset}
-    for name in ("destination", "intent", "engine", "model", "message"):
+    for name in ("destination", "intent", "engine", "model"):
         value = getattr(hop, name)
         if value:
             doc[name] = value
+    if hop.message:
+        doc["message"] = redact(hop.message)
     # NaN or infinity is not JSON: one such value would make Elasticsearch refuse the whole bulk request.
     if (hop.intent or hop.confidence) and math.isfinite(hop.confidence):
         doc["confidence"] = hop.confidence
@@ -88,9 +93,10 @@ def hop_to_document(hop: HopRecord, *, index_prefix: str, ingested_unix_nanos: i
     if hop.cost_usd and math.isfinite(hop.cost_usd):
         doc["cost"] = {"usd": hop.cost_usd}
     if hop.escalation_reason:
-        doc["escalation"] = {"reason": hop.escalation_reason}
+        doc["escalation"] = {"reason": redact(hop.escalation_reason)}
     if hop.fault:
-        doc["fault"] = _flat_keys(dict(hop.fault))
+        # `fault.injected` lets one query find every hop a fault touched, whatever the fault's own keys.
+        doc["fault"] = {**_flat_keys(dict(hop.fault)), "injected": True}
     if hop.labels:
         doc["labels"] = _flat_keys(dict(hop.labels))
     return IndexDoc(index_name(index_prefix, start), document_id(hop, topic, partition, offset), doc)

@@ -1,7 +1,7 @@
 """The composable index template that gives every supportmesh-hops-* index its explicit mapping."""
 
 TEMPLATE_NAME = "supportmesh-hops"
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 
@@ -37,9 +37,11 @@ def index_template(pattern: str) -> dict:
         "cost": {"properties": {"usd": {"type": "double"}}},
         "retries": {"type": "integer"},
         "escalation": {"properties": {"reason": {"type": "keyword"}}},
-        "fault": {"type": "object"},
+        # fault.* keys are the chaos flags' own (latency_ms, error, ...), mapped as keyword by the dynamic
+        # template; `injected` is set by the indexer on every hop that carries a fault.
+        "fault": {"properties": {"injected": {"type": "boolean"}}},
         "labels": {"type": "object"},
-        "message": {"type": "text"},
+        "message": {"type": "text", "fields": {"keyword": _KEYWORD}},
     }
     return {
         "index_patterns": [pattern],
