@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help sync protos proto-check train up run down status logs test test-unit test-integration \
-        test-e2e lint bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
+        test-e2e lint eval bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ kibana-objects: sync ## regenerate deploy/kibana/saved_objects.ndjson
 
 bench-commerce: sync ## benchmark the commerce gRPC service alone: lookups/s, p50/p99 with N clients (BENCH_ARGS=--clients 50)
 	@$(PY) scripts/bench_commerce.py $(BENCH_ARGS)
+
+eval: artifacts/intent-classifier/model.pkl ## agent quality on held-out data: intents (3 sets + entities) and context compression
+	@$(PY) scripts/eval_intents.py; rc=$$?; $(PY) scripts/eval_compressor.py || rc=1; exit $$rc
 
 publish: sync ## publish a sample ticket (BODY=... EMAIL=... to override)
 	@.venv/bin/supportmesh publish --body "$${BODY:-Hi, where is my order #W2378156? It was due yesterday.}" \

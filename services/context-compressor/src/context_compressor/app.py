@@ -1,10 +1,14 @@
-"""Wiring: settings, the SQLite store, the tokenizer and the handler."""
+"""Wiring: settings, the SQLite store, the tokenizer, the product catalogue, the model layer and the handler."""
 
 import asyncio
 
+from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
+from supportmesh_llm import ModelClient, ModelConfig
 
+from .adapters.catalog import product_names
 from .adapters.store import SqliteConversationStore
+from .adapters.summarizer import ModelSummarizer
 from .adapters.tokenizer import BpeTokenizer
 from .config import Settings
 from .handlers import CompressorHandler
@@ -12,13 +16,21 @@ from .handlers import CompressorHandler
 
 def main() -> None:
     settings = Settings()
+    # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
+    model_config = ModelConfig.from_env(settings.service_name)
+    products = product_names(settings.catalog_path)
 
     async def build():
         store = SqliteConversationStore(settings.database())
-        handler = CompressorHandler(store, BpeTokenizer(settings.tokenizer), settings.token_budget,
-                                    settings.recent_turns)
+        tokenizer = BpeTokenizer(settings.tokenizer)
+        # Model calls' hop records ride with the handled message's batch (StageHopSink).
+        client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+        handler = CompressorHandler(store, tokenizer, settings.token_budget, settings.recent_turns,
+                                    products=products, summarizer=ModelSummarizer(client, tokenizer),
+                                    model_budget_share=settings.model_budget_share)
 
         async def close() -> None:
+            await client.aclose()
             store.close()
 
         return handler, close

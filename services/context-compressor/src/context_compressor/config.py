@@ -3,7 +3,7 @@
 import pathlib
 
 from pydantic import Field
-from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.settings import REPO_ROOT, ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -14,6 +14,12 @@ class Settings(ServiceSettings):
     token_budget: int = Field(512, ge=64, le=128_000, validation_alias="COMPRESSOR_TOKEN_BUDGET")
     tokenizer: str = Field("cl100k_base", min_length=1, validation_alias="COMPRESSOR_TOKENIZER")
     recent_turns: int = Field(2, ge=1, le=20, validation_alias="COMPRESSOR_RECENT_TURNS")
+    # The store database (the one commerce is seeded from): its product names are facts when mentioned.
+    catalog_path: pathlib.Path = Field(REPO_ROOT / "data" / "retail" / "db.json.gz",
+                                       validation_alias="COMPRESSOR_CATALOG_PATH")
+
+    # The share of the ticket's remaining latency budget the abstractive summary may spend.
+    model_budget_share: float = Field(0.3, gt=0, le=1, validation_alias="COMPRESSOR_MODEL_BUDGET_SHARE")
 
     def database(self) -> pathlib.Path:
         return self.db_path or self.state_dir() / "conversations.db"

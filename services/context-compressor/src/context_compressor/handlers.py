@@ -8,11 +8,11 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.envelope_pb2 import Turn as TurnMsg
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh_core.kafka import Forward
+from supportmesh_core.kafka import Forward, remaining_seconds
 
-from .domain.compress import compress
-from .domain.facts import extract_facts
-from .domain.model import Tokenizer, Turn
+from .domain.compress import compress, key_facts
+from .domain.facts import extract_facts, merge_facts
+from .domain.model import Compressed, Tokenizer, Turn
 
 ROLES = ("customer", "agent", "system")
 
@@ -23,7 +23,17 @@ class ConversationStore(Protocol):
     def save_state(self, conversation_id: str, summary: str, facts: dict[str, str]) -> None: ...
 
 
-def ticket_turn(env: Envelope) -> Turn:
+class Summarizer(Protocol):
+    """The abstractive engine (adapters.summarizer.ModelSummarizer); it returns the extractive text when it fails."""
+
+    @property
+    def configured(self) -> bool: ...
+
+    async def summarize(self, turns: list[Turn], extractive: str, facts: dict[str, list[str]], max_tokens: int,
+                        budget_s: float, ticket_id: str = "", conversation_id: str = ""): ...
+
+
+def ticket_turn(env: Envelope, products: tuple[str, ...] = ()) -> Turn:
     """The ticket as a conversation turn; a human agent's reply says so in metadata `author_role`."""
     t = env.ticket
     role = t.metadata.get("author_role", "customer").lower()
@@ -37,7 +47,7 @@ def ticket_turn(env: Envelope) -> Turn:
         entities.append(("name", t.customer.name))
     if t.customer.zip:
         entities.append(("zip", t.customer.zip))
-    return Turn(role, text, t.ticket_id, _received_ms(env), extract_facts(text, entities))
+    return Turn(role, text, t.ticket_id, _received_ms(env), extract_facts(text, entities, products))
 
 
 def _received_ms(env: Envelope) -> int:
@@ -50,21 +60,33 @@ def _received_ms(env: Envelope) -> int:
 
 
 class CompressorHandler:
-    """Fills env.context. Store calls run in a thread so a slow disk never blocks other conversations."""
+    """Fills env.context. Store calls run in a thread so a slow disk never blocks other conversations.
 
-    def __init__(self, store: ConversationStore, tokenizer: Tokenizer, budget: int,
-                 recent_turns: int = 2) -> None:
+    With a configured model, the earlier turns' summary is abstractive when the model's summary keeps
+    every key fact verbatim and fits the summary's share of the budget; otherwise the extractive one
+    stands and the hop says why.
+    """
+
+    def __init__(self, store: ConversationStore, tokenizer: Tokenizer, budget: int, recent_turns: int = 2, *,
+                 products: tuple[str, ...] = (), summarizer: Summarizer | None = None,
+                 model_budget_share: float = 0.3) -> None:
         self._store = store
         self._tokenizer = tokenizer
         self._budget = budget
         self._recent = recent_turns
+        self._products = products
+        self._summarizer = summarizer if summarizer is not None and summarizer.configured else None
+        self._share = model_budget_share
 
     async def __call__(self, env: Envelope, hop: HopRecord) -> Forward:
         conversation = env.ticket.conversation_id or env.ticket.ticket_id
-        turn = ticket_turn(env)
+        turn = ticket_turn(env, self._products)
         added = await asyncio.to_thread(self._store.append_turn, conversation, turn)
         turns = await asyncio.to_thread(self._store.turns_until, conversation, turn.ticket_id)
         result = compress(turns, self._tokenizer, self._budget, self._recent)
+        hop.engine = "local"
+        if self._summarizer is not None and result.summary:
+            await self._abstractive(env, hop, turns, result)
         await asyncio.to_thread(self._store.save_state, conversation, result.summary, result.facts)
 
         ctx = env.context
@@ -83,3 +105,26 @@ class CompressorHandler:
         hop.labels["compressor.redelivered"] = str(not added).lower()
         hop.labels["compressor.log_lines"] = str(len(result.log_lines))
         return Forward(env)
+
+    async def _abstractive(self, env: Envelope, hop: HopRecord, turns: list[Turn], result: Compressed) -> None:
+        """Replace the extractive summary by the model's when it passes the facts check; record why not."""
+        earlier = turns[:-self._recent]
+        customer, agent = key_facts(earlier)
+        must_keep = dict(customer)
+        if actions := merge_facts(customer, agent).get("actions_taken"):
+            must_keep["actions_taken"] = actions
+        count = self._tokenizer.count
+        extractive_cost = sum(count(line) for line in result.summary.splitlines())
+        room = self._budget - (result.token_count - extractive_cost)
+        summary = await self._summarizer.summarize(
+            earlier, result.summary, must_keep, room, remaining_seconds(env) * self._share,
+            env.ticket.ticket_id, env.ticket.conversation_id)
+        hop.labels["compressor.summary_engine"] = summary.engine
+        if summary.engine != "local":
+            result.summary = summary.text
+            result.token_count += count(summary.text) - extractive_cost
+            hop.engine = summary.engine
+        else:
+            hop.labels["compressor.summary_fallback"] = summary.fallback_reason
+            env.degradations.append(f"context-compressor: extractive summary ({summary.fallback_reason}: "
+                                    f"{summary.fallback_detail[:200]})")

@@ -2,7 +2,8 @@
 
 import pytest
 from context_compressor.adapters.tokenizer import BpeTokenizer
-from context_compressor.domain.compress import compress, summarize
+from context_compressor.domain.abstractive import missing_facts, summary_messages
+from context_compressor.domain.compress import compress, key_facts, summarize
 from context_compressor.domain.facts import extract_facts, joined, merge_facts
 from context_compressor.domain.logs import salient_log_lines, without_logs
 from context_compressor.domain.model import Turn
@@ -74,12 +75,52 @@ def test_log_lines_are_capped_at_ten():
     assert len(salient_log_lines([log])) == 10
 
 
-def test_summary_keeps_first_sentences_and_fact_sentences():
+def test_summary_keeps_the_opening_and_new_fact_sentences_once():
     turns = [customer("T-1", "My package is late. It was order #W2378156. The weather is nice."),
-             Turn("agent", "We are checking. Nothing else to add.", "T-2", 0)]
-    facts = merge_facts(*(t.facts for t in turns))
-    assert summarize(turns, facts) == ["Customer: My package is late.", "Customer: It was order #W2378156.",
-                                       "Agent: We are checking."]
+             Turn("agent", "We are checking. Nothing else to add. Your order #W2378156 is with the carrier.", "T-2", 0),
+             customer("T-3", "Okay thanks. I'm still waiting on order #W2378156."),
+             customer("T-4", "I need it before my trip next week, please hurry. Tracking 843053632392 is stuck."),
+             Turn("agent", "We have cancelled the old label. Anything else?", "T-5", 0,
+                  extract_facts("We have cancelled the old label.")),
+             customer("T-6", "Sure.")]
+    facts = merge_facts(*(t.facts for t in turns if t.role == "customer"))
+    assert summarize(turns, facts, ("cancelled the old label",)) == [
+        "Customer: My package is late.", "Customer: It was order #W2378156.", "Customer: The weather is nice.",
+        "Customer: I need it before my trip next week, please hurry.", "Customer: Tracking 843053632392 is stuck.",
+        "Agent: We have cancelled the old label."]
+
+
+def test_customer_facts_come_first_and_agent_values_are_capped():
+    listing = "Options: $10.00, $11.00, $12.00, $13.00, $14.00. Order #W1111111 is yours."
+    turns = [customer("T-1", "I paid $99.99 for order #W2378156."),
+             Turn("agent", listing, "T-2", 0, extract_facts(listing))]
+    customer_facts, agent_facts = key_facts(turns)
+    assert customer_facts == {"order_ids": ["#W2378156"], "amounts": ["$99.99"]}
+    assert agent_facts == {"order_ids": ["#W1111111"], "amounts": ["$10.00", "$11.00", "$12.00"]}
+    out = compress(turns, TOKENIZER, 512)
+    assert out.facts["amounts"] == "$99.99, $10.00, $11.00, $12.00"
+    # Under pressure the agent's values go before the customer's.
+    tight = compress(turns + [customer("T-3", "Any news?")], TOKENIZER, 40)
+    assert tight.token_count <= 40 and tight.facts["amounts"].startswith("$99.99")
+    assert "#W2378156" in tight.facts["order_ids"] and "$12.00" not in tight.facts["amounts"]
+
+
+def test_products_from_the_catalogue_and_exception_names():
+    text = ("The t-shirts and the Smart Watch were wrong; the watch too. java.net.SocketTimeoutException then "
+            "PermissionError and System.UnauthorizedAccessException: denied")
+    facts = extract_facts(text, products=("T-Shirt", "Smart Watch", "Wristwatch", "Watch"))
+    assert facts["products"] == ["T-Shirt", "Smart Watch", "Watch"]
+    assert facts["exceptions"] == ["java.net.SocketTimeoutException", "PermissionError",
+                                   "System.UnauthorizedAccessException"]
+
+
+def test_abstractive_summary_check_names_missing_facts():
+    facts = {"order_ids": ["#W2378156"], "emails": ["a@b.co"]}
+    assert missing_facts("Order #w2378156 for A@B.co is late.", facts) == []
+    assert missing_facts("The order is late.", facts) == ["order_ids=#W2378156", "emails=a@b.co"]
+    messages = summary_messages([customer("T-1", "Where is #W2378156?\n2024-05-01 10:00:02 ERROR x failed")], 200)
+    assert "verbatim" in messages[0]["content"] and "100 words" in messages[0]["content"]
+    assert "#W2378156" in messages[1]["content"] and "ERROR" not in messages[1]["content"]
 
 
 def test_short_conversation_is_kept_whole():

@@ -32,9 +32,10 @@ def main() -> None:
     workflows = load_workflows(settings)  # before training, so a bad file fails in milliseconds
 
     async def build():
-        model, _ = trainer.ensure_model(settings)
+        model, meta = trainer.ensure_model(settings)
         workflows.check_intents(model.labels)
-        handler = ClassifierHandler(Classifier(model), workflows, settings.min_confidence)
+        classifier = Classifier(model, meta.get("products", ()))
+        handler = ClassifierHandler(classifier, workflows, settings.min_confidence)
 
         async def close() -> None:
             return None

@@ -34,5 +34,9 @@ class Settings(ServiceSettings):
         return self.training_data_dir / "intents" / "bitext_train.csv.gz"
 
     @property
+    def catalogue_path(self) -> pathlib.Path:
+        return self.training_data_dir / "retail" / "db.json.gz"
+
+    @property
     def kb_path(self) -> pathlib.Path:
         return self.training_data_dir / "kb" / "office_support_articles.jsonl.gz"

@@ -67,3 +67,39 @@ def test_names_after_introductions_only():
     assert [e.value for e in extract_entities("this is Maria from the Boston office")] == ["Maria"]
     assert extract_entities("I am Very upset") == []
     assert extract_entities("i am writing about my order") == []
+
+
+CATALOGUE = ("Office Chair", "T-Shirt", "Running Shoes", "E-Reader", "Indoor Security Camera")
+
+
+def test_catalogue_products_in_any_case_and_plural():
+    text = "two office chairs, a t-shirt and my E-Reader (indoor security camera too)"
+    assert [(e.type, e.value) for e in extract_entities(text, CATALOGUE)] == [
+        ("product", "Office Chair"),
+        ("product", "T-Shirt"),
+        ("product", "E-Reader"),
+        ("product", "Indoor Security Camera"),
+    ]
+    assert extract_entities("my chair is broken", CATALOGUE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("can you help me canceling purchase 00004587345?", [("order_id", "00004587345")]),
+        ("cancel ordedr 3707955617", [("order_id", "3707955617")]),
+        ("refunding$299", [("amount", "299.00 USD")]),
+        ("need to get my invoices from David Miller", [("name", "David Miller")]),
+        ("the bill rfom Mr. Smith", [("name", "Mr. Smith")]),
+        ("is it possible to place an order from Toronto", []),
+        ("Thanks for the help.\nKind regards,\nTom Becker", [("name", "Tom Becker")]),
+        ("--\nSent from my iPhone", []),
+        ("my zip code 32175 and error code 4012", [("zip", "32175"), ("error_code", "4012")]),
+        (
+            "sign-in fails with AADSTS9002313 and 0x8004de80",
+            [("error_code", "AADSTS9002313"), ("error_code", "0x8004de80")],
+        ),
+    ],
+)
+def test_new_entity_shapes(text, expected):
+    assert [(e.type, e.value) for e in extract_entities(text)] == expected

@@ -46,3 +46,18 @@ def test_redaction_masks_personal_data():
     out = redact(text, extract_entities(text), ("Yusuf Rossi", ""))
     assert "Yusuf" not in out and "yusuf@example.com" not in out and "555 123 4567" not in out
     assert "#W2378156" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I'm not a lawyer, but this seems wrong to me", []),
+        ("I don't want to sue anyone, just fix my order", []),
+        ("no need for a chargeback, a refund is fine", []),
+        ("I will not hesitate to contact my lawyer", ["legal"]),
+        ("I'm not joking. My lawyer will hear about this", ["legal"]),
+        ("I didn't authorize this purchase", ["fraud"]),
+    ],
+)
+def test_negated_markers_do_not_flag(text, expected):
+    assert flags(text) == expected

@@ -1,9 +1,11 @@
-"""The `supportmesh` command: publish a ticket onto tickets.inbound, tail the outcomes of the mesh."""
+"""The `supportmesh` command: publish a ticket, tail the outcomes of the mesh, show a ticket's trace."""
 
 import argparse
 import asyncio
+import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -12,9 +14,12 @@ from aiokafka.errors import KafkaError
 from supportmesh_core import topics
 from supportmesh_core.codec import JSON_TYPE, BadMessage, to_json_bytes
 
+from .classify import ModelUnavailable
+from .evaluate import BadEvalData
 from .kafka_io import KafkaUnavailable, started_producer
 from .tail import follow
 from .tickets import build_ticket, parse_metadata
+from .trace import NotFound, TraceUnavailable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE_OR_UNREACHABLE = 0, 1, 2
 
@@ -59,7 +64,60 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--ticket", default="", metavar="ID", help="only records about this ticket")
     tail.add_argument("--timeout", type=_positive, default=None, metavar="S",
                       help="exit after S seconds without a new record")
+
+    trace = commands.add_parser(
+        "trace", help="show a ticket's path through the mesh as a waterfall, read from Elasticsearch",
+        description="Find every hop of a ticket (or of a W3C trace id) in the supportmesh-hops-* indices, "
+                    "including the gRPC calls it made and served, and print them as a waterfall: service, "
+                    "stage, start offset, duration bar, outcome, error, fault.")
+    trace.add_argument("id", metavar="TICKET_OR_TRACE_ID", help="a ticket id (T-…) or a 32-hex trace id")
+    trace.add_argument("--json", action="store_true", help="print one JSON object with the ids and a `hops` list")
+    trace.add_argument("--es", default=os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+                       help="Elasticsearch URL (default: $ELASTICSEARCH_URL or http://127.0.0.1:9200)")
+    trace.add_argument("--index", default="supportmesh-hops-*", help="index pattern (default: %(default)s)")
+
+    classify = commands.add_parser(
+        "classify", help="classify one text with the trained intent classifier and print its JSON",
+        description="Run the intent classifier (the model `make train` saved) on TEXT and print intent, "
+                    "confidence, alternatives, category, sentiment, flags, priority and entities as JSON.")
+    classify.add_argument("text", help="the ticket text; '-' reads it from stdin")
+    classify.add_argument("--model-dir", default="", metavar="DIR",
+                          help="default: $SUPPORTMESH_MODEL_DIR or artifacts/intent-classifier")
+
+    evaluation = commands.add_parser("eval", help="measure an agent on a labelled file")
+    targets = evaluation.add_subparsers(dest="target", required=True, metavar="TARGET")
+    intents = targets.add_parser(
+        "intents", help="accuracy, macro-F1, per-intent P/R/F1 and worst confusions on a labelled CSV",
+        description="Classify every row of a CSV file and compare with its label. Labels outside the "
+                    "classifier's taxonomy are an error (exit 2), not a silent zero.")
+    intents.add_argument("--data", required=True, metavar="FILE.csv", help="CSV with a header row")
+    intents.add_argument("--text-col", default="text", metavar="C", help="text column (default: %(default)s)")
+    intents.add_argument("--label-col", default="intent", metavar="C",
+                         help="label column (default: %(default)s)")
+    intents.add_argument("--json", action="store_true",
+                         help="one JSON object: accuracy, macro_f1, per_intent, confusions, ece, ...")
+    intents.add_argument("--min-confidence", type=float, default=0.6, metavar="P",
+                         help="the escalation floor the report splits on (default: %(default)s)")
+    intents.add_argument("--model-dir", default="", metavar="DIR",
+                         help="default: $SUPPORTMESH_MODEL_DIR or artifacts/intent-classifier")
     return parser
+
+
+def _classify(args: argparse.Namespace, out: TextIO) -> int:
+    from .classify import classify
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise BadEvalData("the text is empty")
+    classify(text, args.model_dir, out)
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace, out: TextIO) -> int:
+    from .evaluate import eval_intents
+
+    eval_intents(args.data, args.text_col, args.label_col, args.json, args.model_dir, args.min_confidence, out)
+    return EXIT_OK
 
 
 async def _publish(args: argparse.Namespace, out: TextIO) -> int:
@@ -97,6 +155,25 @@ async def _tail(args: argparse.Namespace, out: TextIO, on_ready: Callable[[], No
     return EXIT_OK
 
 
+async def _trace(args: argparse.Namespace, out: TextIO) -> int:
+    from elasticsearch import AsyncElasticsearch
+
+    from .trace import as_json, fetch, render
+
+    # A person at a prompt wants an answer or a reason within seconds, not the client's retries.
+    es = AsyncElasticsearch(args.es, request_timeout=10, max_retries=0)
+    try:
+        trace = await fetch(es, args.index, args.id)
+    finally:
+        await es.close()
+    if args.json:
+        print(json.dumps(as_json(trace), ensure_ascii=False), file=out, flush=True)
+    else:
+        width = shutil.get_terminal_size((120, 24)).columns
+        print(render(trace, width), file=out, flush=True)
+    return EXIT_OK
+
+
 async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
                     on_ready: Callable[[], None] | None = None) -> int:
     """Parse `argv` and run the command; returns the exit code. `on_ready` fires once tail is positioned."""
@@ -106,13 +183,25 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
     try:
         if args.command == "publish":
             return await _publish(args, out)
+        if args.command == "trace":
+            return await _trace(args, out)
+        if args.command == "classify":
+            return _classify(args, out)
+        if args.command == "eval":
+            return _eval(args, out)
         return await _tail(args, out, on_ready)
     except BadMessage as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
-    except KafkaUnavailable as exc:
+    except (ModelUnavailable, BadEvalData) as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
+    except (KafkaUnavailable, TraceUnavailable) as exc:
+        print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE_OR_UNREACHABLE
+    except NotFound as exc:
+        print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,8 @@
-"""The model artifact on disk: the fitted pipeline (joblib pickle), its metadata and hold-out metrics."""
+"""The model artifact on disk: the fitted pipeline and temperature (joblib pickle), its metadata (labels,
+categories, the catalogue's product names for entity extraction, versions) and hold-out metrics."""
 
+import csv
+import io
 import json
 import os
 import pathlib
@@ -10,12 +13,14 @@ import joblib
 import numpy
 import sklearn
 
+from ..domain.examples import Example
 from ..domain.model import IntentModel
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODEL_FILE = "model.pkl"  # the name the Makefile checks for
 METADATA_FILE = "metadata.json"
 METRICS_FILE = "metrics.json"
+HOLDOUT_FILE = "bitext_holdout.csv"  # the Bitext utterances held out of training, for `supportmesh eval`
 
 
 class StaleArtifact(Exception):
@@ -44,13 +49,28 @@ def _write_atomically(path: pathlib.Path, data: bytes) -> None:
         raise
 
 
-def save(model_dir: pathlib.Path, model: IntentModel, metadata: dict, metrics: dict) -> None:
-    """Write the model, then the metrics, then the metadata that marks the artifact complete."""
+def holdout_csv(held_out: list[Example]) -> bytes:
+    """The held-out utterances as a `text,intent` CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["text", "intent"])
+    writer.writerows((e.text, e.intent) for e in held_out)
+    return buffer.getvalue().encode()
+
+
+def save(
+    model_dir: pathlib.Path, model: IntentModel, metadata: dict, metrics: dict, held_out: list[Example]
+) -> None:
+    """Write the model, the held-out split, the metrics, then the metadata that marks the artifact complete."""
     model_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=f".{MODEL_FILE}.")
     os.close(fd)
     try:
-        joblib.dump({"pipeline": model.pipeline, "categories": model.categories}, tmp, compress=3)
+        joblib.dump(
+            {"pipeline": model.pipeline, "categories": model.categories, "temperature": model.temperature},
+            tmp,
+            compress=3,
+        )
         os.chmod(tmp, 0o644)
         os.replace(tmp, model_dir / MODEL_FILE)
     except BaseException:
@@ -63,6 +83,7 @@ def save(model_dir: pathlib.Path, model: IntentModel, metadata: dict, metrics: d
         "versions": versions(),
         **metadata,
     }
+    _write_atomically(model_dir / HOLDOUT_FILE, holdout_csv(held_out))
     _write_atomically(model_dir / METRICS_FILE, json.dumps(metrics, indent=2).encode())
     _write_atomically(model_dir / METADATA_FILE, json.dumps(meta, indent=2).encode())
 
@@ -85,7 +106,7 @@ def load(model_dir: pathlib.Path, expected_data_hash: str | None = None) -> tupl
     if expected_data_hash and meta.get("data_sha256") != expected_data_hash:
         raise StaleArtifact("training data changed since the model was built")
     saved = joblib.load(model_dir / MODEL_FILE)
-    model = IntentModel(saved["pipeline"], saved["categories"])
+    model = IntentModel(saved["pipeline"], saved["categories"], saved["temperature"])
     if model.labels != meta["labels"]:
         raise StaleArtifact("model labels do not match its metadata")
     return model, meta

@@ -62,3 +62,13 @@ def data_hash(paths: list[pathlib.Path]) -> str:
     for name in OWN_DATA_FILES:
         digest.update(resources.files("intent_classifier").joinpath("data", name).read_bytes())
     return digest.hexdigest()
+
+
+def read_product_names(path: pathlib.Path) -> list[str]:
+    """The catalogue's product names (e.g. "Office Chair") from the retail database, sorted."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        products = json.load(fh).get("products") or {}
+    names = sorted({p["name"].strip() for p in products.values() if p.get("name", "").strip()})
+    if not names:
+        raise ValueError(f"{path} has no product names")
+    return names

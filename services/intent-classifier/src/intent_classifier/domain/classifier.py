@@ -1,6 +1,7 @@
 """`classify(text)`: intent, category, confidence, sentiment, flags, priority and entities of one ticket."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 from .entities import Entity, extract_entities
 from .model import IntentModel, IntentScore
@@ -12,7 +13,7 @@ from .sentiment import flags, sentiment
 class Classification:
     intent: str
     category: str
-    confidence: float  # probability of `intent`
+    confidence: float  # calibrated probability of `intent`
     alternatives: list[IntentScore]  # the three most probable intents, best first (includes `intent`)
     sentiment: float  # -1 .. 1
     flags: list[str]
@@ -21,8 +22,9 @@ class Classification:
 
 
 class Classifier:
-    def __init__(self, model: IntentModel) -> None:
+    def __init__(self, model: IntentModel, products: Iterable[str] = ()) -> None:
         self.model = model
+        self.products = tuple(sorted(set(products)))  # catalogue names, reported as `product` entities
 
     def classify(self, text: str) -> Classification:
         ranked = self.model.rank(text, top=3)
@@ -37,5 +39,13 @@ class Classifier:
             sentiment=polarity,
             flags=markers,
             priority=priority(best.intent, polarity, markers),
-            entities=extract_entities(text),
+            entities=extract_entities(text, self.products),
         )
+
+
+def to_dict(c: Classification) -> dict:
+    """The classification as plain JSON-ready data (what `supportmesh classify` prints)."""
+    out = asdict(c)
+    out["confidence"] = round(c.confidence, 4)
+    out["alternatives"] = [{"intent": a.intent, "score": round(a.score, 4)} for a in c.alternatives]
+    return out

@@ -1,7 +1,10 @@
-"""Regex entity extraction: order ids, e-mails, zip codes, amounts, tracking ids, error codes and names."""
+"""Entity extraction: order ids, e-mails, zip codes, amounts, tracking ids, error codes, names and the
+catalogue's product names."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,13 @@ class Entity:
 
 _ORDER = re.compile(r"(?<![\w#])(#)?(W\d{7})(?!\w)")
 _ORDER_CONTEXT = re.compile(r"\border\b[\w\s#:.-]{0,15}$", re.IGNORECASE)
+# Other shops' numeric order numbers, only right after "order"/"purchase", typed in a hurry or not ("cancel
+# purchase 732201349959", "cancel ordedr 3707955617", "where ispurchase 113542617735902").
+_ORDER_NUMERIC = re.compile(
+    r"(?:order|ord\w{0,2}r|oder|roder|pu\w{0,3}h\w{0,2}es?)(?:\s+(?:number|no\.?|id))?\s*[:#]?\s*"
+    r"(\d{5,15})(?![\w.,]\d|\w)",
+    re.IGNORECASE,
+)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ZIP = re.compile(r"(?<![\w$.,-])\d{5}(?:-\d{4})?(?![\w,.]\d|[\w-])")
 _ZIP_CONTEXT = re.compile(r"\b(?:zip|zipcode|postal|post code|postcode)\b[^\n]{0,20}$", re.IGNORECASE)
@@ -24,7 +34,7 @@ _US_STATES = (
     "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
 ).split()
 _STATE_BEFORE = re.compile(r"(?:,\s*|\s)(?:" + "|".join(_US_STATES) + r")\.?,?\s+$")
-_AMOUNT_SYMBOL = re.compile(r"(?<![\w.])([$€£])\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(?![\d,]*\d)")
+_AMOUNT_SYMBOL = re.compile(r"(?<![\d.$€£])([$€£])\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?(?![\d,]*\d)")
 _AMOUNT_CODE = re.compile(
     r"(?<![\w.$€£])(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s?(USD|EUR|GBP|dollars?|euros?|pounds?|bucks)\b",
     re.IGNORECASE,
@@ -50,11 +60,23 @@ _ERROR_CODES = (
     re.compile(r"(?<![\w.])[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}(?![\w.])"),  # SMTP status, e.g. 550 5.1.10
 )
 _ERROR_CONTEXT_NUMBER = re.compile(
-    r"\b(?:error|code)\s*(?:code\s*)?[:#]?\s*(\d{3,8}|[0-9A-F]{8})\b", re.IGNORECASE
+    r"(?<!zip )(?<!postal )(?<!post )\b(?:error|code)\s*(?:code\s*)?[:#]?\s*(\d{3,8}|[0-9A-F]{8})\b",
+    re.IGNORECASE,
 )
 _NAME = re.compile(
     r"(?i:\b(?:my name is|my name's|i am|i'm|this is)\s+)"
     r"([A-Z][a-z'’-]+(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.))*)"
+)
+# "the invoice from Mr. Smith", "bills from David Miller": a title and a surname, or two capitalised words
+# (one capitalised word after "from" is usually a place: "ship from Toronto").
+_NAME_FROM = re.compile(
+    r"(?i:\b(?:from|fromn|frm|rfom|frlm|ffom)\s*)"
+    r"((?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z'’-]+|[A-Z][a-z'’-]+\s+[A-Z][a-z'’-]+)(?![\w'’-])"
+)
+# A name signing off a ticket: "Kind regards,\nTom Becker", "Thanks, Maria" at the end of a line.
+_NAME_SIGNATURE = re.compile(
+    r"(?i:\b(?:thanks|thank you|many thanks|regards|best|cheers|sincerely|best wishes)[,.!]?)[ \t]*\n?[ \t]*"
+    r"([A-Z][a-z'’-]+(?:[ \t]+(?:[A-Z][a-z'’-]+|[A-Z]\.))?)[ \t]*(?:\n|$)"
 )
 # Capitalised words that follow "I am"/"this is" without being names.
 _NOT_NAMES = {
@@ -101,6 +123,22 @@ _NOT_NAMES = {
     "Happy",
     "Angry",
     "Upset",
+    "Sent",
+    "Team",
+    "Support",
+    "Regards",
+    "New",
+    "San",
+    "Los",
+    "Las",
+    "Santa",
+    "St",
+    "Saint",
+    "Customer",
+    "Service",
+    "Google",
+    "Apple",
+    "Pay",
 }
 
 
@@ -111,8 +149,18 @@ def _name_value(raw: str) -> str:
     return " ".join(words) if words and words[0] not in _NOT_NAMES else ""
 
 
-def extract_entities(text: str) -> list[Entity]:
-    """All entities in `text`, ordered by position; overlapping matches keep the first type found."""
+@lru_cache(maxsize=8)
+def _product_pattern(products: tuple[str, ...]) -> re.Pattern | None:
+    if not products:
+        return None
+    names = sorted(products, key=len, reverse=True)  # "Indoor Security Camera" before "Camera"-like parts
+    alternatives = "|".join(re.escape(n).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?") for n in names)
+    return re.compile(rf"(?<![\w-])({alternatives})(?:e?s)?(?![\w-])", re.IGNORECASE)
+
+
+def extract_entities(text: str, products: Iterable[str] = ()) -> list[Entity]:
+    """All entities in `text`, ordered by position; overlapping matches keep the first type found.
+    `products` are the catalogue's product names; a mention is reported with the catalogue's spelling."""
     found: list[Entity] = []
 
     def add(kind: str, value: str, start: int, end: int) -> None:
@@ -125,6 +173,8 @@ def extract_entities(text: str) -> list[Entity]:
     for m in _ORDER.finditer(text):
         if m.group(1) or _ORDER_CONTEXT.search(text, 0, m.start()):
             add("order_id", "#" + m.group(2), m.start(), m.end())
+    for m in _ORDER_NUMERIC.finditer(text):
+        add("order_id", m.group(1), m.start(1), m.end(1))
     for pattern in _ERROR_CODES:
         for m in pattern.finditer(text):
             add("error_code", m.group(0), m.start(), m.end())
@@ -146,11 +196,21 @@ def extract_entities(text: str) -> list[Entity]:
         before = text[max(0, m.start() - 40) : m.start()]
         if _ZIP_CONTEXT.search(before) or _STATE_BEFORE.search(before):
             add("zip", m.group(0), m.start(), m.end())
-    for m in _NAME.finditer(text):
-        value = _name_value(m.group(1))
-        if value:
-            add("name", value, m.start(1), m.start(1) + len(value))
+    catalogue = tuple(sorted(set(products)))
+    if (pattern := _product_pattern(catalogue)) is not None:
+        canonical = {_product_key(n): n for n in catalogue}
+        for m in pattern.finditer(text):
+            add("product", canonical[_product_key(m.group(1))], m.start(), m.end())
+    for regex in (_NAME, _NAME_FROM, _NAME_SIGNATURE):
+        for m in regex.finditer(text):
+            value = _name_value(m.group(1))
+            if value and value.split()[0] not in _NOT_NAMES:
+                add("name", value, m.start(1), m.start(1) + len(value))
     return sorted(found, key=lambda e: e.start)
+
+
+def _product_key(name: str) -> str:
+    return re.sub(r"[\s-]+", "", name.lower())
 
 
 def _amount(whole: str, cents: str | None, currency: str) -> str:

@@ -208,9 +208,30 @@ def sentiment(text: str) -> float:
     return round(math.tanh(total / 4), 3)
 
 
+# A marker is not raised when a negator stands just before it in the same clause: "I'm not a lawyer",
+# "I don't want to sue", "no chargeback needed". "I will not hesitate to call my lawyer" still counts.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\b(?:not|no|never|nor|without)\b|n't|\bnt\b)(?!\s+(?:hesitate|think twice))"
+    r"(?:[ \t]+[\w'’]+){0,3}[ \t]*$",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[.;:!?,\n]|\b(?:but|however|although|though)\b", re.IGNORECASE)
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[max(0, start - 60) : start]
+    clause = _CLAUSE_BREAK.split(before)[-1]
+    return bool(_NEGATED_BEFORE.search(clause))
+
+
 def flags(text: str) -> list[str]:
-    """The negative markers present, in a fixed order: legal, fraud, threat, chargeback, vip, angry."""
-    found = [name for name, pattern in _FLAGS.items() if pattern.search(text)]
+    """The negative markers present, in a fixed order: legal, fraud, threat, chargeback, vip, angry.
+    A marker only counts where it is not negated."""
+    found = [
+        name
+        for name, pattern in _FLAGS.items()
+        if any(not _negated(text, m.start()) for m in pattern.finditer(text))
+    ]
     if "angry" not in found and len(_SHOUTING.findall(text)) >= 3:
         found.append("angry")
     return found

@@ -1,0 +1,84 @@
+"""Measures the intent classifier on its four evaluation sets and prints one table (or JSON with --json).
+
+Sets (services/intent-classifier/eval, see the README there): the Bitext held-out split (27 intents), the
+out-of-domain utterances (share classified out_of_scope), the multi-sentence tickets (29 intents) and the
+entity set. Targets: accuracy >= 0.993 and macro-F1 >= 0.99 on Bitext, >= 0.95 out_of_scope, >= 0.92 on the
+tickets, entity precision and recall >= 0.97 per type and overall. Exit code 1 when a target is missed.
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+from intent_classifier.domain.metrics import entity_scores
+from supportmesh_cli.classify import load_classifier
+from supportmesh_cli.evaluate import evaluate, read_labelled
+
+EVAL_DIR = pathlib.Path(__file__).resolve().parents[1] / "services" / "intent-classifier" / "eval"
+MIN_CONFIDENCE = 0.6
+
+
+def run(model_dir: str) -> dict:
+    classifier = load_classifier(model_dir)
+    out: dict = {}
+    for name in ("bitext_holdout", "out_of_domain", "tickets"):
+        texts, labels = read_labelled(EVAL_DIR / f"{name}.csv", "text", "intent")
+        out[name] = evaluate(classifier, texts, labels, MIN_CONFIDENCE)
+    rows = [json.loads(line) for line in (EVAL_DIR / "entities.jsonl").read_text(encoding="utf-8").splitlines()]
+    gold = [[(e["type"], e["value"]) for e in r["entities"]] for r in rows]
+    found = [[(e.type, e.value) for e in classifier.classify(r["text"]).entities] for r in rows]
+    out["entities"] = entity_scores(gold, found)
+    texts, _ = read_labelled(EVAL_DIR / "tickets.csv", "text", "intent")
+    for text in texts[:50]:
+        classifier.classify(text)
+    started = time.perf_counter()
+    for text in texts:
+        classifier.classify(text)
+    out["classify_ms_per_ticket"] = round((time.perf_counter() - started) * 1000 / len(texts), 3)
+    return out
+
+
+def targets(r: dict) -> list[tuple[str, float, float, bool]]:
+    """(what, measured, target, met) for every target of the classifier."""
+    ent = r["entities"]
+    rows = [
+        ("Bitext held-out accuracy (27 intents)", r["bitext_holdout"]["accuracy"], 0.993),
+        ("Bitext held-out macro-F1", r["bitext_holdout"]["macro_f1"], 0.99),
+        ("out-of-domain classified out_of_scope", r["out_of_domain"]["accuracy"], 0.95),
+        ("multi-sentence tickets accuracy (29 intents)", r["tickets"]["accuracy"], 0.92),
+        ("entity precision (overall)", ent["overall"]["precision"], 0.97),
+        ("entity recall (overall)", ent["overall"]["recall"], 0.97),
+    ]
+    for kind, row in ent["per_type"].items():
+        rows.append((f"entity precision / recall: {kind}", min(row["precision"], row["recall"]), 0.97))
+    return [(what, value, target, value >= target) for what, value, target in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--model-dir", default="", help="default: $SUPPORTMESH_MODEL_DIR or artifacts/")
+    args = parser.parse_args()
+    result = run(args.model_dir)
+    checks = targets(result)
+    result["targets"] = [{"what": w, "value": v, "target": t, "met": m} for w, v, t, m in checks]
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{'intent classifier':<48} {'measured':>9} {'target':>7}  met")
+        for what, value, target, met in checks:
+            print(f"{what:<48} {value:>9.4f} {target:>7.3f}  {'yes' if met else 'NO'}")
+        for name in ("bitext_holdout", "out_of_domain", "tickets"):
+            s = result[name]
+            print(f"{name}: n={s['examples']} ECE {s['ece']:.4f}, below {MIN_CONFIDENCE}: "
+                  f"{s['below_min_confidence']:.2%}, accuracy of the rest {s['accuracy_above_min_confidence']}")
+        worst = sorted(result["tickets"]["per_intent"].items(), key=lambda kv: kv[1]["f1"])[:5]
+        print("tickets, worst intents (F1): " + ", ".join(f"{k} {v['f1']:.2f}" for k, v in worst))
+        print(f"classify (model + sentiment + flags + entities): {result['classify_ms_per_ticket']} ms per ticket")
+    sys.exit(0 if all(m for *_, m in checks) else 1)
+
+
+if __name__ == "__main__":
+    main()
