@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help sync protos proto-check train up run down status logs test test-unit test-integration \
-        test-e2e lint eval bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
+        test-e2e lint eval chaos toxiproxy bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,13 @@ bench-trace: sync ## load 1M hop documents (real template, bench prefix) and mea
 	@deploy/infra.sh start es
 	@$(PY) scripts/bench_trace_lookup.py $(BENCH_ARGS)
 
+chaos: sync artifacts/intent-classifier/model.pkl ## fault scenarios on the running mesh (latency, kill -9, broker and ES restarts, Toxiproxy, hostile input); prints the chaos report and writes .infra/chaos/report.json
+	@deploy/infra.sh start all
+	@$(PY) -m pytest -m chaos tests/chaos -p no:cacheprovider $(PYTEST_ARGS)
+
+toxiproxy: ## build Toxiproxy (pinned) into .infra/bin, for the network-fault chaos test
+	@deploy/install_toxiproxy.sh >/dev/null && echo ".infra/bin/toxiproxy-server ready"
+
 promtool: ## build promtool (pinned) into .infra/bin, for the alert-rule tests
 	@scripts/install_promtool.sh >/dev/null && echo ".infra/bin/promtool ready"
 
@@ -87,8 +94,9 @@ kibana-objects: sync ## regenerate deploy/kibana/saved_objects.ndjson
 bench-commerce: sync ## benchmark the commerce gRPC service alone: lookups/s, p50/p99 with N clients (BENCH_ARGS=--clients 50)
 	@$(PY) scripts/bench_commerce.py $(BENCH_ARGS)
 
-eval: artifacts/intent-classifier/model.pkl ## agent quality on held-out data: intents (3 sets + entities) and context compression
-	@$(PY) scripts/eval_intents.py; rc=$$?; $(PY) scripts/eval_compressor.py || rc=1; exit $$rc
+eval: up ## agent quality: intents, compression, retrieval, and the retail scenarios through the mesh (reseeds and MUTATES the commerce store)
+	@$(PY) scripts/eval_intents.py; rc=$$?; $(PY) scripts/eval_compressor.py || rc=1; \
+	  $(PY) scripts/eval_retriever.py || rc=1; $(PY) scripts/eval_mesh_retail.py --reset || rc=1; exit $$rc
 
 publish: sync ## publish a sample ticket (BODY=... EMAIL=... to override)
 	@.venv/bin/supportmesh publish --body "$${BODY:-Hi, where is my order #W2378156? It was due yesterday.}" \

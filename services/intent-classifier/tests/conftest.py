@@ -3,6 +3,7 @@
 import pytest
 from intent_classifier import trainer
 from intent_classifier.config import Settings
+from supportmesh_llm.testing import ScriptedOpenAIServer
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +20,12 @@ def trained(settings):
 @pytest.fixture(scope="session")
 def model(trained):
     return trained[0]
+
+
+@pytest.fixture
+def scripted_openai():
+    """The model layer's scripted OpenAI-compatible double (not a model), for the model path's contract tests."""
+    server = ScriptedOpenAIServer()
+    server.start()
+    yield server
+    server.stop()

@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry import propagate, trace
 
 from . import metrics
+from .chaos import FaultFlags, mark_fault
 from .hops import HopSink, finish_hop, start_hop
 from .telemetry import parent_span_id
 
@@ -19,11 +20,16 @@ log = structlog.get_logger()
 
 
 class _ServerTracing(grpc.aio.ServerInterceptor):
-    """Continues the caller's trace from metadata and emits a hop record per unary call."""
+    """Continues the caller's trace from metadata and emits a hop record per unary call.
 
-    def __init__(self, service: str, hop_sink: HopSink | None) -> None:
+    It is also the gRPC handler edge for chaos: an active fault flag delays, hangs or fails the call
+    (UNAVAILABLE for `unavailablePct`, INTERNAL for `errorPct`) before the servicer sees it.
+    """
+
+    def __init__(self, service: str, hop_sink: HopSink | None, faults: FaultFlags | None = None) -> None:
         self._service = service
         self._sink = hop_sink
+        self._faults = faults
         self._tracer = trace.get_tracer(service)
 
     async def intercept_service(self, continuation, details):
@@ -40,6 +46,7 @@ class _ServerTracing(grpc.aio.ServerInterceptor):
                 hop = start_hop(self._service, method.rsplit("/", 1)[-1], span, parent_span_id(ctx), "server")
                 error = ""
                 try:
+                    await self._inject(span, hop, context)
                     return await inner(request, context)
                 except Exception as exc:  # noqa: BLE001 - recorded, then re-raised to grpc
                     code = context.code() or grpc.StatusCode.UNKNOWN
@@ -61,12 +68,29 @@ class _ServerTracing(grpc.aio.ServerInterceptor):
         )
 
 
+    async def _inject(self, span, hop, context: grpc.aio.ServicerContext) -> None:
+        drawn = self._faults.draw() if self._faults is not None else None
+        if drawn is None:
+            return
+        mark_fault(span, hop, drawn.attributes(self._faults.current()))
+        if drawn.delay_ms:
+            await asyncio.sleep(drawn.delay_ms / 1000)
+        await self._faults.hang(drawn)   # lasts until the flag is cleared, or the caller's deadline ends the call
+        if drawn.unavailable:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"chaos: {self._service} made unavailable")
+        if self._faults.error_hits():
+            hop.fault["error"] = "injected"
+            await context.abort(grpc.StatusCode.INTERNAL, f"chaos: error injected into {self._service}")
+
+
 class GrpcServer:
     """A grpc.aio server that reports SERVING only after `set_serving` and stops gracefully on SIGTERM."""
 
-    def __init__(self, service: str, port: int, hop_sink: HopSink | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, service: str, port: int, hop_sink: HopSink | None = None, host: str = "127.0.0.1",
+                 faults: FaultFlags | None = None) -> None:
         self.service = service
-        self._server = grpc.aio.server(interceptors=[_ServerTracing(service, hop_sink)])
+        self._faults = faults
+        self._server = grpc.aio.server(interceptors=[_ServerTracing(service, hop_sink, faults)])
         self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         self._names: list[str] = [health.SERVICE_NAME, reflection.SERVICE_NAME]
@@ -83,6 +107,8 @@ class GrpcServer:
         reflection.enable_server_reflection(self._names, self._server)
         await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
         await self._server.start()
+        if self._faults is not None:
+            self._faults.start()
         log.info("grpc server listening", port=self.port)
 
     async def set_serving(self, serving: bool = True) -> None:
@@ -98,6 +124,8 @@ class GrpcServer:
     async def stop(self, grace: float = 5.0) -> None:
         await self.set_serving(False)
         await self._server.stop(grace)
+        if self._faults is not None:
+            await self._faults.stop()
 
     async def serve_until_signalled(self, grace: float = 5.0) -> None:
         """Block until SIGTERM/SIGINT, then refuse new calls and let in-flight ones finish within `grace`."""

@@ -25,12 +25,19 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import DlqRecord, DlqSource, Escalation, Response
 
 from . import metrics, topics
+from .breaker import CircuitBreaker
+from .chaos import Draw, FaultFlags, InjectedError, mark_fault
 from .codec import BadMessage, b64, encode_output, now_rfc3339
 from .hops import finish_hop, start_hop
 from .settings import ServiceSettings
 from .telemetry import extract_headers, inject_headers, parent_span_id
 
 log = structlog.get_logger()
+
+# A batch slower than this (an injected or real slow dependency) makes the next poll top itself up.
+SLOW_BATCH_S = 0.25
+# The most of a dead-lettered message kept in its DLQ record (base64 grows it by a third).
+DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
 
 
 async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
@@ -140,6 +147,21 @@ class OutcomeLedger:
         log.info("outcome ledger loaded", tickets=len(self._ids), window_hours=window_hours)
 
 
+async def _when_kafka_answers(step: Callable[[], Awaitable[None]], patience_s: float = 120.0) -> None:
+    """Run a start-up step, retrying while the broker is away (a restart of Kafka and of a service can overlap)."""
+    deadline = time.monotonic() + patience_s
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await step()
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Kafka not reachable at start-up; retrying", error=str(exc), attempt=attempt)
+            await asyncio.sleep(min(5.0, 0.5 * attempt))
+
+
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     await consumer._client.force_metadata_update()  # the public API has no metadata refresh
     return consumer.partitions_for_topic(topic) or set()
@@ -230,10 +252,13 @@ class StageRunner:
         self._stopping = asyncio.Event()
         self._tracer = trace.get_tracer(self.service)
         self.handled = 0
+        # Chaos flags are checked here, at the handler edge, and nowhere in the stage's own code.
+        self.faults = FaultFlags(self.service, settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
+        self.stage_breaker = CircuitBreaker(settings.stage_failure_threshold, settings.stage_breaker_cooldown_s)
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
-        await ensure_topics(bootstrap, topics.all_topics(), self.partitions)
+        await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions))
         for attempt in range(1, 11):
             try:
                 await self.ledger.load(bootstrap, self.settings.dedupe_window_hours)
@@ -253,6 +278,7 @@ class StageRunner:
         )
         self.consumer.subscribe([self.input_topic], listener=_CommitOnRevoke(self))
         await self.consumer.start()
+        self.faults.start()
         self.ready.set()
         metrics.TICKET_BUDGET.labels(self.service).set(self.settings.ticket_budget_ms / 1000)
         log.info("stage runner started", topic=self.input_topic, group=self.service)
@@ -261,6 +287,7 @@ class StageRunner:
         self._stopping.set()
 
     async def close(self) -> None:
+        await self.faults.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         if self.producer is not None:
@@ -277,9 +304,12 @@ class StageRunner:
         assert self.consumer is not None and self.producer is not None
         interval = self.settings.commit_interval_ms / 1000
         last_commit = last_lag = time.monotonic()
+        slow = False
         try:
             while not self._stopping.is_set():
                 batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.max_batch)
+                if batch and slow:
+                    await self._top_up(batch)
                 if time.monotonic() - last_lag >= 1.0:
                     await metrics.observe_lag(self.service, self.consumer)
                     last_lag = time.monotonic()
@@ -287,7 +317,12 @@ class StageRunner:
                     records = [r for recs in batch.values() for r in recs]
                     for tp, recs in batch.items():
                         metrics.MESSAGES_IN.labels(self.service, tp.topic).inc(len(recs))
+                    lag = self.faults.lag_seconds()
+                    if lag:  # the `lagMs` fault: a consumer that falls behind
+                        await asyncio.sleep(lag)
+                    began = time.monotonic()
                     outgoing = await self.process(records)
+                    slow = time.monotonic() - began > SLOW_BATCH_S
                     if not await self._publish(outgoing):
                         for tp, recs in batch.items():
                             self.consumer.seek(tp, recs[0].offset)  # redeliver the whole batch
@@ -299,6 +334,17 @@ class StageRunner:
                     last_commit = time.monotonic()
         finally:
             await self._commit()
+
+    async def _top_up(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Add what arrived while the last (slow) batch ran: the fetcher prefetched only what was there when
+        that batch began and fetches again only once it is consumed, so without this a slow stage leaves
+        every message waiting two batches instead of one."""
+        room = self.settings.max_batch - sum(len(r) for r in batch.values())
+        if room <= 0:
+            return
+        more = await self.consumer.getmany(timeout_ms=100, max_records=room)
+        for tp, recs in more.items():
+            batch.setdefault(tp, []).extend(recs)
 
     async def _commit(self, only: set[TopicPartition] | None = None) -> None:
         offsets = {tp: o for tp, o in self._uncommitted.items() if only is None or tp in only}
@@ -364,10 +410,15 @@ class StageRunner:
             if not env.trace_id:
                 env.trace_id = hop.trace_id
             structlog.contextvars.bind_contextvars(ticket_id=env.ticket.ticket_id)
+            drawn = self.faults.draw()
+            if drawn is not None:
+                mark_fault(span, hop, drawn.attributes(self.faults.current()))
             call_hops: list[HopRecord] = []
             token = _call_hops.set(call_hops)
             try:
-                result, error = await self._run_handler(env, hop)
+                result, error = await self._run_handler(env, hop, drawn)
+                if result.envelope.degradations:
+                    hop.labels["degradations"] = "; ".join(result.envelope.degradations)
                 out = self._route(result, hop)
             finally:
                 _call_hops.reset(token)
@@ -379,7 +430,25 @@ class StageRunner:
             metrics.observe_hop(hop)
             return out
 
-    async def _run_handler(self, env: Envelope, hop: HopRecord) -> tuple[Result, str]:
+    async def _run_handler(self, env: Envelope, hop: HopRecord, drawn: Draw | None = None) -> tuple[Result, str]:
+        """The handler with retries, a deadline per attempt, and the degradation paths (DESIGN §2, Resilience)."""
+        if drawn is not None and drawn.delay_ms:
+            # An injected slow service: the time counts against the ticket's budget like real slowness.
+            await asyncio.sleep(drawn.delay_ms / 1000)
+        optional = self.settings.is_optional_stage()
+        if (optional and env.deadline_unix_ms
+                and env.deadline_unix_ms - time.time() * 1000 < self.settings.degrade_below_ms):
+            return self._skip(env, hop, "low_budget"), ""
+        if not self.stage_breaker.allow():
+            if optional:
+                return self._skip(env, hop, "stage_failing"), ""
+            error = f"{self.service} failed {self.settings.stage_failure_threshold}+ tickets in a row; not tried"
+            hop.escalation_reason = "degraded"
+            return Escalate(env, Escalation(
+                reason="degraded",
+                summary=f"{error}. Customer wrote: {env.ticket.subject} {env.ticket.body[:500]}",
+                customer_message="We have passed your request to a member of our support team, who will reply "
+                                 "shortly.")), error
         attempts = self.settings.handler_attempts
         error = ""
         for attempt in range(1, attempts + 1):
@@ -387,12 +456,22 @@ class StageRunner:
             work.CopyFrom(env)  # each attempt starts from the message as received
             hop.retries = attempt - 1
             try:
-                return await self.handler(work, hop), ""
+                async with asyncio.timeout(self._attempt_timeout(env)):
+                    if drawn is not None:
+                        await self.faults.during_attempt(drawn)
+                    result = await self.handler(work, hop)
+                self.stage_breaker.record_success()
+                return result, ""
             except Exception as exc:  # noqa: BLE001 - a failing stage escalates instead of blocking the topic
-                error = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, InjectedError):
+                    hop.fault["error"] = "injected"
+                    span = trace.get_current_span()
+                    span.set_attribute("fault.error", "injected")
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 log.warning("stage handler failed", attempt=attempt, error=error)
                 if attempt < attempts:
                     await asyncio.sleep(min(1.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+        self.stage_breaker.record_failure()
         hop.escalation_reason = "stage_failed"
         escalation = Escalation(
             reason="stage_failed",
@@ -401,6 +480,20 @@ class StageRunner:
             customer_message="We have passed your request to a member of our support team, who will reply shortly.",
         )
         return Escalate(env, escalation), error
+
+    def _attempt_timeout(self, env: Envelope) -> float:
+        """What is left of the ticket's budget, but at least the floor: a late ticket is still handled."""
+        floor = self.settings.stage_timeout_floor_ms / 1000
+        if not env.deadline_unix_ms:
+            return max(floor, self.settings.ticket_budget_ms / 1000)
+        return max(floor, remaining_seconds(env))
+
+    def _skip(self, env: Envelope, hop: HopRecord, why: str) -> Forward:
+        """Degradation: pass the ticket on without this (optional) stage's work, and say so."""
+        env.degradations.append(f"{self.service}: skipped ({why})")
+        hop.labels["degraded"] = why
+        log.info("optional stage skipped", reason=why)
+        return Forward(env)
 
     def _route(self, result: Result, hop: HopRecord) -> list[Outgoing]:
         env = result.envelope
@@ -447,10 +540,16 @@ class StageRunner:
 
     def _dead_letter(self, rec: ConsumerRecord, error: str, trace_id: str) -> Outgoing:
         log.warning("dead-lettered", topic=rec.topic, partition=rec.partition, offset=rec.offset, error=error)
+        original = rec.value or b""
+        if len(original) > DLQ_MAX_ORIGINAL_BYTES:
+            # Base64 of a near-1 MB message would not fit in a Kafka record: the publish would fail and the
+            # batch be redelivered forever. The source offset still points at the whole message.
+            error += f" (original truncated to {DLQ_MAX_ORIGINAL_BYTES} of {len(original)} bytes)"
+            original = original[:DLQ_MAX_ORIGINAL_BYTES]
         record = DlqRecord(
             error=error, source=DlqSource(topic=rec.topic, partition=rec.partition, offset=rec.offset,
                                           key=(rec.key or b"").decode(errors="replace")),
-            original_base64=b64(rec.value), received_at=now_rfc3339(), service=self.service, trace_id=trace_id)
+            original_base64=b64(original), received_at=now_rfc3339(), service=self.service, trace_id=trace_id)
         value, ctype = encode_output(record, self.settings.output_format)
         return Outgoing(topics.DLQ, value, rec.key, inject_headers() + [("content-type", ctype.encode())])
 

@@ -27,6 +27,21 @@ class ServiceSettings(BaseSettings):
     max_batch: int = Field(200, gt=0, validation_alias="KAFKA_MAX_BATCH")
     commit_interval_ms: int = Field(200, ge=0, validation_alias="KAFKA_COMMIT_INTERVAL_MS")
     handler_attempts: int = Field(3, ge=1, validation_alias="STAGE_HANDLER_ATTEMPTS")
+    # Resilience (docs/architecture.md, Resilience): a handler attempt may run for what is left of the
+    # ticket's budget, but never less than the floor, so a late ticket is still handled rather than dropped.
+    stage_timeout_floor_ms: int = Field(2000, gt=0, validation_alias="STAGE_TIMEOUT_FLOOR_MS")
+    # Stages a ticket may skip when less than `degrade_below_ms` of its budget is left (comma-separated).
+    optional_stages: str = Field("context-compressor", validation_alias="OPTIONAL_STAGES")
+    degrade_below_ms: int = Field(1000, ge=0, validation_alias="DEGRADE_BELOW_MS")
+    # After this many tickets in a row failed every attempt, the stage stops trying for a cool-down:
+    # tickets escalate at once with reason `degraded` (an optional stage is skipped instead).
+    stage_failure_threshold: int = Field(5, ge=1, validation_alias="STAGE_FAILURE_THRESHOLD")
+    stage_breaker_cooldown_s: float = Field(10.0, gt=0, validation_alias="STAGE_BREAKER_COOLDOWN_S")
+    # Fault flags from `chaos.flags` (supportmesh chaos set …); switch off where chaos must never apply.
+    chaos_enabled: bool = Field(True, validation_alias="CHAOS_ENABLED")
+
+    def is_optional_stage(self) -> bool:
+        return self.service_name in {s.strip() for s in self.optional_stages.split(",") if s.strip()}
 
     def state_dir(self) -> pathlib.Path:
         """The service's own directory for durable state, created on first use."""

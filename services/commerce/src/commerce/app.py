@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import structlog
 from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
+from supportmesh_core.chaos import FaultFlags
 from supportmesh_core.grpcutil import GrpcServer
 from supportmesh_core.http import HealthServer
 from supportmesh_core.kafka import new_producer
@@ -70,8 +71,9 @@ async def serve(settings: Settings) -> None:
     if not await hops.connect(producer_factory, timeout):
         reconnect = asyncio.create_task(hops.keep_connecting(producer_factory, timeout))
 
+    faults = FaultFlags(settings.service_name, settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
     server = GrpcServer(service=settings.service_name, port=settings.grpc_port, hop_sink=hops,
-                        host=settings.bind_host)
+                        host=settings.bind_host, faults=faults)
     servicer = CommerceServicer(build_authorizer(settings))
     server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     store: SqliteStore | None = None

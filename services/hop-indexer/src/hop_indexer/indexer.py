@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
 from supportmesh_core import metrics, topics
+from supportmesh_core.chaos import FaultFlags
 from supportmesh_core.kafka import ensure_topics, new_producer
 
 from .adapters.dead_letters import KafkaDeadLetters
@@ -32,6 +33,8 @@ class HopIndexer:
         self._started = False
         self._stopping = asyncio.Event()
         self._tracer = trace.get_tracer(settings.service_name)
+        self.faults = FaultFlags(settings.service_name,
+                                 settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
 
     def is_ready(self) -> bool:
         """Consuming, with the index template in place."""
@@ -56,6 +59,7 @@ class HopIndexer:
             auto_offset_reset="earliest", max_poll_records=self.settings.batch_max,
         )
         await self.consumer.start()
+        self.faults.start()
         self._started = True
         log.info("hop indexer started", topic=topics.HOPS, group=self.group_id,
                  index_prefix=self.settings.index_prefix, dlq=self.settings.dlq_topic)
@@ -66,6 +70,7 @@ class HopIndexer:
             self.writer.stop()
 
     async def close(self) -> None:
+        await self.faults.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         if self.producer is not None:
@@ -84,6 +89,7 @@ class HopIndexer:
                 continue
             with self._tracer.start_as_current_span("hop-indexer bulk") as span:
                 span.set_attribute("messaging.batch.message_count", len(records))
+                await self._inject_faults(span)
                 try:
                     stats = await self.writer.write(records)
                 except Interrupted:
@@ -98,6 +104,20 @@ class HopIndexer:
                 metrics.MESSAGES_OUT.labels(service, self.settings.dlq_topic).inc(stats.dead_lettered)
             self.indexed += stats.indexed
             self.dead_lettered += stats.dead_lettered
+
+    async def _inject_faults(self, span) -> None:
+        """The indexer's handler edge for chaos: latency, hang and lag delay a whole bulk (indexing lag)."""
+        drawn = self.faults.draw()
+        lag = self.faults.lag_seconds()
+        if drawn is None and not lag:
+            return
+        current = self.faults.current()
+        span.set_attribute("fault.spec", current.describe() if current else "none")
+        delay = lag + (drawn.delay_ms / 1000 if drawn else 0)
+        span.set_attribute("fault.latency_ms", int(delay * 1000))
+        await asyncio.sleep(delay)
+        if drawn is not None:
+            await self.faults.hang(drawn)
 
     async def _commit(self, offsets: dict) -> None:
         assert self.consumer is not None

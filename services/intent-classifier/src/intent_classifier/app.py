@@ -4,10 +4,13 @@ import argparse
 import asyncio
 
 import yaml
+from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
 from supportmesh_core.topics import STAGES
+from supportmesh_llm import ModelClient, ModelConfig
 
 from . import trainer
+from .adapters.model import ModelClassifier
 from .config import Settings
 from .domain.classifier import Classifier
 from .domain.workflows import Workflows, parse_workflows
@@ -30,15 +33,26 @@ def main() -> None:
         return
 
     workflows = load_workflows(settings)  # before training, so a bad file fails in milliseconds
+    # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
+    model_config = ModelConfig.from_env(settings.service_name)
 
     async def build():
         model, meta = trainer.ensure_model(settings)
         workflows.check_intents(model.labels)
-        classifier = Classifier(model, meta.get("products", ()))
-        handler = ClassifierHandler(classifier, workflows, settings.min_confidence)
+        products = meta.get("products", ())
+        classifier = Classifier(model, products)
+        client = None
+        refiner = None
+        if settings.engine == "auto" and model_config.configured:
+            # Model calls' hop records ride with the handled message's batch (StageHopSink).
+            client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+            refiner = ModelClassifier(client, model.categories, products)
+        handler = ClassifierHandler(classifier, workflows, settings.min_confidence, refiner,
+                                    settings.model_budget_share)
 
         async def close() -> None:
-            return None
+            if client is not None:
+                await client.aclose()
 
         return handler, close
 

@@ -1,6 +1,7 @@
 """Settings of the intent-classifier service, read from the environment."""
 
 import pathlib
+from typing import Literal
 
 from pydantic import Field
 from supportmesh_core.settings import REPO_ROOT, ServiceSettings
@@ -28,6 +29,11 @@ class Settings(ServiceSettings):
     holdout_fraction: float = Field(0.2, gt=0, lt=0.5, validation_alias="CLASSIFIER_HOLDOUT_FRACTION")
     # How many knowledge-base articles become technical_support examples (one statement per article).
     kb_examples: int = Field(250, ge=0, validation_alias="CLASSIFIER_KB_EXAMPLES")
+    # `auto`: the OpenAI-compatible model refines the local classification when OPENAI_API_KEY or
+    # OPENAI_BASE_URL is set (INTENT_CLASSIFIER_MODEL names it); `local`: never ask a model.
+    engine: Literal["auto", "local"] = Field("auto", validation_alias="CLASSIFIER_ENGINE")
+    # The share of the ticket's remaining budget the model call may take (the other stages need the rest).
+    model_budget_share: float = Field(0.25, gt=0, le=1, validation_alias="CLASSIFIER_MODEL_BUDGET_SHARE")
 
     @property
     def bitext_path(self) -> pathlib.Path:

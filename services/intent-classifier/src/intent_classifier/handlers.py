@@ -11,14 +11,15 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core.codec import decode_ticket
-from supportmesh_core.kafka import Escalate, Forward
+from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
 
+from .adapters.model import ModelClassifier
 from .domain import handoff
 from .domain.classifier import Classification, Classifier
 from .domain.redact import redact
 from .domain.workflows import ESCALATE, Workflows
 
-ENGINE = "local"
+LOCAL_ENGINE = "local"
 
 
 class TicketDecoder:
@@ -43,18 +44,35 @@ def ticket_text(ticket: Ticket) -> str:
 
 
 class ClassifierHandler:
-    def __init__(self, classifier: Classifier, workflows: Workflows, min_confidence: float) -> None:
+    """Classifies locally (always: it is fast and finds the personal entities the model never sees), then,
+    with a model configured, lets the model refine intent, confidence, sentiment, flags and entities."""
+
+    def __init__(self, classifier: Classifier, workflows: Workflows, min_confidence: float,
+                 model: ModelClassifier | None = None, model_budget_share: float = 0.25) -> None:
         self.classifier = classifier
         self.workflows = workflows
         self.min_confidence = min_confidence
+        self.model = model if model is not None and model.configured else None
+        self.model_budget_share = model_budget_share
 
     async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         ticket = env.ticket
         text = ticket_text(ticket)
         c = self.classifier.classify(text)
+        engine = LOCAL_ENGINE
+        if self.model is not None:
+            # The classifier is the first of five stages: it may spend only a share of the ticket's budget.
+            refined = await self.model.refine(
+                text, c, (ticket.customer.name, ticket.customer.email),
+                remaining_seconds(env) * self.model_budget_share, ticket.ticket_id, ticket.conversation_id)
+            c, engine = refined.classification, refined.engine
+            if refined.fallback_reason:
+                hop.labels["model.fallback_reason"] = refined.fallback_reason
+            if refined.entities_dropped:
+                hop.labels["model.entities_dropped"] = str(refined.entities_dropped)
         route = self.workflows.route(c, self.min_confidence)
-        env.classification.CopyFrom(_to_proto(c, route.workflow))
-        hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, ENGINE
+        env.classification.CopyFrom(_to_proto(c, route.workflow, engine))
+        hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, engine
         hop.labels.update(
             {
                 "category": c.category,
@@ -81,7 +99,7 @@ class ClassifierHandler:
         return Forward(env)
 
 
-def _to_proto(c: Classification, workflow: str) -> ClassificationPb:
+def _to_proto(c: Classification, workflow: str, engine: str) -> ClassificationPb:
     return ClassificationPb(
         intent=c.intent,
         category=c.category,
@@ -90,7 +108,7 @@ def _to_proto(c: Classification, workflow: str) -> ClassificationPb:
         flags=c.flags,
         priority=c.priority,
         workflow=workflow,
-        engine=ENGINE,
+        engine=engine,
         entities=[EntityPb(type=e.type, value=e.value, start=e.start, end=e.end) for e in c.entities],
         alternatives=[IntentScore(intent=a.intent, score=a.score) for a in c.alternatives],
     )

@@ -1,20 +1,33 @@
-"""Wires the response-generator service: settings, the handler, and the shared stage life cycle."""
+"""Wires the response-generator service: settings, the model writer, the handler, and the stage life cycle."""
 
 import asyncio
 
+from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
+from supportmesh_llm import ModelClient, ModelConfig
 
+from .adapters.model import ModelWriter
 from .config import Settings
 from .handlers import GeneratorHandler
 
 
 def main() -> None:
     settings = Settings()
+    # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
+    model_config = ModelConfig.from_env(settings.service_name)
 
     async def build():
-        async def close() -> None:
-            return None  # the local engine holds no connections
+        client, writer = None, None
+        if settings.engine == "auto" and model_config.configured:
+            # Model calls' hop records ride with the handled message's batch (StageHopSink).
+            client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+            writer = ModelWriter(client, settings.model_max_tokens)
 
-        return GeneratorHandler(settings.min_confidence, settings.max_steps), close
+        async def close() -> None:
+            if client is not None:
+                await client.aclose()
+
+        handler = GeneratorHandler(settings.min_confidence, settings.max_steps, writer, settings.model_budget_share)
+        return handler, close
 
     asyncio.run(run_stage_service(settings, settings.http_port, build))

@@ -53,6 +53,28 @@ def test_track_order_states_real_status_tracking_and_items_with_citation():
     assert out.citations == ["order:#W2378156"]
 
 
+def test_status_reply_states_the_order_total():
+    big = OrderFacts(order_id="#W7", status="pending", total=1234.5, user_id="yusuf_rossi_9620")
+    out = compose(envelope("track_order", orders=[ORDER, big]), MIN_CONF, MAX_STEPS)
+    assert "Order total: $212.50." in out.text and "Order total: $1,234.50." in out.text
+
+
+def test_a_ticket_naming_an_order_without_error_code_is_answered_from_the_order_not_the_kb():
+    env = envelope("technical_support", category="TECHNICAL", orders=[ORDER], articles=[KB_ARTICLE],
+                   entities=[("order_id", "#W2378156")])
+    env.analysis.steps.extend(KB_ARTICLE.steps)
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply) and "Order total: $212.50." in out.text and "delivered" in out.text
+    assert "Outlook" not in out.text and out.citations == ["order:#W2378156"]
+
+
+def test_a_ticket_naming_an_order_and_an_error_code_still_gets_troubleshooting():
+    env = envelope("technical_support", category="TECHNICAL", orders=[ORDER], articles=[KB_ARTICLE],
+                   entities=[("order_id", "#W2378156"), ("error_code", "0x800CCC0E")])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert "Open Outlook in safe mode" in out.text and out.citations == [KB_ARTICLE.id]
+
+
 def test_track_order_lists_only_the_named_order():
     other = OrderFacts(order_id="#W1111111", status="pending", user_id="yusuf_rossi_9620")
     env = envelope("track_order", orders=[ORDER, other], entities=[("order_id", "W1111111")])

@@ -11,7 +11,7 @@ from supportmesh_core.kafka import Forward, remaining_seconds
 
 from .adapters.kb_store import KbUnavailable
 from .domain.lookups import Commerce, LookupResult, identity, look_up
-from .domain.query import STORE_CATEGORIES, build_query, query_codes, query_text, scope_for
+from .domain.query import STORE_CATEGORIES, ticket_query
 from .domain.results import ArticleHit, articles_from_hits
 
 log = structlog.get_logger()
@@ -32,11 +32,12 @@ class RetrieverHandler:
     async def __call__(self, env: Envelope, hop: HopRecord) -> Forward:
         ticket, cls = env.ticket, env.classification
         entities = [(e.type, e.value) for e in cls.entities]
-        scope = scope_for(cls.intent, cls.category)
+        codes = [v for k, v in entities if k == "error_code"]
+        scope, body = ticket_query(ticket.subject, ticket.body, cls.intent, cls.category, codes, self._top_k)
         who = identity(ticket.customer.email, ticket.customer.name, ticket.customer.zip, entities)
         started = time.monotonic()
         articles, lookups = await asyncio.gather(
-            self._search(env, scope, [v for k, v in entities if k == "error_code"]),
+            self._search(env, body),
             look_up(self._commerce, who, cls.category.upper() in STORE_CATEGORIES,
                     lambda: remaining_seconds(env)),
         )
@@ -50,14 +51,11 @@ class RetrieverHandler:
         hop.labels["retriever.ms"] = str(int((time.monotonic() - started) * 1000))
         return Forward(env)
 
-    async def _search(self, env: Envelope, scope, entity_codes: list[str]) -> list[ArticleHit]:
-        ticket = env.ticket
-        text = query_text(ticket.subject, ticket.body)
-        codes = query_codes(ticket.subject, ticket.body, entity_codes)
-        if not text and not codes:
+    async def _search(self, env: Envelope, body: dict | None) -> list[ArticleHit]:
+        if body is None:
             return []
         try:
-            hits = await self._kb.search(build_query(text, codes, scope, self._top_k), remaining_seconds(env))
+            hits = await self._kb.search(body, remaining_seconds(env))
         except KbUnavailable as exc:
             log.warning("knowledge base search failed", error=str(exc))
             if "kb_unavailable" not in env.degradations:

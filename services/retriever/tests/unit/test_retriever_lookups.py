@@ -4,7 +4,15 @@ import time
 
 import pytest
 from retriever.adapters.kb_store import KbUnavailable
-from retriever.domain.lookups import CustomerRef, Identity, LookupFailed, OrderRef, identity, look_up
+from retriever.domain.lookups import (
+    MAX_LISTED_ORDERS,
+    CustomerRef,
+    Identity,
+    LookupFailed,
+    OrderRef,
+    identity,
+    look_up,
+)
 from retriever.handlers import RetrieverHandler
 from supportmesh.v1.envelope_pb2 import Entity, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
@@ -23,8 +31,9 @@ def order(order_id: str, user="yusuf_rossi_9620") -> OrderRef:
 class FakeCommerce:
     """In-memory store; `fail` maps a call name to the LookupFailed it raises."""
 
-    def __init__(self, fail: dict[str, LookupFailed] | None = None) -> None:
+    def __init__(self, fail: dict[str, LookupFailed] | None = None, listed: int = 5) -> None:
         self.fail = fail or {}
+        self.listed = listed
         self.calls: list[tuple] = []
         self.orders = {"#W2378156": order("#W2378156"), "#W1": order("#W1", user="someone_else")}
 
@@ -55,7 +64,7 @@ class FakeCommerce:
 
     async def list_orders(self, customer_id, timeout_s):
         self._call("list_orders", customer_id)
-        return [order(f"#W{i}") for i in range(1, 6)]
+        return [order(f"#W{i}") for i in range(1, self.listed + 1)]
 
 
 def budget() -> float:
@@ -81,9 +90,17 @@ async def test_name_and_zip_is_tried_when_the_email_is_unknown():
     assert result.errors == ["customer by email: not found"]
 
 
-async def test_recent_orders_are_listed_when_none_is_named():
+async def test_all_orders_with_their_items_are_listed_newest_first_when_none_is_named():
     result = await look_up(FakeCommerce(), Identity(email="yusuf.rossi7301@example.com"), True, budget)
-    assert [o.order_id for o in result.orders] == ["#W5", "#W4", "#W3"]
+    assert [o.order_id for o in result.orders] == ["#W5", "#W4", "#W3", "#W2", "#W1"]
+    assert all(o.item_names == ["Keyboard"] for o in result.orders)
+
+
+async def test_listed_orders_are_bounded_to_the_newest():
+    commerce = FakeCommerce(listed=MAX_LISTED_ORDERS + 5)
+    result = await look_up(commerce, Identity(email="yusuf.rossi7301@example.com"), True, budget)
+    assert len(result.orders) == MAX_LISTED_ORDERS
+    assert result.orders[0].order_id == f"#W{MAX_LISTED_ORDERS + 5}" and result.orders[-1].order_id == "#W6"
 
 
 async def test_orders_are_not_fetched_for_an_unverified_customer():

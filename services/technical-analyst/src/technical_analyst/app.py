@@ -5,22 +5,37 @@ import asyncio
 from supportmesh_core.grpcutil import tracing_channel
 from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
+from supportmesh_llm import ModelClient, ModelConfig
 
 from .adapters.commerce import GrpcCommerceActions
+from .adapters.lookups import GrpcCommerceLookups
+from .adapters.tool_agent import ModelToolAgent
 from .config import Settings
 from .handlers import AnalystHandler
 
 
 def main() -> None:
     settings = Settings()
+    # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
+    model_config = ModelConfig.from_env(settings.service_name)
 
     async def build():
         channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
                                   token=settings.commerce_identity())
+        client, agent = None, None
+        if settings.engine == "auto" and model_config.configured:
+            # Model calls' hop records ride with the handled message's batch (StageHopSink).
+            client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+            agent = ModelToolAgent(client, GrpcCommerceLookups(channel), settings.refund_approval_limit,
+                                   settings.model_max_rounds)
 
         async def close() -> None:
+            if client is not None:
+                await client.aclose()
             await channel.close()
 
-        return AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel)), close
+        handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel), agent,
+                                 settings.model_budget_share)
+        return handler, close
 
     asyncio.run(run_stage_service(settings, settings.http_port, build))

@@ -1,5 +1,7 @@
 """Settings of the technical-analyst service, read from the environment."""
 
+from typing import Literal
+
 from pydantic import Field
 from supportmesh_core.settings import ServiceSettings
 
@@ -14,6 +16,13 @@ class Settings(ServiceSettings):
     # The analyst's identity towards commerce (`x-service-token`); empty means the development token
     # `dev-<service name>-token` that commerce accepts by default.
     commerce_token: str = Field("", validation_alias="COMMERCE_TOKEN")
+
+    # `auto`: an OpenAI-compatible model proposes commerce tool calls for cancellations and refunds when
+    # OPENAI_API_KEY or OPENAI_BASE_URL is set (TECHNICAL_ANALYST_MODEL names it); `rules`: never.
+    engine: Literal["auto", "rules"] = Field("auto", validation_alias="ANALYST_ENGINE")
+    # The share of the ticket's remaining budget the model's turns may take; the write gets the rest.
+    model_budget_share: float = Field(0.4, gt=0, lt=1, validation_alias="ANALYST_MODEL_BUDGET_SHARE")
+    model_max_rounds: int = Field(3, ge=1, le=6, validation_alias="ANALYST_MODEL_MAX_ROUNDS")
 
     def commerce_identity(self) -> str:
         return self.commerce_token or f"dev-{self.service_name}-token"

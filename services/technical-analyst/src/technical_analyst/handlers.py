@@ -5,10 +5,12 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
 
+from .adapters.tool_agent import ModelToolAgent, Proposal
 from .domain.diagnosis import diagnose, error_codes
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions, Execution, ExecutionResult, plan
 from .domain.handoff import handoff_summary
-from .domain.policy import ALLOWED, NEEDS_HUMAN, NOT_APPLICABLE, REFUSED, PolicyRequest, decide
+from .domain.policy import ALLOWED, NEEDS_HUMAN, NOT_APPLICABLE, REFUSED, PolicyRequest, decide, order_question
+from .domain.tool_calls import WRITE_INTENTS, ToolContext
 
 TECHNICAL_INTENT = "technical_support"
 TECHNICAL_CATEGORY = "TECHNICAL"
@@ -18,14 +20,18 @@ COMMERCE_UNAVAILABLE = "commerce_unavailable"
 class AnalystHandler:
     """Translates an envelope into policy and diagnosis calls and writes the Analysis back."""
 
-    def __init__(self, refund_approval_limit: float, commerce: CommerceActions) -> None:
+    def __init__(self, refund_approval_limit: float, commerce: CommerceActions,
+                 agent: ModelToolAgent | None = None, model_budget_share: float = 0.4) -> None:
         self._limit = refund_approval_limit
         self._commerce = commerce
+        self._agent = agent if agent is not None and agent.configured else None
+        self._model_share = model_budget_share
 
     async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         c = env.classification
         hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, "rules"
-        if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
+        technical = c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY
+        if technical and not order_question([e.type for e in c.entities]):
             return self._technical(env, hop)
         return await self._policy(env, hop)
 
@@ -52,11 +58,28 @@ class AnalystHandler:
 
     async def _policy(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         c, r = env.classification, env.retrieval
+        if (self._agent is not None and c.intent in WRITE_INTENTS.values() and r.customer_id
+                and COMMERCE_UNAVAILABLE not in env.degradations):
+            budget = remaining_seconds(env) * self._model_share
+            proposal = await self._agent.propose(env, self._tool_context(env), budget)
+            _label(hop, proposal)
+            if proposal.write is not None:
+                decision, execution = proposal.write.decision, proposal.write.execution
+                a = env.analysis
+                a.policy_decision, a.policy_code, a.policy_reason = decision.decision, decision.code, decision.reason
+                hop.engine = proposal.engine
+                hop.labels.update({"decision": decision.decision, "policy_code": decision.code,
+                                   "order_id": decision.order_id})
+                result = await self._commerce.execute(execution, r.customer_id, env.ticket.ticket_id,
+                                                      remaining_seconds(env))
+                return self._after_execution(env, hop, execution, result)
+            # No approved write: the rules engine decides, exactly as without a model.
         decision = decide(PolicyRequest(
             ticket_id=env.ticket.ticket_id, intent=c.intent, customer_id=r.customer_id, orders=list(r.orders),
             order_ids=[e.value for e in c.entities if e.type == "order_id"],
             amounts=[e.value for e in c.entities if e.type == "amount"],
             commerce_unavailable=COMMERCE_UNAVAILABLE in env.degradations,
+            text=f"{env.ticket.subject}\n{env.ticket.body}",
         ), self._limit)
         a = env.analysis
         a.policy_decision, a.policy_code, a.policy_reason = decision.decision, decision.code, decision.reason
@@ -64,6 +87,7 @@ class AnalystHandler:
         hop.labels["policy_code"] = decision.code
         if decision.order_id:
             hop.labels["order_id"] = decision.order_id
+            hop.labels["order_identified_by"] = decision.identified_by
         execution = plan(decision, env.ticket.ticket_id, f"{env.ticket.subject}\n{env.ticket.body}")
         if execution is None:
             a.actions.extend(Action(name=p.name, status=p.status, detail=p.detail,
@@ -78,6 +102,15 @@ class AnalystHandler:
         result = await self._commerce.execute(execution, r.customer_id, env.ticket.ticket_id,
                                               remaining_seconds(env))
         return self._after_execution(env, hop, execution, result)
+
+    @staticmethod
+    def _tool_context(env: Envelope) -> ToolContext:
+        c, r = env.classification, env.retrieval
+        return ToolContext(
+            ticket_id=env.ticket.ticket_id, intent=c.intent, customer_id=r.customer_id, orders=list(r.orders),
+            text=f"{env.ticket.subject}\n{env.ticket.body}",
+            order_ids=[e.value for e in c.entities if e.type == "order_id"],
+            amounts=[e.value for e in c.entities if e.type == "amount"])
 
     def _after_execution(self, env: Envelope, hop: HopRecord, execution: Execution,
                          result: ExecutionResult) -> Forward | Escalate:
@@ -109,3 +142,12 @@ class AnalystHandler:
         # Refused by the store (the order changed since it was looked up, ...): its reason is quotable.
         a.policy_decision, a.policy_code, a.policy_reason = REFUSED, f"{execution.action}_refused", result.detail
         return Forward(env)
+
+
+def _label(hop: HopRecord, proposal: Proposal) -> None:
+    """What the model proposed and what was refused, on the stage's hop record (the model calls have their own)."""
+    hop.labels["model.outcome"] = proposal.outcome
+    if proposal.refusals:
+        hop.labels["model.refused"] = ",".join(f"{tool}:{r.code}" for tool, r in proposal.refusals)[:256]
+    if proposal.lookups:
+        hop.labels["model.lookups"] = str(proposal.lookups)

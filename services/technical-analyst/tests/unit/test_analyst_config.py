@@ -19,3 +19,11 @@ def test_bad_limit_fails_fast(monkeypatch, bad):
     monkeypatch.setenv("ANALYST_REFUND_APPROVAL_LIMIT", bad)
     with pytest.raises(ValidationError):
         Settings()
+
+
+@pytest.mark.parametrize(("name", "bad"), [("ANALYST_ENGINE", "gpt"), ("ANALYST_MODEL_BUDGET_SHARE", "1.5"),
+                                           ("ANALYST_MODEL_MAX_ROUNDS", "0")])
+def test_bad_model_settings_fail_fast(monkeypatch, name, bad):
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(ValidationError):
+        Settings()

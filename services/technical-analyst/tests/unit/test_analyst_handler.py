@@ -71,6 +71,32 @@ async def test_cancel_of_a_pending_order_is_executed_with_key_and_deadline():
     assert hop.engine == "rules" and hop.intent == "cancel_order"
 
 
+@pytest.mark.parametrize("body", [
+    "Is #W2378156 shipped? If it has not been shipped yet, cancel it.",
+    "Cancel order #W2378156 only if the refund goes to my gift card.",
+    "Please cancel #W2378156 unless it already left the warehouse.",
+    "Cancel #W2378156 as long as I get the money back today.",
+])
+async def test_a_conditional_cancel_is_proposed_not_executed(body):
+    commerce = FakeCommerce()
+    result = await handler(commerce=commerce)(envelope("cancel_order", orders=[ORDER], body=body), HopRecord())
+    assert isinstance(result, Forward) and commerce.calls == []
+    a = result.envelope.analysis
+    assert a.policy_decision == "allowed" and a.policy_code == "cancel_pending"
+    assert [(x.name, x.status) for x in a.actions] == [("cancel_pending_order", "proposed")]
+
+
+async def test_an_unnamed_order_is_told_by_the_items_in_the_ticket():
+    other = OrderFacts(order_id="#W1111111", status="pending", total=30.0, user_id="yusuf_rossi_9620",
+                       item_names=["Yoga Mat"])
+    commerce = FakeCommerce()
+    env = envelope("cancel_order", orders=[other, ORDER], body="Please cancel the desk lamp, I no longer need it.")
+    hop = HopRecord()
+    await handler(commerce=commerce)(env, hop)
+    assert [c[0].order_id for c in commerce.calls] == ["#W2378156"]
+    assert hop.labels["order_identified_by"] == "items"
+
+
 async def test_cancel_reason_is_ordered_by_mistake_when_the_customer_says_so():
     commerce = FakeCommerce()
     env = envelope("cancel_order", orders=[ORDER], body="I ordered #W2378156 by mistake, please cancel it")
@@ -154,3 +180,13 @@ async def test_technical_ticket_without_articles_escalates_no_grounding():
     result = await handler()(envelope("technical_support", "TECHNICAL"), HopRecord())
     assert isinstance(result, Escalate) and result.escalation.reason == "no_grounding"
     assert result.escalation.customer_message
+
+
+async def test_a_technical_looking_ticket_about_a_named_order_gets_the_policy_not_a_diagnosis():
+    art = Article(id="kb-42", title="Outlook prompts for password", steps=["Clear cached credentials"])
+    env = envelope("technical_support", "TECHNICAL", articles=[art], orders=[ORDER],
+                   entities=[("order_id", "#W2378156")], body="How much did I pay for order #W2378156?")
+    result = await handler()(env, HopRecord())
+    assert isinstance(result, Forward)
+    a = result.envelope.analysis
+    assert a.policy_code == "informational" and not a.steps and not a.diagnosis

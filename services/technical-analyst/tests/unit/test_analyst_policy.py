@@ -21,8 +21,9 @@ pytestmark = pytest.mark.unit
 LIMIT = 500.0
 
 
-def order(status: str, total: float = 120.0, oid: str = "#W2378156", user: str = "yusuf_rossi_9620"):
-    return OrderFacts(order_id=oid, status=status, total=total, user_id=user, item_names=["Water Bottle"])
+def order(status: str, total: float = 120.0, oid: str = "#W2378156", user: str = "yusuf_rossi_9620",
+          items: tuple[str, ...] = ("Water Bottle",)):
+    return OrderFacts(order_id=oid, status=status, total=total, user_id=user, item_names=list(items))
 
 
 def request(intent: str, *orders: OrderFacts, customer: str = "yusuf_rossi_9620", **kw) -> PolicyRequest:
@@ -114,6 +115,61 @@ def test_order_selection():
     assert decide(request("cancel_order", a, order_ids=["#W9"]), LIMIT).code == "order_not_found"
     foreign = order("pending", user="someone_else_1")
     assert decide(request("cancel_order", foreign), LIMIT).code == "order_not_owned"
+    assert decide(request("cancel_order", a, b, order_ids=["w2"]), LIMIT).identified_by == "named"
+    assert decide(request("cancel_order", a), LIMIT).identified_by == "only"
+
+
+KEYBOARD_DELIVERED = order("delivered", oid="#W1", items=("Mechanical Keyboard", "Smart Thermostat"))
+KEYBOARD_PENDING = order("pending", oid="#W2", items=("Mechanical Keyboard", "T-Shirt"))
+LAMP_PENDING = order("pending", oid="#W3", items=("Desk Lamp", "Dumbbell Set"))
+LAMP_DELIVERED = order("delivered", oid="#W4", items=("Desk Lamp",))
+ORDERS = (KEYBOARD_DELIVERED, KEYBOARD_PENDING, LAMP_PENDING, LAMP_DELIVERED)
+
+
+@pytest.mark.parametrize(("intent", "text", "expected", "code"), [
+    # the keyboard is in a delivered and a pending order: the rule's status decides
+    ("get_refund", "I want to return the keyboards I bought", "#W1", "return_delivered"),
+    ("cancel_order", "Please cancel the mechanical keyboard, no longer needed", "#W2", "cancel_pending"),
+    # change_order acts on both statuses; the customer's wording tells exchange from modify
+    ("change_order", "I received my order and wish to exchange the keyboard for a clicky one", "#W1",
+     "exchange_delivered"),
+    ("change_order", "I want to modify the keyboard in my pending order", "#W2", "modify_pending"),
+    ("change_order", "please change my tshirt to purple", "#W2", "modify_pending"),
+    ("change_order", "switch the t-shirt to a bigger size", "#W2", "modify_pending"),
+    # a generic last word ("set") is not enough on its own, the first word is
+    ("cancel_order", "cancel the dumbbells please", "#W3", "cancel_pending"),
+    ("change_shipping_address", "send the desk lamps to my new address", "#W3", "modify_pending"),
+])
+def test_an_unnamed_order_is_told_by_its_items_and_the_rule_status(intent, text, expected, code):
+    d = decide(request(intent, *ORDERS, text=text), LIMIT)
+    assert (d.order_id, d.code, d.identified_by) == (expected, code, "items")
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("change_order", "I want to change the keyboard"),    # pending and delivered keyboard, no cue
+    ("cancel_order", "please cancel my order"),             # no item named
+    ("cancel_order", "I no longer need the thermostat"),    # only in a delivered order
+    ("get_refund", "I want a new set of headphones"),       # "set" alone names no product
+])
+def test_no_order_is_guessed_when_the_items_do_not_single_one_out(intent, text):
+    d = decide(request(intent, *ORDERS, text=text), LIMIT)
+    assert d.code == "order_not_identified" and "#W1, #W2, #W3, #W4" in d.reason and not d.actions
+
+
+def test_items_in_several_orders_pick_the_order_of_the_item_named_first_and_say_so():
+    d = decide(request("get_refund", *ORDERS, text="return the thermostat and the lamp"), LIMIT)
+    assert (d.order_id, d.code, d.identified_by) == ("#W1", "return_delivered", "first_item")
+    assert "also names items of order #W4" in d.reason and "about order #W1 only" in d.reason
+    # the item named first sits in two orders of the rule's status: no guess
+    lamp_too = order("delivered", oid="#W5", items=("Desk Lamp",))
+    d = decide(request("get_refund", *ORDERS, lamp_too, text="return the desk lamp and the thermostat"), LIMIT)
+    assert d.code == "order_not_identified"
+
+
+def test_an_order_told_by_items_must_still_be_the_customers_own():
+    foreign = order("pending", oid="#W9", user="someone_else_1", items=("Bicycle",))
+    d = decide(request("cancel_order", foreign, KEYBOARD_DELIVERED, text="cancel the bicycle"), LIMIT)
+    assert d.code == "order_not_owned"
 
 
 def test_helpers():

@@ -12,8 +12,10 @@ from typing import TextIO
 
 from aiokafka.errors import KafkaError
 from supportmesh_core import topics
+from supportmesh_core.chaos import BadFlags
 from supportmesh_core.codec import JSON_TYPE, BadMessage, to_json_bytes
 
+from . import chaos
 from .classify import ModelUnavailable
 from .evaluate import BadEvalData
 from .kafka_io import KafkaUnavailable, started_producer
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the escalation floor the report splits on (default: %(default)s)")
     intents.add_argument("--model-dir", default="", metavar="DIR",
                          help="default: $SUPPORTMESH_MODEL_DIR or artifacts/intent-classifier")
+    chaos.add_parser(commands, common)
     return parser
 
 
@@ -189,11 +192,14 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
             return _classify(args, out)
         if args.command == "eval":
             return _eval(args, out)
+        if args.command == "chaos":
+            await chaos.run(args, out)
+            return EXIT_OK
         return await _tail(args, out, on_ready)
     except BadMessage as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
-    except (ModelUnavailable, BadEvalData) as exc:
+    except (ModelUnavailable, BadEvalData, BadFlags) as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
     except (KafkaUnavailable, TraceUnavailable) as exc:

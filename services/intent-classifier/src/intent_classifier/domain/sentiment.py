@@ -170,6 +170,8 @@ _FLAG_PATTERNS = {
 }
 _FLAGS = {name: re.compile(p, re.IGNORECASE) for name, p in _FLAG_PATTERNS.items()}
 _SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
+# Every marker `flags` can report, in its order.
+FLAG_NAMES: tuple[str, ...] = tuple(_FLAGS)
 
 
 def _tokens(text: str) -> list[str]:

@@ -37,10 +37,12 @@ _TAG = re.compile(r"<[^>]+>")
 
 @dataclass(frozen=True)
 class Reply:
-    """A grounded answer for the customer."""
+    """A grounded answer for the customer: `text` is `greeting`, a blank line, then `body`."""
 
     text: str
     citations: list[str] = field(default_factory=list)
+    greeting: str = ""
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,18 @@ def compose(env: Envelope, min_confidence: float, max_steps: int) -> Reply | Han
                         "to you.")
     if c.intent == OUT_OF_SCOPE:
         return _finish(env, _out_of_scope(), [])
-    if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
+    if (c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY) and not _order_question(env):
         return _technical(env, max_steps)
     if _concerns_orders(env):
         return _order(env)
     return _informational(env)
+
+
+def _order_question(env: Envelope) -> bool:
+    """A ticket that names an order and quotes no error code asks about that order, whatever the intent
+    says: it is answered from the order's facts (or handed over), never with troubleshooting steps."""
+    types = {e.type for e in env.classification.entities}
+    return "order_id" in types and "error_code" not in types
 
 
 def _concerns_orders(env: Envelope) -> bool:
@@ -151,7 +160,8 @@ def _describe(o: OrderFacts) -> str:
         sentence += f" Tracking numbers: {', '.join(o.tracking_ids)}."
     else:
         sentence += " It has no tracking number on record."
-    return sentence
+    # The store's order total is the sum of its item prices, as commerce reports it.
+    return sentence + f" Order total: ${o.total:,.2f}."
 
 
 def _technical(env: Envelope, max_steps: int) -> Reply | Handoff:
@@ -201,12 +211,17 @@ def _finish(env: Envelope, body: str, article_ids: list[str]) -> Reply | Handoff
     greeting = f"Hi {r.customer_name.split()[0]}," if r.customer_id and r.customer_name.strip() else "Hello,"
     opener = "I'm sorry for the trouble this has caused. " if c.sentiment < APOLOGY_BELOW else ""
     text = f"{greeting}\n\n{opener}{body}"
-    citations = list(dict.fromkeys(x for x in article_ids if x))
-    citations += [f"order:{oid}" for oid in dict.fromkeys(_order_id(o) for o in r.orders) if oid in text]
-    if find_placeholder(text, _quoted_facts(env)):
+    if find_placeholder(text, quoted_facts(env)):
         return _handoff(env, "template_error", "the drafted reply still contained a template placeholder",
                         "A member of our support team will reply to you shortly.")
-    return Reply(text=text, citations=citations)
+    return Reply(text=text, citations=cite(env, text, article_ids), greeting=greeting, body=f"{opener}{body}")
+
+
+def cite(env: Envelope, text: str, article_ids: Sequence[str]) -> list[str]:
+    """The articles used, then `order:#W…` for every looked-up order `text` mentions."""
+    citations = list(dict.fromkeys(x for x in article_ids if x))
+    return citations + [f"order:{oid}" for oid in dict.fromkeys(_order_id(o) for o in env.retrieval.orders)
+                        if oid in text]
 
 
 def find_placeholder(text: str, quoted: Sequence[str]) -> str | None:
@@ -217,7 +232,7 @@ def find_placeholder(text: str, quoted: Sequence[str]) -> str | None:
     return match.group(0) if match else None
 
 
-def _quoted_facts(env: Envelope) -> list[str]:
+def quoted_facts(env: Envelope) -> list[str]:
     """Every envelope string a reply may quote verbatim, in the form the reply quotes it."""
     r, a = env.retrieval, env.analysis
     facts = [r.customer_name, a.diagnosis, a.policy_reason, *(x.detail for x in a.actions)]

@@ -1,8 +1,16 @@
-"""The commerce gRPC service as the lookup flow's `Commerce`: status codes become `LookupFailed`."""
+"""The commerce gRPC service as the lookup flow's `Commerce`: status codes become `LookupFailed`.
+
+Every call goes through a `ResilientCaller`: UNAVAILABLE is retried with jittered backoff inside the
+caller's timeout, and after repeated failures the breaker opens so lookups fail at once ("unavailable")
+instead of each ticket waiting on a dead service.
+"""
+
+import time
 
 import grpc
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
 from ..domain.lookups import CustomerRef, LookupFailed, OrderRef
 
@@ -32,35 +40,33 @@ def order_ref(msg: pb.Order) -> OrderRef:
 class GrpcCommerce:
     """Calls CommerceService over a channel the caller owns (a tracing channel in the service)."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, resilience: ResilientCaller | None = None) -> None:
         self._stub = commerce_pb2_grpc.CommerceServiceStub(channel)
+        self._resilience = resilience or ResilientCaller("commerce")
+
+    async def _call(self, method, request, timeout_s: float):
+        deadline = time.monotonic() + timeout_s
+        try:
+            return await self._resilience.call(lambda t: method(request, timeout=t),
+                                               lambda: max(0.05, deadline - time.monotonic()))
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from exc
+        except CircuitOpen as exc:
+            raise LookupFailed("unavailable", str(exc)) from exc
 
     async def find_by_email(self, email: str, timeout_s: float) -> CustomerRef:
-        try:
-            return _customer(await self._stub.FindCustomerByEmail(
-                pb.FindCustomerByEmailRequest(email=email), timeout=timeout_s))
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from exc
+        return _customer(await self._call(self._stub.FindCustomerByEmail,
+                                          pb.FindCustomerByEmailRequest(email=email), timeout_s))
 
     async def find_by_name_zip(self, first: str, last: str, zip_code: str, timeout_s: float) -> CustomerRef:
-        try:
-            return _customer(await self._stub.FindCustomerByNameZip(
-                pb.FindCustomerByNameZipRequest(first_name=first, last_name=last, zip=zip_code),
-                timeout=timeout_s))
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from exc
+        return _customer(await self._call(
+            self._stub.FindCustomerByNameZip,
+            pb.FindCustomerByNameZipRequest(first_name=first, last_name=last, zip=zip_code), timeout_s))
 
     async def get_order(self, order_id: str, customer_id: str, timeout_s: float) -> OrderRef:
-        try:
-            return order_ref(await self._stub.GetOrder(
-                pb.GetOrderRequest(order_id=order_id, customer_id=customer_id), timeout=timeout_s))
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from exc
+        return order_ref(await self._call(self._stub.GetOrder,
+                                          pb.GetOrderRequest(order_id=order_id, customer_id=customer_id), timeout_s))
 
     async def list_orders(self, customer_id: str, timeout_s: float) -> list[OrderRef]:
-        try:
-            reply = await self._stub.ListOrders(pb.ListOrdersRequest(customer_id=customer_id),
-                                                timeout=timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from exc
+        reply = await self._call(self._stub.ListOrders, pb.ListOrdersRequest(customer_id=customer_id), timeout_s)
         return [order_ref(o) for o in reply.orders]

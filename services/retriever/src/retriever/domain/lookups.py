@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-RECENT_ORDERS = 3
+# A verified customer's orders handed on when the ticket names none: enough for the analyst to tell the
+# order by the items it holds (the store's customers have a handful), bounded so an envelope stays small.
+MAX_LISTED_ORDERS = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -133,11 +135,11 @@ async def look_up(commerce: Commerce, who: Identity, about_orders: bool,
         except LookupFailed as exc:
             _record(result, f"order {order_id}", exc)
     if not who.order_ids and about_orders:
-        # A customer asking about "my order" without naming it most likely means a recent one. The
-        # store lists a customer's orders in the order they were placed, so the last ones are newest.
+        # "My order" without an id: the analyst tells which one from the items the ticket names, so every
+        # order goes along with its item names. The store lists orders as placed; newest first here.
         try:
             orders = await commerce.list_orders(customer.customer_id, remaining())
-            result.orders.extend(reversed(orders[-RECENT_ORDERS:]))
+            result.orders.extend(reversed(orders[-MAX_LISTED_ORDERS:]))
         except LookupFailed as exc:
             _record(result, "orders", exc)
     return result

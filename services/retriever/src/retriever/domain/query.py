@@ -67,11 +67,25 @@ def query_codes(subject: str, body: str, entity_codes: list[str]) -> list[str]:
     return list(seen)
 
 
+def ticket_query(subject: str, body: str, intent: str, category: str, entity_codes: list[str],
+                 size: int) -> tuple[Scope, dict | None]:
+    """The scope and search body for a ticket; no body when it has neither words nor error codes."""
+    scope = scope_for(intent, category)
+    text = query_text(subject, body)
+    codes = query_codes(subject, body, entity_codes)
+    if not text and not codes:
+        return scope, None
+    return scope, build_query(text, codes, scope, size)
+
+
 def build_query(text: str, codes: list[str], scope: Scope, size: int) -> dict:
     """The search body: BM25 over the weighted text fields, boosted by exact error-code matches."""
     should: list[dict] = []
     if text:
-        should.append({"multi_match": {"query": text, "fields": FIELDS, "type": "best_fields",
+        # cross_fields scores the words as if title, description and text were one field (still weighted):
+        # a customer's question spreads its words over what an article says in its title and its body, and
+        # best_fields (the single best field) ranked worse on the query set's dev split (MRR 0.85 → 0.88).
+        should.append({"multi_match": {"query": text, "fields": FIELDS, "type": "cross_fields",
                                        "tie_breaker": 0.3}})
     if codes:
         should.append({"terms": {"error_codes": codes, "boost": ERROR_CODE_BOOST}})

@@ -1,8 +1,15 @@
-"""The commerce gRPC service as the analyst's `CommerceActions`: writes with idempotency keys and deadlines."""
+"""The commerce gRPC service as the analyst's `CommerceActions`: writes with idempotency keys and deadlines.
+
+Writes are retried on UNAVAILABLE (safe: the idempotency key makes a repeat a no-op) and a breaker stops
+calling a commerce service that keeps failing, so the action fails fast and the ticket escalates.
+"""
+
+import time
 
 import grpc
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
 from ..domain.execution import CANCEL, DONE, FAILED, NEEDS_APPROVAL, REFUND, REFUSED, Execution, ExecutionResult
 
@@ -15,8 +22,9 @@ _REFUSALS = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND, grp
 class GrpcCommerceActions:
     """Calls CommerceService over a channel the caller owns (a tracing channel carrying the service token)."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, resilience: ResilientCaller | None = None) -> None:
         self._stub = commerce_pb2_grpc.CommerceServiceStub(channel)
+        self._resilience = resilience or ResilientCaller("commerce")
 
     async def execute(self, execution: Execution, customer_id: str, ticket_id: str,
                       timeout_s: float) -> ExecutionResult:
@@ -24,14 +32,18 @@ class GrpcCommerceActions:
                   "customer_id": customer_id, "order_id": execution.order_id}
         if execution.action not in (CANCEL, REFUND):
             raise ValueError(f"no commerce write for {execution.action}")
+        if execution.action == CANCEL:
+            method, request = self._stub.CancelPendingOrder, pb.CancelPendingOrderRequest(
+                **common, reason=execution.reason)
+        else:
+            method, request = self._stub.IssueRefund, pb.IssueRefundRequest(
+                **common, amount=execution.amount, reason=execution.reason)
+        deadline = time.monotonic() + timeout_s
         try:
-            if execution.action == CANCEL:
-                reply = await self._stub.CancelPendingOrder(
-                    pb.CancelPendingOrderRequest(**common, reason=execution.reason), timeout=timeout_s)
-            else:
-                reply = await self._stub.IssueRefund(
-                    pb.IssueRefundRequest(**common, amount=execution.amount, reason=execution.reason),
-                    timeout=timeout_s)
+            reply = await self._resilience.call(lambda t: method(request, timeout=t),
+                                                lambda: max(0.05, deadline - time.monotonic()))
+        except CircuitOpen as exc:
+            return ExecutionResult(FAILED, str(exc))
         except grpc.aio.AioRpcError as exc:
             case_id = next((v for k, v in (exc.trailing_metadata() or ()) if k == "x-case-id"), "")
             if case_id:

@@ -5,6 +5,11 @@ Product rules: a ticket that clearly asks to cancel a pending order of the verif
 approval limit is sent to commerce, which opens a pending-approval case instead of paying. Returns,
 exchanges, item and address changes need choices the ticket does not carry (which items, which option,
 which payment method, the new address), so they stay proposed and the reply asks the customer.
+
+An order told only as the first of several the ticket's items point at is not cancelled either. A
+conditional request ("cancel it if it has not shipped", "only if the refund goes to a gift card",
+"unless ...", "as long as ...") is never executed: whether its condition holds is for the customer to
+confirm, so the action stays proposed and the reply asks.
 """
 
 import re
@@ -16,6 +21,15 @@ from .policy import ALLOWED, NEEDS_HUMAN, PolicyDecision, idempotency_key
 CANCEL, REFUND = "cancel_pending_order", "issue_refund"
 DONE, REFUSED, FAILED, NEEDS_APPROVAL = "done", "refused", "failed", "needs_approval"
 _BY_MISTAKE = re.compile(r"\b(?:by mistake|by accident|accidental(?:ly)?|mistaken(?:ly)?|in error)\b", re.I)
+# "if" after a verb of asking or wondering opens a question ("I wonder if you can..."), not a condition.
+_CONDITION = re.compile(
+    r"\b(?:unless|as long as|provided that|on condition that|in case)\b"
+    r"|(?<!\bwonder )(?<!\bsee )(?<!\bask )(?<!\bknow )(?<!\bcheck )(?<!\bsure )(?<!\bwondering )\bif\b", re.I)
+
+
+def is_conditional(text: str) -> bool:
+    """Whether the request depends on a condition the customer has to confirm before anything is written."""
+    return _CONDITION.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,10 @@ class CommerceActions(Protocol):
 
 def plan(decision: PolicyDecision, ticket_id: str, text: str) -> Execution | None:
     """The write this decision calls for now, or None when the customer must choose or confirm first."""
-    if decision.decision == ALLOWED and decision.code == "cancel_pending":
+    if is_conditional(text):
+        return None
+    # An order picked as the first of several the ticket talks about is not a clear request to cancel it.
+    if decision.decision == ALLOWED and decision.code == "cancel_pending" and decision.identified_by != "first_item":
         reason = "ordered by mistake" if _BY_MISTAKE.search(text) else "no longer needed"
         return Execution(CANCEL, decision.order_id, idempotency_key(ticket_id, CANCEL), reason)
     if decision.decision == NEEDS_HUMAN and decision.code == "refund_above_limit":

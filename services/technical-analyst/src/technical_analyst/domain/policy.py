@@ -5,6 +5,7 @@ rests on. Actions are proposed here; `execution.plan` picks the ones the analyst
 commerce (commerce enforces the same policy again, authoritatively).
 """
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
@@ -51,6 +52,7 @@ class PolicyRequest:
     order_ids: Sequence[str] = ()   # order ids the customer named
     amounts: Sequence[str] = ()     # amounts the customer named, as written
     commerce_unavailable: bool = False
+    text: str = ""                  # the ticket's words, to tell an unnamed order by the items it holds
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class PolicyDecision:
     order_id: str = ""
     actions: list[ProposedAction] = field(default_factory=list)
     amount: float = 0.0  # the refund at stake, for refund decisions
+    # How the order was told: named (its id), only (the customer's one order), items (the one order in the
+    # status the rule needs that holds an item the ticket names), first_item (several such orders, told by
+    # the item named first); empty when no order was chosen.
+    identified_by: str = ""
 
 
 def idempotency_key(ticket_id: str, action: str) -> str:
@@ -88,6 +94,12 @@ def concerns_orders(intent: str, order_ids: Sequence[str]) -> bool:
     return intent in ORDER_SPECIFIC_INTENTS or intent in INFORMATIONAL_ORDER_INTENTS or bool(order_ids)
 
 
+def order_question(entity_types: Sequence[str]) -> bool:
+    """A ticket naming an order and quoting no error code is about that order, even when classified as a
+    technical problem: the policy answers it, not a troubleshooting article."""
+    return "order_id" in entity_types and "error_code" not in entity_types
+
+
 def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
     """Apply the store policy to one ticket."""
     if not concerns_orders(req.intent, req.order_ids):
@@ -102,46 +114,131 @@ def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
         return PolicyDecision(REFUSED, "identity_not_verified", reason)
     if req.intent not in ACTION_INTENTS:
         return PolicyDecision(NOT_APPLICABLE, "informational")
-    order, refusal = _target_order(req)
+    order, how, others, refusal = _target_order(req)
     if refusal:
         return refusal
     assert order is not None
     rule = ACTION_INTENTS[req.intent]
     status = order.status.strip().lower()
     if rule == "cancel":
-        return _cancel(req, order, status)
-    if rule == "modify_items":
-        return _modify_items(req, order, status)
-    if rule == "modify_address":
-        return _modify_address(req, order, status)
-    return _return(req, order, status, refund_limit)
+        decision = _cancel(req, order, status)
+    elif rule == "modify_items":
+        decision = _modify_items(req, order, status)
+    elif rule == "modify_address":
+        decision = _modify_address(req, order, status)
+    else:
+        decision = _return(req, order, status, refund_limit)
+    if others:
+        decision = dataclasses.replace(decision, reason=(
+            f"{decision.reason} Your message also names items of order{'s' if len(others) > 1 else ''} "
+            f"{', '.join(others)}; this reply is about order {normalize_order_id(order.order_id)} only, so "
+            "please write to us about the others once it is settled.").strip())
+    return dataclasses.replace(decision, identified_by=how)
 
 
-def _target_order(req: PolicyRequest) -> tuple[OrderFacts | None, PolicyDecision | None]:
-    """The one order the request is about, or the refusal that says why it cannot be told."""
+# The order status each rule acts on, so an order the customer did not name can be told by it.
+_RULE_STATUSES = {"cancel": ("pending",), "modify_address": ("pending",), "return": ("delivered",),
+                  "modify_items": ("pending", "delivered")}
+# Words that say which kind of item change a change_order ticket means when items match orders of both kinds.
+_DELIVERED_CUE = re.compile(r"\b(?:exchange|received|delivered|got)\b", re.I)
+_PENDING_CUE = re.compile(r"\b(?:modify|pending|before it ships|not (?:yet )?shipped)\b", re.I)
+# Product names whose last word says little on its own ("set" in "Dumbbell Set"): their first word counts.
+_GENERIC_HEADS = {"set", "kit", "machine"}
+
+
+def _target_order(req: PolicyRequest) -> tuple[OrderFacts | None, str, list[str], PolicyDecision | None]:
+    """The one order the request is about, how it was told and the other orders whose items the ticket names,
+    or the refusal that says why it cannot be told."""
     by_id = {normalize_order_id(o.order_id): o for o in req.orders}
     named = [normalize_order_id(i) for i in req.order_ids]
+    how, others = "named", []
     if named:
         order = next((by_id[i] for i in named if i in by_id), None)
         if order is None:
             reason = (f"We could not find order {named[0]} among the orders on your account, and the store "
                       "policy lets us act only on your own orders.")
-            return None, PolicyDecision(REFUSED, "order_not_found", reason)
+            return None, "", [], PolicyDecision(REFUSED, "order_not_found", reason)
     elif len(req.orders) == 1:
-        order = req.orders[0]
+        order, how = req.orders[0], "only"
     elif not req.orders:
         reason = "We could not tell which order you mean; please send us its order number."
-        return None, PolicyDecision(REFUSED, "order_not_identified", reason)
+        return None, "", [], PolicyDecision(REFUSED, "order_not_identified", reason)
     else:
-        listed = ", ".join(normalize_order_id(o.order_id) for o in req.orders)
-        reason = f"Your account has several orders ({listed}); please tell us which one you mean."
-        return None, PolicyDecision(REFUSED, "order_not_identified", reason)
+        order, how, others = order_by_items(req.orders, ACTION_INTENTS[req.intent], req.text)
+        if order is None:
+            listed = ", ".join(normalize_order_id(o.order_id) for o in req.orders)
+            reason = f"Your account has several orders ({listed}); please tell us which one you mean."
+            return None, "", [], PolicyDecision(REFUSED, "order_not_identified", reason)
     if order.user_id and order.user_id != req.customer_id:
         # Policy: one user per conversation; requests about another user's orders are denied.
         reason = (f"Order {normalize_order_id(order.order_id)} does not belong to the verified account, and "
                   "the store policy lets us help only the account holder.")
-        return None, PolicyDecision(REFUSED, "order_not_owned", reason)
-    return order, None
+        return None, "", [], PolicyDecision(REFUSED, "order_not_owned", reason)
+    return order, how, others, None
+
+
+def order_by_items(orders: Sequence[OrderFacts], rule: str, text: str) -> tuple[OrderFacts | None, str, list[str]]:
+    """The order, among those in the status `rule` acts on, holding an item the text names.
+
+    Returns (order, how, other order ids): how is `items` when one order holds the named items, `first_item`
+    when several do and the item named first is in exactly one of them (the others are returned so the reply
+    can say they are not handled yet); (None, "", []) when no order or no single order fits.
+    """
+    statuses = _RULE_STATUSES[rule]
+    tokens = _tokens(text)
+    found: list[tuple[int, OrderFacts]] = []
+    for o in orders:
+        if o.status.strip().lower() in statuses:
+            positions = [p for p in (first_mention(tokens, name) for name in o.item_names) if p is not None]
+            if positions:
+                found.append((min(positions), o))
+    if len(found) > 1 and len(statuses) > 1:
+        # Items in both a pending and a delivered order: "exchange what I received" or "modify my pending".
+        cue = ("delivered" if _DELIVERED_CUE.search(text) else "") or ("pending" if _PENDING_CUE.search(text) else "")
+        if cue:
+            found = [(p, o) for p, o in found if o.status.strip().lower() == cue]
+    if len(found) == 1:
+        return found[0][1], "items", []
+    if not found:
+        return None, "", []
+    earliest = min(p for p, _ in found)
+    first = [o for p, o in found if p == earliest]
+    if len(first) != 1:
+        return None, "", []
+    others = [normalize_order_id(o.order_id) for p, o in found if p != earliest]
+    return first[0], "first_item", others
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("es") and word[:-2].endswith(("sh", "ch", "x", "ss")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _tokens(text: str) -> list[str]:
+    """The text's words, lower case and singular, hyphens dropped ("T-shirts" → "tshirt")."""
+    return [_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("-", ""))]
+
+
+def first_mention(tokens: Sequence[str], item_name: str) -> int | None:
+    """Where the words first name the product: in full ("smart watch", "smartwatch", "t-shirt"), or by its
+    last word ("keyboard" for Mechanical Keyboard, "shirt" for T-Shirt), or its first when the last is
+    generic ("dumbbells" for Dumbbell Set); None when they do not."""
+    parts = _tokens(item_name.replace("-", " "))
+    if not parts:
+        return None
+    keys = {"".join(parts)}
+    if parts[-1] not in _GENERIC_HEADS:
+        keys.add(parts[-1])
+    elif len(parts) > 1:
+        keys.add(parts[0])
+    for i, token in enumerate(tokens):
+        # A pair written apart ("book shelf") names what is written together ("Bookshelf").
+        if token in keys or (i + 1 < len(tokens) and token + tokens[i + 1] in keys):
+            return i
+    return None
 
 
 def _propose(req: PolicyRequest, name: str, detail: str) -> ProposedAction:

@@ -1,0 +1,182 @@
+"""The retail scenarios through the RUNNING mesh: right facts for lookups, right action or escalation for writes.
+
+THIS EVALUATION MUTATES THE COMMERCE STORE: write requests may cancel, modify, return or exchange orders.
+Gold answers come from the seed (data/retail/db.json.gz), so run it on a freshly seeded store: `--reset`
+stops commerce, reseeds it (`python -m commerce reset`) and starts it again before publishing.
+
+Builds one lookup and one write-request ticket per scenario (scripts/retail_mesh_cases.py says how),
+publishes them onto tickets.inbound with fresh ticket ids (lookups first, so no write of this run changes
+an order a lookup asks about), collects each outcome from tickets.responses / tickets.escalations, reads
+what each write ticket did from commerce's audit (ListAudit, ops token), and scores. Prints a table and one
+JSON object (the last line).
+
+    uv run python scripts/eval_mesh_retail.py [--reset] [--json] [--check] [--timeout 180]
+"""
+
+import argparse
+import asyncio
+import json
+import pathlib
+import subprocess
+import sys
+import time
+import uuid
+
+import grpc
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from google.protobuf import json_format
+from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
+from supportmesh.v1 import outcomes_pb2
+from supportmesh_core import topics
+from supportmesh_core.codec import JSON_TYPE, PROTOBUF_TYPE
+from supportmesh_core.kafka import new_producer
+from supportmesh_core.settings import ServiceSettings
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from retail_mesh_cases import Case, build_cases, load_data, score_lookup, score_write, summarize  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+TARGET_LOOKUP = 0.95
+OPS_TOKEN = "dev-ops-token"
+REFUND_LIMIT = 500.0   # ANALYST_REFUND_APPROVAL_LIMIT's default: returns above it go to a human
+
+
+def reset_store() -> None:
+    """Reseed commerce with the service stopped, as its README requires."""
+    for cmd in (["deploy/mesh.sh", "stop", "commerce"], [".venv/bin/python", "-m", "commerce", "reset"],
+                ["deploy/mesh.sh", "start", "commerce"]):
+        subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+
+def _decode(value: bytes, headers: dict[str, bytes], topic: str) -> dict:
+    kind = outcomes_pb2.Response if topic == topics.RESPONSES else outcomes_pb2.Escalation
+    if headers.get("content-type", b"").decode() == PROTOBUF_TYPE:
+        msg = kind()
+        msg.ParseFromString(value)
+        data = json_format.MessageToDict(msg, preserving_proto_field_name=True)
+    else:
+        data = json.loads(value)
+    data["type"] = "response" if topic == topics.RESPONSES else "escalation"
+    return data
+
+
+async def through_mesh(bootstrap: str, tickets: dict[str, Case], timeout: float) -> dict[str, dict]:
+    """Publish every ticket, return the outcomes that arrived within `timeout` seconds, by ticket id."""
+    got: dict[str, dict] = {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    await consumer.start()
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
+                 for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
+        consumer.assign(parts)
+        for tp, offset in (await consumer.end_offsets(parts)).items():
+            consumer.seek(tp, offset)
+        for tid, case in tickets.items():
+            ticket = {"ticket_id": tid, "conversation_id": f"C-{tid}", "channel": "eval", "subject": "",
+                      "body": case.body, "metadata": {"source": "eval_mesh_retail", "scenario": case.scenario}}
+            await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=f"C-{tid}".encode(),
+                                headers=[("content-type", JSON_TYPE.encode())])
+        await producer.flush()
+        deadline = time.monotonic() + timeout
+        while len(got) < len(tickets) and time.monotonic() < deadline:
+            for tp, records in (await consumer.getmany(timeout_ms=300)).items():
+                for r in records:
+                    headers = {k: v for k, v in (r.headers or ())}
+                    tid = headers.get("ticket-id", b"").decode()
+                    if tid in tickets and tid not in got:
+                        got[tid] = _decode(r.value, headers, tp.topic)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return got
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str):
+    await consumer._client.force_metadata_update()
+    found = consumer.partitions_for_topic(topic)
+    if not found:
+        raise SystemExit(f"topic {topic} does not exist: is the mesh running? (make up)")
+    return found
+
+
+async def audits(addr: str, ticket_ids: list[str]) -> dict[str, list[dict]]:
+    """Every audited write attempt per ticket id, from commerce (ops token)."""
+    found = {}
+    async with grpc.aio.insecure_channel(addr) as channel:
+        stub = commerce_pb2_grpc.CommerceServiceStub(channel)
+        for tid in ticket_ids:
+            reply = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id=tid, limit=100),
+                                         metadata=(("x-service-token", OPS_TOKEN),), timeout=10)
+            found[tid] = [{"rpc": e.rpc, "outcome": e.outcome, "order_id": e.order_id, "detail": e.detail}
+                          for e in reply.entries]
+    return found
+
+
+def _seen(outcome: dict | None) -> dict:
+    """How the mesh read the ticket, for diagnosing a miss."""
+    if outcome is None:
+        return {}
+    return {"intent": outcome.get("intent", ""), "confidence": round(float(outcome.get("confidence") or 0), 3)}
+
+
+def print_table(report: dict, run_id: str) -> None:
+    lk, wr = report["lookups"], report["writes"]
+    print(f"retail scenarios through the mesh (run {run_id}; this run MUTATED the commerce store)")
+    print(f"lookups: {lk['tickets']} tickets, right facts {lk['right']:.1%} (target {TARGET_LOOKUP:.0%})")
+    for kind in ("status", "tracking", "amount", "status_tracking"):
+        print(f"  {kind:<18}{lk[kind]['tickets']:>4}  {lk[kind]['right']:.1%}")
+    print(f"write requests: {wr['tickets']} tickets; right action done / policy refusal / right escalation "
+          f"{wr['strict']:.1%}; also counting the right action proposed for confirmation {wr['lenient']:.1%}")
+    print(f"  {'category':<32}{'n':>4}{'strict':>8}{'lenient':>9}  verdicts")
+    for category, row in wr["by_category"].items():
+        verdicts = ", ".join(f"{k} {v}" for k, v in row["verdicts"].items())
+        print(f"  {category:<32}{row['tickets']:>4}{row['strict']:>8.1%}{row['lenient']:>9.1%}  {verdicts}")
+    for miss in report["lookup_misses"][:15]:
+        print(f"  lookup miss {miss['scenario']} ({miss['question']}): {miss['verdict']}, missing "
+              f"{', '.join(miss['missing'])}")
+    print(f"target (lookups >= {TARGET_LOOKUP:.0%}): {'met' if report['targets_met'] else 'MISSED'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reset", action="store_true", help="reseed the commerce store first (restarts commerce)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for each phase's outcomes")
+    parser.add_argument("--json", action="store_true", help="print only the JSON object")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the lookup target is missed")
+    args = parser.parse_args()
+    settings = ServiceSettings(OTEL_SERVICE_NAME="eval-mesh-retail")
+    if args.reset:
+        reset_store()
+    tasks, db = load_data()
+    cases = build_cases(tasks, db)
+    run_id = uuid.uuid4().hex[:8]
+    lookups = {f"T-retail-{run_id}-{c.scenario}-lookup": c for c in cases if c.kind == "lookup"}
+    writes = {f"T-retail-{run_id}-{c.scenario}-write": c for c in cases if c.kind == "write"}
+    print(f"publishing {len(lookups)} lookups, then {len(writes)} write requests (mutates the commerce store)",
+          file=sys.stderr)
+    got = asyncio.run(through_mesh(settings.kafka_bootstrap_servers, lookups, args.timeout))
+    got |= asyncio.run(through_mesh(settings.kafka_bootstrap_servers, writes, args.timeout))
+    audit = asyncio.run(audits(settings.commerce_addr, list(writes)))
+
+    scored_lookups = [(c, score_lookup(c, got.get(tid))) for tid, c in lookups.items()]
+    scored_writes = [(c, score_write(c, got.get(tid), audit[tid], REFUND_LIMIT)) for tid, c in writes.items()]
+    report = summarize(scored_lookups, scored_writes)
+    report.update(
+        run=run_id, mutates_store=True, reset=args.reset, outcomes=len(got), published=len(lookups) + len(writes),
+        lookup_misses=[{"scenario": c.scenario, "question": c.question, **s, **_seen(got.get(tid))}
+                       for (tid, c), (_, s) in zip(lookups.items(), scored_lookups, strict=True) if not s["right"]],
+        write_results=[{"scenario": c.scenario, "category": c.category, "verdict": s["verdict"],
+                        "detail": [str(d) for d in s["detail"]], **_seen(got.get(tid))}
+                       for (tid, c), (_, s) in zip(writes.items(), scored_writes, strict=True)],
+        targets={"lookup_right": TARGET_LOOKUP}, targets_met=report["lookups"]["right"] >= TARGET_LOOKUP)
+    if not args.json:
+        print_table(report, run_id)
+    print(json.dumps(report, sort_keys=True))
+    return 1 if args.check and not report["targets_met"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Adapters of the response generator: the model writer."""
