@@ -35,6 +35,17 @@ def es_url() -> str:
 
 
 @pytest.fixture
+def scripted_openai():
+    """The model layer's scripted OpenAI-compatible double (not a model), for model-path contract tests."""
+    from supportmesh_llm.testing import ScriptedOpenAIServer
+
+    server = ScriptedOpenAIServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def unique() -> str:
     """A short random suffix for topic, group and index names, so tests never share state."""
     return uuid.uuid4().hex[:10]

@@ -3,7 +3,6 @@
 import pytest
 from intent_classifier import trainer
 from intent_classifier.config import Settings
-from supportmesh_llm.testing import ScriptedOpenAIServer
 
 
 @pytest.fixture(scope="session")
@@ -21,11 +20,3 @@ def trained(settings):
 def model(trained):
     return trained[0]
 
-
-@pytest.fixture
-def scripted_openai():
-    """The model layer's scripted OpenAI-compatible double (not a model), for the model path's contract tests."""
-    server = ScriptedOpenAIServer()
-    server.start()
-    yield server
-    server.stop()
