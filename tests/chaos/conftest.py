@@ -110,6 +110,7 @@ class Harness:
 
     budget_ms = BUDGET_MS
     repo = REPO
+    bodies = BODIES
 
     def __init__(self, bootstrap: str, es_url: str, reader, mesh) -> None:
         self.bootstrap, self.es_url, self.reader, self.mesh = bootstrap, es_url, reader, mesh
@@ -148,7 +149,10 @@ class Harness:
 
     async def flow(self, scenario: str, ids: list[str], rate: float, *, bodies=BODIES, during=None,
                    at: int | None = None, timeout: float = 120.0, extra_raw=()) -> Result:
-        """Publish `ids` at `rate`/s; at index `at` run `during()` (a coroutine function) concurrently."""
+        """Publish `ids` at `rate`/s; at index `at` run `during()` (a coroutine function) concurrently.
+
+        `bodies` cycles; an item is a text from Yusuf or a (text, customer e-mail) pair.
+        """
         marks = await self.reader.mark(topics.RESPONSES, topics.ESCALATIONS)
         sent: dict[str, float] = {}
         side: asyncio.Task | None = None
@@ -163,9 +167,11 @@ class Harness:
                 delay = start + i / rate - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                body = bodies[i % len(bodies)]
+                body, email = bodies[i % len(bodies)], YUSUF
+                if isinstance(body, tuple):
+                    body, email = body
                 ticket = {"ticket_id": tid, "conversation_id": f"C-{tid}", "body": body, "channel": "email",
-                          "customer": {"email": YUSUF}}
+                          "customer": {"email": email}}
                 sent[tid] = time.time() * 1000
                 await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=f"C-{tid}".encode())
             for key, raw in extra_raw:

@@ -1,7 +1,8 @@
 """The commerce gRPC service as the analyst's `CommerceActions`: writes with idempotency keys and deadlines.
 
 Writes are retried on UNAVAILABLE (safe: the idempotency key makes a repeat a no-op) and a breaker stops
-calling a commerce service that keeps failing, so the action fails fast and the ticket escalates.
+calling a commerce service that keeps failing, so the action fails fast and the ticket escalates. A write
+whose deadline passed is asked once more with the same key, so its reply reflects what the store did.
 """
 
 import time
@@ -17,6 +18,9 @@ from ..domain.execution import CANCEL, DONE, FAILED, NEEDS_APPROVAL, REFUND, REF
 # else (unavailable, timeout, internal, auth) is a failure of ours.
 _REFUSALS = {grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
              grpc.StatusCode.INVALID_ARGUMENT}
+# Answers after which the write may or may not have happened.
+_OUTCOME_UNKNOWN = {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
+SETTLE_TIMEOUT_S = 2.0
 
 
 class GrpcCommerceActions:
@@ -40,8 +44,15 @@ class GrpcCommerceActions:
                 **common, amount=execution.amount, reason=execution.reason)
         deadline = time.monotonic() + timeout_s
         try:
-            reply = await self._resilience.call(lambda t: method(request, timeout=t),
-                                                lambda: max(0.05, deadline - time.monotonic()))
+            try:
+                reply = await self._resilience.call(lambda t: method(request, timeout=t),
+                                                    lambda: max(0.05, deadline - time.monotonic()))
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in _OUTCOME_UNKNOWN:
+                    raise
+                # The store may have done it after our deadline passed: ask again with the same key, which
+                # replays the first answer, so the reply never tells the customer the opposite of what happened.
+                reply = await method(request, timeout=SETTLE_TIMEOUT_S)
         except CircuitOpen as exc:
             return ExecutionResult(FAILED, str(exc))
         except grpc.aio.AioRpcError as exc:
