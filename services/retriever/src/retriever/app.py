@@ -14,6 +14,7 @@ from .adapters.commerce import GrpcCommerce
 from .adapters.kb_files import read_kb
 from .adapters.kb_store import KbStore, LoadReport
 from .config import Settings
+from .domain.query import warm_up_queries
 from .handlers import RetrieverHandler
 
 log = structlog.get_logger()
@@ -48,11 +49,14 @@ def main() -> None:
 
     async def build():
         es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
+        store = KbStore(es, settings.kb_index)
         if settings.kb_load_on_start:
             await load_kb(settings, es)
+        took = await store.warm_up(warm_up_queries(settings.top_k))
+        log.info("KB searches warmed up", seconds=round(took, 2))
         channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
                                   token=settings.commerce_identity())
-        handler = RetrieverHandler(KbStore(es, settings.kb_index), GrpcCommerce(channel), settings.top_k)
+        handler = RetrieverHandler(store, GrpcCommerce(channel), settings.top_k)
 
         async def close() -> None:
             await channel.close()

@@ -8,7 +8,7 @@ from elasticsearch import AsyncElasticsearch
 from retriever.adapters.kb_files import read_kb
 from retriever.adapters.kb_store import KbStore
 from retriever.config import Settings
-from retriever.domain.query import KB, POLICY, build_query, query_codes, query_text
+from retriever.domain.query import KB, POLICY, build_query, query_codes, query_text, warm_up_queries
 from retriever.domain.results import articles_from_hits
 
 pytestmark = pytest.mark.integration
@@ -46,6 +46,9 @@ async def test_load_search_and_idempotent_reload(es_url, unique, docs):
         policy = await search(kb, "Cancel my order", "I ordered by mistake, please cancel it", scope=POLICY)
         assert policy[0].id == "policy:cancel-pending-order"
         assert all(a.id.startswith("policy:") for a in policy)
+
+        took = await kb.warm_up(warm_up_queries(5))
+        assert took > 0
 
         again = await kb.ensure_loaded(docs)
         assert not again.loaded and again.version == first.version
@@ -87,4 +90,12 @@ async def test_search_latency_on_the_loaded_kb(es_url, unique, docs):
         assert (time.perf_counter() - started) / 3 < 0.5
     finally:
         await es.indices.delete(index=kb.index, ignore_unavailable=True)
+        await es.close()
+
+
+async def test_warm_up_on_a_missing_index_reports_instead_of_raising(es_url, unique):
+    es = AsyncElasticsearch(es_url, request_timeout=10)
+    try:
+        assert await KbStore(es, f"test-kb-missing-{unique}").warm_up(warm_up_queries(5), timeout_s=5) >= 0
+    finally:
         await es.close()

@@ -109,6 +109,17 @@ class KbStore:
         await self._es.indices.refresh(index=self.index)
         return (await self._es.count(index=self.index))["count"]
 
+    async def warm_up(self, bodies: list[dict], timeout_s: float = 30.0) -> float:
+        """Run `bodies` once and return the seconds it took; a failure is logged, not raised (the searches of
+        real tickets then report it)."""
+        started = time.monotonic()
+        try:
+            for body in bodies:
+                await self.search(body, timeout_s)
+        except KbUnavailable as exc:
+            log.warning("KB warm-up search failed", error=str(exc))
+        return time.monotonic() - started
+
     async def search(self, body: dict, timeout_s: float) -> list[dict]:
         """Hits of a search body, bounded by `timeout_s` seconds on the server and the client."""
         try:

@@ -101,3 +101,18 @@ def build_query(text: str, codes: list[str], scope: Scope, size: int) -> dict:
         query["bool"]["must_not"] = list(scope.excludes)
     return {"query": query, "size": size,
             "_source": ["id", "title", "url", "description", "resolution", "product_area"]}
+
+
+# Searches run once at start-up, before the service says it is ready: a cold index answers its first
+# searches in seconds (segments not yet in the page cache), which on a fresh start ate whole ticket budgets.
+WARM_UP = (
+    ("Where is my order and when will it be delivered?", (), POLICY),
+    ("How do I return an item and get a refund?", (), POLICY),
+    ("Outlook keeps asking for my password", (), KB),
+    ("Teams sign-in fails with an error", ("0x8004de80",), KB),
+    ("How do I delete my account?", (), ALL),
+)
+
+
+def warm_up_queries(size: int) -> list[dict]:
+    return [build_query(text, list(codes), scope, size) for text, codes, scope in WARM_UP]
