@@ -6,9 +6,14 @@ stops commerce, reseeds it (`python -m commerce reset`) and starts it again befo
 
 Builds one lookup and one write-request ticket per scenario (scripts/retail_mesh_cases.py says how),
 publishes them onto tickets.inbound with fresh ticket ids (lookups first, so no write of this run changes
-an order a lookup asks about), collects each outcome from tickets.responses / tickets.escalations, reads
-what each write ticket did from commerce's audit (ListAudit, ops token), and scores. Prints a table and one
-JSON object (the last line).
+an order a lookup asks about), collects each outcome from tickets.responses / tickets.escalations. The store
+policy wants the customer's explicit "yes" before a write, so every write ticket whose reply proposes actions
+gets a second turn in the same conversation, "Yes, please go ahead." (ticket id `<write ticket>-yes`), and
+its outcome is collected too. What each write ticket did is then read from commerce's audit (ListAudit, ops
+token; both turns' ticket ids) and scored. The main figure is strict (a right write done, a policy refusal by
+the store, a right escalation); "lenient" also counts the right action proposed but not carried out, as
+information. Shares are printed for the dev and held-out scenarios separately (retail_mesh_cases.split_scenarios)
+and for all. Prints a table and one JSON object (the last line).
 
     uv run python scripts/eval_mesh_retail.py [--reset] [--json] [--check] [--timeout 180]
 """
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 
 import grpc
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -34,12 +40,23 @@ from supportmesh_core.settings import ServiceSettings
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from retail_mesh_cases import Case, build_cases, load_data, score_lookup, score_write, summarize  # noqa: E402
+from retail_mesh_cases import (  # noqa: E402
+    DEV,
+    HELD_OUT,
+    Case,
+    build_cases,
+    load_data,
+    score_lookup,
+    score_write,
+    split_scenarios,
+    summarize,
+)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TARGET_LOOKUP = 0.95
 OPS_TOKEN = "dev-ops-token"
 REFUND_LIMIT = 500.0   # ANALYST_REFUND_APPROVAL_LIMIT's default: returns above it go to a human
+CONFIRMATION = "Yes, please go ahead."
 
 
 def reset_store() -> None:
@@ -61,8 +78,9 @@ def _decode(value: bytes, headers: dict[str, bytes], topic: str) -> dict:
     return data
 
 
-async def through_mesh(bootstrap: str, tickets: dict[str, Case], timeout: float) -> dict[str, dict]:
-    """Publish every ticket, return the outcomes that arrived within `timeout` seconds, by ticket id."""
+async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]], timeout: float) -> dict[str, dict]:
+    """Publish every ticket (id → conversation id, body, scenario), return the outcomes that arrived within
+    `timeout` seconds, by ticket id."""
     got: dict[str, dict] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
     await consumer.start()
@@ -74,10 +92,10 @@ async def through_mesh(bootstrap: str, tickets: dict[str, Case], timeout: float)
         consumer.assign(parts)
         for tp, offset in (await consumer.end_offsets(parts)).items():
             consumer.seek(tp, offset)
-        for tid, case in tickets.items():
-            ticket = {"ticket_id": tid, "conversation_id": f"C-{tid}", "channel": "eval", "subject": "",
-                      "body": case.body, "metadata": {"source": "eval_mesh_retail", "scenario": case.scenario}}
-            await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=f"C-{tid}".encode(),
+        for tid, (conversation, body, scenario) in tickets.items():
+            ticket = {"ticket_id": tid, "conversation_id": conversation, "channel": "eval", "subject": "",
+                      "body": body, "metadata": {"source": "eval_mesh_retail", "scenario": scenario}}
+            await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=conversation.encode(),
                                 headers=[("content-type", JSON_TYPE.encode())])
         await producer.flush()
         deadline = time.monotonic() + timeout
@@ -115,6 +133,32 @@ async def audits(addr: str, ticket_ids: list[str]) -> dict[str, list[dict]]:
     return found
 
 
+def _tickets(cases: dict[str, Case]) -> dict[str, tuple[str, str, str]]:
+    return {tid: (f"C-{tid}", c.body, c.scenario) for tid, c in cases.items()}
+
+
+def proposes(outcome: dict | None) -> bool:
+    """Whether a reply proposes actions and waits for the customer's yes."""
+    return bool(outcome and outcome["type"] == "response"
+                and any(a.get("status") == "proposed" for a in outcome.get("actions", [])))
+
+
+def _confirmation_code(outcome: dict) -> str:
+    """What the mesh did with a "yes", for the report: the statuses of its actions, or the escalation."""
+    if outcome["type"] == "escalation":
+        return f"escalated:{outcome.get('reason', '')}"
+    statuses = sorted({a.get("status", "") for a in outcome.get("actions", [])})
+    return "+".join(statuses) or "no_action"
+
+
+def _said(outcome: dict | None) -> str:
+    """The start of what the customer was told, for reading a run's results."""
+    if outcome is None:
+        return ""
+    text = outcome.get("reply", {}).get("text", "") or outcome.get("customer_message", "")
+    return text[:400]
+
+
 def _seen(outcome: dict | None) -> dict:
     """How the mesh read the ticket, for diagnosing a miss."""
     if outcome is None:
@@ -129,11 +173,19 @@ def print_table(report: dict, run_id: str) -> None:
     for kind in ("status", "tracking", "amount", "status_tracking"):
         print(f"  {kind:<18}{lk[kind]['tickets']:>4}  {lk[kind]['right']:.1%}")
     print(f"write requests: {wr['tickets']} tickets; right action done / policy refusal / right escalation "
-          f"{wr['strict']:.1%}; also counting the right action proposed for confirmation {wr['lenient']:.1%}")
+          f"{wr['strict']:.1%} (main figure); info: also counting the right action only proposed "
+          f"{wr['lenient']:.1%}")
+    conf = report["confirmations"]
+    print(f"confirmation turns: {conf['sent']} sent, {conf['answered']} answered: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(conf["outcomes"].items())))
     print(f"  {'category':<32}{'n':>4}{'strict':>8}{'lenient':>9}  verdicts")
     for category, row in wr["by_category"].items():
         verdicts = ", ".join(f"{k} {v}" for k, v in row["verdicts"].items())
         print(f"  {category:<32}{row['tickets']:>4}{row['strict']:>8.1%}{row['lenient']:>9.1%}  {verdicts}")
+    print(f"  {'split':<10}{'lookups':>9}{'writes strict':>15}{'lenient':>9}")
+    for part, row in [*report["splits"].items(), ("all", report)]:
+        print(f"  {part:<10}{row['lookups']['right']:>9.1%}{row['writes']['strict']:>15.1%}"
+              f"{row['writes']['lenient']:>9.1%}")
     for miss in report["lookup_misses"][:15]:
         print(f"  lookup miss {miss['scenario']} ({miss['question']}): {miss['verdict']}, missing "
               f"{', '.join(miss['missing'])}")
@@ -157,18 +209,33 @@ def main() -> int:
     writes = {f"T-retail-{run_id}-{c.scenario}-write": c for c in cases if c.kind == "write"}
     print(f"publishing {len(lookups)} lookups, then {len(writes)} write requests (mutates the commerce store)",
           file=sys.stderr)
-    got = asyncio.run(through_mesh(settings.kafka_bootstrap_servers, lookups, args.timeout))
-    got |= asyncio.run(through_mesh(settings.kafka_bootstrap_servers, writes, args.timeout))
-    audit = asyncio.run(audits(settings.commerce_addr, list(writes)))
+    bootstrap = settings.kafka_bootstrap_servers
+    got = asyncio.run(through_mesh(bootstrap, _tickets(lookups), args.timeout))
+    got |= asyncio.run(through_mesh(bootstrap, _tickets(writes), args.timeout))
+    confirm = {f"{tid}-yes": (f"C-{tid}", CONFIRMATION, c.scenario) for tid, c in writes.items()
+               if proposes(got.get(tid))}
+    print(f"confirming {len(confirm)} proposals with {CONFIRMATION!r}", file=sys.stderr)
+    confirmed = asyncio.run(through_mesh(bootstrap, confirm, args.timeout)) if confirm else {}
+    audit = asyncio.run(audits(settings.commerce_addr, [*writes, *confirm]))
 
     scored_lookups = [(c, score_lookup(c, got.get(tid))) for tid, c in lookups.items()]
-    scored_writes = [(c, score_write(c, got.get(tid), audit[tid], REFUND_LIMIT)) for tid, c in writes.items()]
+    scored_writes = [(c, score_write(c, got.get(tid), audit[tid] + audit.get(f"{tid}-yes", []), REFUND_LIMIT))
+                     for tid, c in writes.items()]
+    split = split_scenarios(cases)
     report = summarize(scored_lookups, scored_writes)
+    report["splits"] = {part: summarize([x for x in scored_lookups if split[x[0].scenario] == part],
+                                        [x for x in scored_writes if split[x[0].scenario] == part])
+                        for part in (DEV, HELD_OUT)}
     report.update(
-        run=run_id, mutates_store=True, reset=args.reset, outcomes=len(got), published=len(lookups) + len(writes),
+        run=run_id, mutates_store=True, reset=args.reset, outcomes=len(got) + len(confirmed),
+        published=len(lookups) + len(writes) + len(confirm),
+        confirmations={"sent": len(confirm), "answered": len(confirmed),
+                       "outcomes": dict(Counter(_confirmation_code(o) for o in confirmed.values()))},
         lookup_misses=[{"scenario": c.scenario, "question": c.question, **s, **_seen(got.get(tid))}
                        for (tid, c), (_, s) in zip(lookups.items(), scored_lookups, strict=True) if not s["right"]],
-        write_results=[{"scenario": c.scenario, "category": c.category, "verdict": s["verdict"],
+        write_results=[{"scenario": c.scenario, "split": split[c.scenario], "category": c.category,
+                        "verdict": s["verdict"], "confirmed": f"{tid}-yes" in confirm,
+                        "said": _said(got.get(tid)), "said_after_yes": _said(confirmed.get(f"{tid}-yes")),
                         "detail": [str(d) for d in s["detail"]], **_seen(got.get(tid))}
                        for (tid, c), (_, s) in zip(writes.items(), scored_writes, strict=True)],
         targets={"lookup_right": TARGET_LOOKUP}, targets_met=report["lookups"]["right"] >= TARGET_LOOKUP)

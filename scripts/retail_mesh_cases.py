@@ -14,11 +14,20 @@ Per scenario of data/retail/tasks_train.json.gz two tickets:
 Identity is what the scenario's customer states: the e-mail when the correct agent found them by e-mail
 (or their known info names one), else first name, last name and zip. The identity goes in the text only
 (ticket.customer stays empty): the mesh has to read it.
+
+Honest split (fixed 2026-11-21, before the confirmation turn and the order / action-kind work were tuned):
+the scenarios had been looked at before, so `split_of` assigns each scenario id to `dev` or `held-out`,
+50 % / 50 %, stratified by the write case's category (each category's ids sorted, shuffled with
+random.Random(4), the first half, rounded up, is dev). Tuning looks only at dev tickets' failures; the
+eval prints dev, held-out and all separately. The split is a function of the ids and categories alone,
+so it never changes when the mesh does.
 """
 
 import gzip
 import json
+import math
 import pathlib
+import random
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -46,6 +55,8 @@ RPC_ACTIONS = {
 # Escalation reasons that rest on the store policy (a rule reserves the decision for a human).
 POLICY_ESCALATIONS = {"refund_above_limit", "needs_human", "human_requested"}
 QUESTION_KINDS = ("status", "tracking", "amount", "status_tracking")
+SPLIT_SEED = 4
+DEV, HELD_OUT = "dev", "held-out"
 _ORDER_ID = re.compile(r"#W\d{7}")
 
 
@@ -178,6 +189,24 @@ def build_cases(tasks: list[dict], db: dict) -> list[Case]:
         cases.append(Case(task["id"], "write", f"Hi. {who} {reason}", writes=writes, transfer=transfer,
                           refund_amount=round(refund, 2), category=category, customer_id=user["user_id"]))
     return cases
+
+
+def split_scenarios(cases: list[Case], seed: int = SPLIT_SEED) -> dict[str, str]:
+    """Scenario id → `dev` or `held-out`: half of each write category's scenarios (rounded up) are dev."""
+    by_category: dict[str, list[str]] = {}
+    for c in cases:
+        if c.kind == "write":
+            by_category.setdefault(c.category, []).append(c.scenario)
+    rng = random.Random(seed)
+    split = {}
+    for category in sorted(by_category):
+        ids = sorted(set(by_category[category]), key=lambda s: (len(s), s))
+        rng.shuffle(ids)
+        dev = math.ceil(len(ids) / 2)
+        split.update({s: DEV if n < dev else HELD_OUT for n, s in enumerate(ids)})
+    # A scenario with a lookup but no write case (none today) is held out: it was never looked at for tuning.
+    split.update({c.scenario: HELD_OUT for c in cases if c.scenario not in split})
+    return split
 
 
 def _item_price(db: dict, order_id: str, item_id: str) -> float:

@@ -7,7 +7,10 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "scripts"))
 
+from eval_mesh_retail import proposes  # noqa: E402
 from retail_mesh_cases import (  # noqa: E402
+    DEV,
+    HELD_OUT,
     Case,
     OrderGold,
     build_cases,
@@ -16,6 +19,7 @@ from retail_mesh_cases import (  # noqa: E402
     lookup_facts,
     score_lookup,
     score_write,
+    split_scenarios,
     summarize,
 )
 
@@ -124,3 +128,23 @@ def test_summarize_gives_shares_by_question_and_category():
     assert report["lookups"]["right"] == 0.5 and report["lookups"]["amount"]["right"] == 0.0
     assert report["writes"]["strict"] == 0.5 and report["writes"]["lenient"] == 1.0
     assert report["writes"]["by_category"]["cancel_pending_order"]["verdicts"] == {"done": 1, "proposed": 1}
+
+
+def test_the_split_is_fixed_half_and_half_per_category(cases):
+    split = split_scenarios(cases)
+    assert split == split_scenarios(list(reversed(cases)))       # a function of the ids, not their order
+    writes = [c for c in cases if c.kind == "write"]
+    assert set(split) == {c.scenario for c in cases} and set(split.values()) == {DEV, HELD_OUT}
+    for category in {c.category for c in writes}:
+        ids = [c.scenario for c in writes if c.category == category]
+        dev = sum(split[s] == DEV for s in ids)
+        assert dev == (len(ids) + 1) // 2, category
+    # The split written down in retail_mesh_cases' docstring (seed 4): these ids are dev.
+    assert [s for s in ("0", "1", "3", "10", "110") if split[s] == DEV] == ["1", "3", "10", "110"]
+
+
+def test_only_replies_proposing_actions_get_a_confirmation_turn():
+    assert proposes(_response("confirm?", [{"name": "cancel_pending_order", "status": "proposed"}]))
+    assert not proposes(_response("done", [{"name": "cancel_pending_order", "status": "done"}]))
+    assert not proposes({"type": "escalation", "actions": [{"status": "proposed"}]})
+    assert not proposes(None)

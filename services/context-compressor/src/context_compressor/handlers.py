@@ -11,10 +11,15 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.kafka import Forward, remaining_seconds
 
 from .domain.compress import compress, key_facts
+from .domain.confirmation import read_reply
 from .domain.facts import extract_facts, merge_facts
 from .domain.model import Compressed, Tokenizer, Turn
 
 ROLES = ("customer", "agent", "system")
+# The stage that keeps proposals waiting for the customer's yes or no (technical-analyst/README.md).
+ANALYST, FINAL_STAGE = "technical-analyst", "response-generator"
+# Where downstream stages find the reading of a turn that answers a proposal: `yes` or `no`.
+CONFIRMATION_FACT = "confirmation"
 
 
 class ConversationStore(Protocol):
@@ -98,6 +103,7 @@ class CompressorHandler:
             for t in result.recent_turns)
         ctx.log_lines.extend(result.log_lines)
         ctx.token_count, ctx.original_token_count = result.token_count, result.original_token_count
+        self._answer_to_proposal(env, hop, turn, len(turns))
         ctx.turn_count = result.turn_count
         hop.tokens_in = result.original_token_count
         hop.tokens_out = result.token_count
@@ -105,6 +111,23 @@ class CompressorHandler:
         hop.labels["compressor.redelivered"] = str(not added).lower()
         hop.labels["compressor.log_lines"] = str(len(result.log_lines))
         return Forward(env)
+
+    @staticmethod
+    def _answer_to_proposal(env: Envelope, hop: HopRecord, turn: Turn, turn_count: int) -> None:
+        """A customer's short yes or no later in a conversation may answer a proposal waiting for it: say so
+        in the context and make sure the analyst, which keeps the proposals, sees the turn. The classifier
+        routes "yes" as out of scope (it is no intent on its own), so without this it would skip the analyst."""
+        reply = read_reply(turn.text) if turn.role == "customer" and turn_count > 1 else ""
+        if not reply:
+            return
+        env.context.facts[CONFIRMATION_FACT] = reply
+        hop.labels["compressor.confirmation"] = reply
+        slip = list(env.routing_slip)
+        if ANALYST not in slip and FINAL_STAGE in slip:
+            slip.insert(slip.index(FINAL_STAGE), ANALYST)
+            del env.routing_slip[:]
+            env.routing_slip.extend(slip)
+            hop.labels["compressor.routed_to"] = ANALYST
 
     async def _abstractive(self, env: Envelope, hop: HopRecord, turns: list[Turn], result: Compressed) -> None:
         """Replace the extractive summary by the model's when it passes the facts check; record why not."""

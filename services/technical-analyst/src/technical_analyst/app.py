@@ -9,6 +9,8 @@ from supportmesh_llm import ModelClient, ModelConfig
 
 from .adapters.commerce import GrpcCommerceActions
 from .adapters.lookups import GrpcCommerceLookups
+from .adapters.pending import SqlitePendingStore
+from .adapters.store_reads import GrpcStoreReads
 from .adapters.tool_agent import ModelToolAgent
 from .config import Settings
 from .handlers import AnalystHandler
@@ -29,13 +31,17 @@ def main() -> None:
             agent = ModelToolAgent(client, GrpcCommerceLookups(channel), settings.refund_approval_limit,
                                    settings.model_max_rounds)
 
+        pending = SqlitePendingStore(settings.proposals_path())
+
         async def close() -> None:
             if client is not None:
                 await client.aclose()
             await channel.close()
+            pending.close()
 
         handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel), agent,
-                                 settings.model_budget_share)
+                                 settings.model_budget_share, reads=GrpcStoreReads(channel), pending=pending,
+                                 proposal_ttl_s=settings.proposal_ttl_s)
         return handler, close
 
     asyncio.run(run_stage_service(settings, settings.http_port, build))

@@ -1,5 +1,6 @@
 """Settings of the technical-analyst service, read from the environment."""
 
+import pathlib
 from typing import Literal
 
 from pydantic import Field
@@ -23,6 +24,14 @@ class Settings(ServiceSettings):
     # The share of the ticket's remaining budget the model's turns may take; the write gets the rest.
     model_budget_share: float = Field(0.4, gt=0, lt=1, validation_alias="ANALYST_MODEL_BUDGET_SHARE")
     model_max_rounds: int = Field(3, ge=1, le=6, validation_alias="ANALYST_MODEL_MAX_ROUNDS")
+
+    # How long a proposal waits for the customer's "yes" before it must be asked again (store state can change).
+    proposal_ttl_s: float = Field(86400.0, gt=0, validation_alias="ANALYST_PROPOSAL_TTL_S")
+    # Proposals waiting for an answer; empty means <SUPPORTMESH_DATA_DIR>/technical-analyst/proposals.db.
+    proposals_db: str = Field("", validation_alias="ANALYST_PROPOSALS_DB")
+
+    def proposals_path(self) -> pathlib.Path:
+        return pathlib.Path(self.proposals_db) if self.proposals_db else self.state_dir() / "proposals.db"
 
     def commerce_identity(self) -> str:
         return self.commerce_token or f"dev-{self.service_name}-token"

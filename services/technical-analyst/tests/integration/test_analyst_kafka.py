@@ -3,12 +3,7 @@ above the limit becomes a commerce case and an escalation naming it."""
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from supportmesh.v1.envelope_pb2 import Entity, Envelope, OrderFacts
@@ -20,38 +15,6 @@ from technical_analyst.config import Settings
 from technical_analyst.handlers import AnalystHandler
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def commerce_addr(tmp_path):
-    """`python -m commerce` on free ports over a fresh database (hop records off: Kafka address unused)."""
-    grpc_port, http_port = _free_port(), _free_port()
-    env = {**os.environ, "COMMERCE_GRPC_PORT": str(grpc_port), "HTTP_PORT": str(http_port),
-           "COMMERCE_DB_PATH": str(tmp_path / "commerce.sqlite3"),
-           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_free_port()}", "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "0.5"}
-    env.pop("COMMERCE_TOKENS", None)  # the development tokens the analyst's default matches
-    with open(tmp_path / "commerce.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "commerce"], env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "commerce did not start"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/readyz", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        yield f"127.0.0.1:{grpc_port}"
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, topic_reader, unique,

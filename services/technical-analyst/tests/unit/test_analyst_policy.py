@@ -14,6 +14,8 @@ from technical_analyst.domain.policy import (
     idempotency_key,
     normalize_order_id,
     parse_amount,
+    refund_within_limit,
+    rule_for,
 )
 
 pytestmark = pytest.mark.unit
@@ -177,3 +179,37 @@ def test_helpers():
     assert parse_amount("$1,250.50") == 1250.5 and parse_amount("no number") is None
     assert idempotency_key("T", "a") != idempotency_key("T", "b")
     assert len(idempotency_key("T", "a")) == 32
+
+
+@pytest.mark.parametrize(("intent", "text", "rule"), [
+    ("get_refund", "I want to modify the pending boots to size 8. PayPal for any payment or refund.", "modify_items"),
+    ("get_refund", "I want to cancel all pending orders and return the watch.", "cancel"),
+    ("change_order", "Please change my LA order to my NYC address, and exchange the speaker.", "modify_address"),
+    ("change_order", "Return the speaker, then modify the laptop in my other order.", "return"),
+    ("cancel_order", "Due to some life changes I no longer need the boots; cancel the order.", "cancel"),
+    ("get_refund", "I want to cancel or return everything I ordered.", "return"),
+    ("cancel_order", "I no longer need it.", "cancel"),
+])
+def test_the_first_request_verb_decides_the_rule(intent, text, rule):
+    assert rule_for(intent, text) == rule
+
+
+def test_return_of_everything_over_several_orders_above_the_limit_goes_to_a_human():
+    orders = (order("delivered", 400.0, "#W1"), order("delivered", 300.0, "#W2"), order("pending", 900.0, "#W3"))
+    d = decide(request("get_refund", *orders, text="I want to return everything I ordered."), LIMIT)
+    assert (d.decision, d.code, d.order_id, d.amount) == (NEEDS_HUMAN, "refund_above_limit", "", 700.0)
+    assert "#W1, #W2" in d.reason and "#W3" not in d.reason
+    small = decide(request("get_refund", order("delivered", 100.0, "#W1"), order("delivered", 50.0, "#W2"),
+                           text="I want to return everything I ordered."), LIMIT)
+    assert small.code == "order_not_identified"
+
+
+def test_a_return_is_re_decided_on_the_refund_of_the_items_named():
+    req = request("get_refund", order("delivered", 900.0))
+    held = decide(req, LIMIT)
+    assert held.code == "refund_above_limit"
+    within = refund_within_limit(held, req, 54.04, LIMIT)
+    assert (within.decision, within.code, within.amount) == (ALLOWED, "return_delivered", 54.04)
+    assert refund_within_limit(held, req, 640.0, LIMIT) is held
+    named = request("get_refund", order("delivered", 900.0), amounts=["$900"])
+    assert refund_within_limit(decide(named, LIMIT), named, 54.04, LIMIT).code == "refund_above_limit"

@@ -22,6 +22,10 @@ STATUS_INTENTS = {"track_order", "track_refund"}
 COMMERCE_UNAVAILABLE = "commerce_unavailable"
 MAX_ORDERS_LISTED = 5
 MAX_SNIPPET_CHARS = 420
+# The analyst's codes for a turn that answered a proposal ("yes" / "no"): the answer is replied to from what
+# the analyst did, whatever the classifier made of a bare "yes" (no intent, out of scope, low confidence).
+CONFIRMATION_CODES = {"proposal_confirmed", "proposal_confirmed_refused", "proposal_declined", "proposal_expired",
+                      "proposal_already_answered", "nothing_to_confirm"}
 
 IDENTITY_REQUEST = ("Before we can look at or change an order, we need to verify your identity: please reply "
                     "with the e-mail address on your account, or your full name and zip code.")
@@ -57,6 +61,8 @@ class Handoff:
 def compose(env: Envelope, min_confidence: float, max_steps: int) -> Reply | Handoff:
     """Decide between answering and handing over, and build the answer from the envelope's facts."""
     c, a = env.classification, env.analysis
+    if a.policy_code in CONFIRMATION_CODES:
+        return _answered(env)
     if c.confidence < min_confidence:
         why = f"classifier confidence {c.confidence:.2f} is below {min_confidence:.2f}"
         return _handoff(env, "low_confidence", why, "We want to be sure we understand your request "
@@ -77,6 +83,19 @@ def compose(env: Envelope, min_confidence: float, max_steps: int) -> Reply | Han
     if _concerns_orders(env):
         return _order(env)
     return _informational(env)
+
+
+def _answered(env: Envelope) -> Reply | Handoff:
+    """The reply to the customer's yes or no: what the store did, in its own words, and what it refused."""
+    a = env.analysis
+    done = [x.detail for x in a.actions if x.status == "done" and x.detail]
+    parts = (["As you confirmed, we have taken care of this."] + done) if done else []
+    if a.policy_reason:
+        parts.append(a.policy_reason)
+    if not parts:
+        return _handoff(env, "no_policy_decision", "the answer to a proposal left nothing to report",
+                        "A member of our support team will look at your request and reply to you.")
+    return _finish(env, "\n\n".join(parts), [])
 
 
 def _order_question(env: Envelope) -> bool:
@@ -117,11 +136,13 @@ def _policy(env: Envelope) -> Reply | Handoff:
         return _handoff(env, "no_policy_decision", "no store-policy decision was made for this order request",
                         "A member of our support team will look at your request and reply to you.")
     parts = [a.policy_reason]
-    proposed = [x for x in a.actions if x.status == "proposed"]
+    # A proposal with a key is kept by the analyst as an exact write: a "yes" carries it out. One without a
+    # key leaves choices open (which items, which option), and the policy reason asks for them.
+    proposed = [x for x in a.actions if x.status == "proposed" and x.idempotency_key]
     if a.policy_decision == "allowed" and proposed:
         what = "; ".join(x.detail or x.name.replace("_", " ") for x in proposed)
-        parts.append(f"Once you confirm, we will {what}. Please reply \"yes\" to confirm; nothing has been "
-                     "changed yet.")
+        parts.append(f"Once you confirm, we will {what}. Please reply \"yes\" to confirm or \"no\" to leave "
+                     "everything as it is; nothing has been changed yet.")
     elif (a.policy_code in ("cancel_not_pending", "cancel_pending_order_refused")
           and _order_status(env, a.policy_reason) == "delivered"):
         parts.append("Would you like to start a return or an exchange instead?")

@@ -13,6 +13,7 @@ from supportmesh.commerce.v1 import commerce_pb2_grpc
 from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
 from ..domain.execution import CANCEL, DONE, FAILED, NEEDS_APPROVAL, REFUND, REFUSED, Execution, ExecutionResult
+from ..domain.writes import ADDRESS_PARTS, EXCHANGE, MODIFY_ADDRESS, MODIFY_ITEMS, RETURN, PlannedWrite
 
 # Answers that mean "the store will not do this", with a reason worth telling the customer; anything
 # else (unavailable, timeout, internal, auth) is a failure of ours.
@@ -42,6 +43,33 @@ class GrpcCommerceActions:
         else:
             method, request = self._stub.IssueRefund, pb.IssueRefundRequest(
                 **common, amount=execution.amount, reason=execution.reason)
+        return await self._call(method, request, timeout_s)
+
+    async def write(self, write: PlannedWrite, customer_id: str, ticket_id: str, timeout_s: float) -> ExecutionResult:
+        """A confirmed proposal's write, exactly as proposed (domain/writes.py)."""
+        common = {"idempotency_key": write.idempotency_key, "ticket_id": ticket_id,
+                  "customer_id": customer_id, "order_id": write.order_id}
+        if write.action == CANCEL:
+            method, request = self._stub.CancelPendingOrder, pb.CancelPendingOrderRequest(**common, reason=write.reason)
+        elif write.action == RETURN:
+            method, request = self._stub.ReturnDeliveredOrderItems, pb.ReturnDeliveredOrderItemsRequest(
+                **common, item_ids=write.item_ids, payment_method_id=write.payment_method_id)
+        elif write.action == EXCHANGE:
+            method, request = self._stub.ExchangeDeliveredOrderItems, pb.ExchangeDeliveredOrderItemsRequest(
+                **common, item_ids=write.item_ids, new_item_ids=write.new_item_ids,
+                payment_method_id=write.payment_method_id)
+        elif write.action == MODIFY_ITEMS:
+            method, request = self._stub.ModifyPendingOrderItems, pb.ModifyPendingOrderItemsRequest(
+                **common, item_ids=write.item_ids, new_item_ids=write.new_item_ids,
+                payment_method_id=write.payment_method_id)
+        elif write.action == MODIFY_ADDRESS:
+            method, request = self._stub.ModifyPendingOrderAddress, pb.ModifyPendingOrderAddressRequest(
+                **common, address=pb.Address(**dict(zip(ADDRESS_PARTS, write.address, strict=True))))
+        else:
+            raise ValueError(f"no commerce write for {write.action}")
+        return await self._call(method, request, timeout_s)
+
+    async def _call(self, method, request, timeout_s: float) -> ExecutionResult:
         deadline = time.monotonic() + timeout_s
         try:
             try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .policy import ALLOWED, NEEDS_HUMAN, PolicyDecision, idempotency_key
+from .writes import PlannedWrite
 
 CANCEL, REFUND = "cancel_pending_order", "issue_refund"
 DONE, REFUSED, FAILED, NEEDS_APPROVAL = "done", "refused", "failed", "needs_approval"
@@ -58,6 +59,9 @@ class CommerceActions(Protocol):
     async def execute(self, execution: Execution, customer_id: str, ticket_id: str,
                       timeout_s: float) -> ExecutionResult: ...
 
+    async def write(self, write: PlannedWrite, customer_id: str, ticket_id: str,
+                    timeout_s: float) -> ExecutionResult: ...
+
 
 def plan(decision: PolicyDecision, ticket_id: str, text: str) -> Execution | None:
     """The write this decision calls for now, or None when the customer must choose or confirm first."""
@@ -67,7 +71,8 @@ def plan(decision: PolicyDecision, ticket_id: str, text: str) -> Execution | Non
     if decision.decision == ALLOWED and decision.code == "cancel_pending" and decision.identified_by != "first_item":
         reason = "ordered by mistake" if _BY_MISTAKE.search(text) else "no longer needed"
         return Execution(CANCEL, decision.order_id, idempotency_key(ticket_id, CANCEL), reason)
-    if decision.decision == NEEDS_HUMAN and decision.code == "refund_above_limit":
+    # A refund over several orders has no one order to open a case on: the escalation hands it over whole.
+    if decision.decision == NEEDS_HUMAN and decision.code == "refund_above_limit" and decision.order_id:
         return Execution(REFUND, decision.order_id, idempotency_key(ticket_id, REFUND),
                          "customer asked for a refund", decision.amount)
     return None

@@ -89,6 +89,24 @@ def parse_amount(text: str) -> float | None:
     return float(match.group(0).replace(",", ""))
 
 
+def rule_sentence(reason: str) -> str:
+    """The reason's first sentence: the rule that allows the action, without the choices it asks for."""
+    return re.split(r"(?<=[.!?])\s+", reason.strip(), maxsplit=1)[0]
+
+
+def refund_within_limit(decision: PolicyDecision, req: PolicyRequest, amount: float, limit: float) -> PolicyDecision:
+    """A return held for approval on the order's total, re-decided on the refund of the items the customer
+    names: within the limit it is an ordinary return. A refund the customer named stays as decided."""
+    if decision.code != "refund_above_limit" or req.amounts or amount > limit:
+        return decision
+    oid = decision.order_id
+    action = _propose(req, "return_delivered_order_items", f"return items of order {oid} for a refund of {amount:.2f}")
+    reason = (f"Order {oid} is delivered, so its items can be returned (policy: Return delivered order). The refund "
+              f"of {amount:.2f} goes to the original payment method or an existing gift card.")
+    return dataclasses.replace(decision, decision=ALLOWED, code="return_delivered", reason=reason, actions=[action],
+                               amount=amount)
+
+
 def concerns_orders(intent: str, order_ids: Sequence[str]) -> bool:
     """Whether the store policy applies at all: an order intent, or any ticket that names an order."""
     return intent in ORDER_SPECIFIC_INTENTS or intent in INFORMATIONAL_ORDER_INTENTS or bool(order_ids)
@@ -116,9 +134,9 @@ def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
         return PolicyDecision(NOT_APPLICABLE, "informational")
     order, how, others, refusal = _target_order(req)
     if refusal:
-        return refusal
+        return _return_everything(req, refund_limit) or refusal
     assert order is not None
-    rule = ACTION_INTENTS[req.intent]
+    rule = rule_for(req.intent, req.text)
     status = order.status.strip().lower()
     if rule == "cancel":
         decision = _cancel(req, order, status)
@@ -134,6 +152,24 @@ def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
             f"{', '.join(others)}; this reply is about order {normalize_order_id(order.order_id)} only, so "
             "please write to us about the others once it is settled.").strip())
     return dataclasses.replace(decision, identified_by=how)
+
+
+_EVERYTHING = re.compile(r"\b(?:all|everything|every(?:thing| item| order))\b", re.I)
+
+
+def _return_everything(req: PolicyRequest, limit: float) -> PolicyDecision | None:
+    """"Return everything I ordered" with no one order told: one request over every delivered order. Above the
+    approval limit it goes to a human as a whole (nothing is written); else it stays unidentified (we ask)."""
+    if rule_for(req.intent, req.text) != "return" or req.order_ids or not _EVERYTHING.search(req.text):
+        return None
+    delivered = [o for o in req.orders if o.status.strip().lower() == "delivered"]
+    amount = round(sum(o.total for o in delivered), 2)
+    if len(delivered) < 2 or amount <= limit:
+        return None
+    listed = ", ".join(normalize_order_id(o.order_id) for o in delivered)
+    reason = (f"Returning the items of your delivered orders ({listed}) would refund up to {amount:.2f}, above the "
+              f"{limit:.2f} limit an agent may approve, so a member of our team must approve it.")
+    return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, "", [], amount, "everything")
 
 
 # The order status each rule acts on, so an order the customer did not name can be told by it.
@@ -164,7 +200,7 @@ def _target_order(req: PolicyRequest) -> tuple[OrderFacts | None, str, list[str]
         reason = "We could not tell which order you mean; please send us its order number."
         return None, "", [], PolicyDecision(REFUSED, "order_not_identified", reason)
     else:
-        order, how, others = order_by_items(req.orders, ACTION_INTENTS[req.intent], req.text)
+        order, how, others = order_by_items(req.orders, rule_for(req.intent, req.text), req.text)
         if order is None:
             listed = ", ".join(normalize_order_id(o.order_id) for o in req.orders)
             reason = f"Your account has several orders ({listed}); please tell us which one you mean."
@@ -177,15 +213,39 @@ def _target_order(req: PolicyRequest) -> tuple[OrderFacts | None, str, list[str]
     return order, how, others, None
 
 
-def order_by_items(orders: Sequence[OrderFacts], rule: str, text: str) -> tuple[OrderFacts | None, str, list[str]]:
-    """The order, among those in the status `rule` acts on, holding an item the text names.
+# The verbs that say which change a request asks for; the earliest in the text decides (the classifier's intent
+# says "a change to an order", the words say which: "modify the pending boots ... PayPal for any refund" is
+# a change of items, not a refund). On a tie the more specific rule wins (an address change over items).
+_RULE_CUES = (
+    ("modify_address", re.compile(r"\b(?:change|modify|update|correct|fix)\w*\b[^.;]{0,60}?\baddress", re.I)),
+    ("cancel", re.compile(r"\bcancel", re.I)),
+    ("return", re.compile(r"\breturn(?:s|ing|ed)?\b", re.I)),
+    # A verb with its object ("change the lamp", "exchange it"), so "due to some life changes" is no request.
+    ("modify_items", re.compile(r"\b(?:exchange|swap|modify|change|switch)(?:ing)?\s+(?:my|the|it|this|that|all|"
+                                r"one|both|a|an|these|those|them|item|order)\b", re.I)),
+)
+# "cancel or return everything": either, as the order's status allows; the intent decides.
+_EITHER = re.compile(r"\b(?:cancel|return|exchange|modify)\w*\s+or\s+(?:cancel|return|exchange|modify)", re.I)
 
-    Returns (order, how, other order ids): how is `items` when one order holds the named items, `first_item`
-    when several do and the item named first is in exactly one of them (the others are returned so the reply
-    can say they are not handled yet); (None, "", []) when no order or no single order fits.
-    """
+
+def rule_for(intent: str, text: str) -> str:
+    """The policy rule an action request is checked against: the first change the text asks for, else the
+    one the intent names."""
+    found = [(m.start(), n, rule) for n, (rule, pattern) in enumerate(_RULE_CUES) if (m := pattern.search(text))]
+    if not found or ((either := _EITHER.search(text)) and either.start() <= min(found)[0]):
+        return ACTION_INTENTS[intent]
+    return min(found)[2]
+
+
+# "everything except the coffee machine": what follows names items the request leaves out.
+EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides)\b[^.;:!?)]*", re.I)
+
+
+def candidate_orders(orders: Sequence[OrderFacts], rule: str, text: str) -> list[tuple[int, OrderFacts]]:
+    """The orders in the status `rule` acts on holding an item the text names (not one it excepts), with where
+    it is first named."""
     statuses = _RULE_STATUSES[rule]
-    tokens = _tokens(text)
+    tokens = text_tokens(EXCEPT.sub(" ", text))
     found: list[tuple[int, OrderFacts]] = []
     for o in orders:
         if o.status.strip().lower() in statuses:
@@ -197,6 +257,17 @@ def order_by_items(orders: Sequence[OrderFacts], rule: str, text: str) -> tuple[
         cue = ("delivered" if _DELIVERED_CUE.search(text) else "") or ("pending" if _PENDING_CUE.search(text) else "")
         if cue:
             found = [(p, o) for p, o in found if o.status.strip().lower() == cue]
+    return found
+
+
+def order_by_items(orders: Sequence[OrderFacts], rule: str, text: str) -> tuple[OrderFacts | None, str, list[str]]:
+    """The order, among those in the status `rule` acts on, holding an item the text names.
+
+    Returns (order, how, other order ids): how is `items` when one order holds the named items, `first_item`
+    when several do and the item named first is in exactly one of them (the others are returned so the reply
+    can say they are not handled yet); (None, "", []) when no order or no single order fits.
+    """
+    found = candidate_orders(orders, rule, text)
     if len(found) == 1:
         return found[0][1], "items", []
     if not found:
@@ -217,7 +288,7 @@ def _singular(word: str) -> str:
     return word
 
 
-def _tokens(text: str) -> list[str]:
+def text_tokens(text: str) -> list[str]:
     """The text's words, lower case and singular, hyphens dropped ("T-shirts" → "tshirt")."""
     return [_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("-", ""))]
 
@@ -226,7 +297,7 @@ def first_mention(tokens: Sequence[str], item_name: str) -> int | None:
     """Where the words first name the product: in full ("smart watch", "smartwatch", "t-shirt"), or by its
     last word ("keyboard" for Mechanical Keyboard, "shirt" for T-Shirt), or its first when the last is
     generic ("dumbbells" for Dumbbell Set); None when they do not."""
-    parts = _tokens(item_name.replace("-", " "))
+    parts = text_tokens(item_name.replace("-", " "))
     if not parts:
         return None
     keys = {"".join(parts)}

@@ -1,0 +1,309 @@
+"""The exact write a proposal stands for: which items, which new options, which payment method.
+
+A proposal the customer can confirm with a plain "yes" must name everything commerce needs, chosen from the
+order's lines, the product's variants and the customer's payment methods by what the ticket says. When the
+ticket leaves a choice open (no item named, no option that fits), there is no exact write, and the reply asks
+instead of proposing something the customer did not say.
+"""
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .policy import EXCEPT, first_mention, normalize_order_id, text_tokens
+
+CANCEL = "cancel_pending_order"
+RETURN = "return_delivered_order_items"
+EXCHANGE = "exchange_delivered_order_items"
+MODIFY_ITEMS = "modify_pending_order_items"
+MODIFY_ADDRESS = "modify_pending_order_address"
+ADDRESS_PARTS = ("address1", "address2", "city", "state", "country", "zip")
+_BY_MISTAKE = re.compile(r"\b(?:by mistake|by accident|accidental(?:ly)?|mistaken(?:ly)?|in error)\b", re.I)
+_ALL_ITEMS = re.compile(r"\b(?:all|everything|every item|whole order|entire order)\b", re.I)
+_CHEAPEST = re.compile(r"\b(?:cheapest|least expensive|lowest price|cheaper)\b", re.I)
+_DEAREST = re.compile(r"\b(?:most expensive|priciest|highest price)\b", re.I)
+_METHOD_WORDS = {"gift_card": re.compile(r"\bgift ?card\b", re.I), "paypal": re.compile(r"\bpay ?pal\b", re.I),
+                 "credit_card": re.compile(r"\bcredit ?card\b|\b(?:visa|mastercard|amex)\b", re.I)}
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    item_id: str
+    product_id: str
+    name: str
+    price: float
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """An order as commerce returns it, with what a write needs."""
+
+    order_id: str
+    status: str
+    lines: Sequence[OrderLine]
+    original_payment_method: str = ""
+    address: tuple[str, ...] = ()        # ADDRESS_PARTS
+
+
+@dataclass(frozen=True)
+class Variant:
+    item_id: str
+    options: Mapping[str, str]
+    available: bool
+    price: float
+
+
+@dataclass(frozen=True)
+class PaymentOption:
+    id: str
+    source: str   # credit_card | paypal | gift_card
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    """The customer's payment methods and default address (ADDRESS_PARTS)."""
+
+    methods: Sequence[PaymentOption]
+    address: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One write, complete: what commerce is asked to do when the customer says yes."""
+
+    action: str
+    order_id: str
+    idempotency_key: str
+    detail: str                          # what will be done, in words the reply can quote
+    item_ids: tuple[str, ...] = ()
+    new_item_ids: tuple[str, ...] = ()
+    payment_method_id: str = ""
+    reason: str = ""                     # cancellations: 'no longer needed' | 'ordered by mistake'
+    amount: float = 0.0                  # returns: the refund; swaps: the price difference (new minus old)
+    address: tuple[str, ...] = ()        # address changes: the new address (ADDRESS_PARTS)
+
+
+def confirmation_key(ticket_id: str, action: str, order_id: str) -> str:
+    """The idempotency key of a proposed write: one per proposing ticket, action and order, so however often
+    the customer's "yes" is delivered, commerce makes the write once."""
+    return hashlib.sha256(f"{ticket_id}:{action}:{normalize_order_id(order_id)}".encode()).hexdigest()[:32]
+
+
+# Where each kind of write is asked for, so the items of "return the bottle, and exchange the chair" are split.
+_VERBS = {RETURN: re.compile(r"\breturn", re.I), CANCEL: re.compile(r"\bcancel", re.I),
+          EXCHANGE: re.compile(r"\b(?:exchange|modify|change|swap|switch)", re.I)}
+_VERBS[MODIFY_ITEMS] = _VERBS[EXCHANGE]
+_MORE = re.compile(r"\b(?:more|most) expensive\b", re.I)
+_LESS = re.compile(r"\b(?:less|least) expensive\b|\bcheap(?:er|est)\b", re.I)
+
+
+def action_clause(text: str, action: str, sentence: bool = False) -> str:
+    """The part of the text that asks for `action`: from its verb to the verb of another kind of write, or with
+    `sentence` also to the end of its sentence (the whole text when the verb is not there)."""
+    own = _VERBS[action].search(text)
+    if own is None:
+        return text
+    ends = [m.start() for a, p in _VERBS.items() if p is not _VERBS[action]
+            if (m := p.search(text, own.end())) is not None]
+    if sentence and (stop := re.search(r"[.!?;](?:\s|$)", text[own.end():])):
+        ends.append(own.end() + stop.end())
+    return text[own.start(): min(ends, default=len(text))]
+
+
+def named_lines(order: OrderDetail, text: str) -> list[OrderLine]:
+    """The order's lines whose product the text names, leaving out those it excepts ("all but the lamp")."""
+    tokens = text_tokens(EXCEPT.sub(" ", text))
+    return [line for line in order.lines if first_mention(tokens, line.name) is not None]
+
+
+def _excepted(order: OrderDetail, text: str) -> set[str]:
+    tokens = text_tokens(" ".join(m.group(0) for m in EXCEPT.finditer(text)))
+    return {line.item_id for line in order.lines if first_mention(tokens, line.name) is not None}
+
+
+def order_by_options(orders: Sequence[OrderDetail], text: str) -> OrderDetail | None:
+    """Among orders that all hold an item the text names, the one whose named item has the options the text
+    names ("the 15-inch, 32GB laptop", "my small t-shirt"); None when no single order fits better."""
+    words = _tokens(text)
+    tokens, joined = set(words), " ".join(words)
+    scored = []
+    for order in orders:
+        lines = named_lines(order, text)
+        best = max((sum(_share_named(v, tokens, joined) == 1.0 for v in line.options.values()) for line in lines),
+                   default=0)
+        scored.append((best, order))
+    top = max((s for s, _ in scored), default=0)
+    winners = [o for s, o in scored if s == top]
+    return winners[0] if top > 0 and len(winners) == 1 else None
+
+
+# Where the new address is to be found when the customer does not write it out.
+_SAME_AS_ORDER = re.compile(r"\bsame (?:address )?as (?:(?:in|on|for|of) )?(?:my )?(?:order )?#?(W\d{7})", re.I)
+_DEFAULT_ADDRESS = re.compile(r"\b(?:default|profile|account|on file)\b[^.;]{0,40}\baddress\b"
+                              r"|\baddress\b[^.;]{0,40}\b(?:in|on) (?:my )?(?:profile|account|file)\b", re.I)
+
+
+def new_address(text: str, customer: CustomerDetail, orders: Mapping[str, OrderDetail]) -> tuple[str, ...]:
+    """The address the text points at: another order's ("the same as order #W…") or the default one on the
+    account ("my default address"); () when it points at none the store knows."""
+    same = _SAME_AS_ORDER.search(text)
+    if same:
+        other = orders.get(normalize_order_id(same.group(1)))
+        return other.address if other is not None else ()
+    if _DEFAULT_ADDRESS.search(text):
+        return customer.address
+    return ()
+
+
+def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
+               variants: Mapping[str, Sequence[Variant]], customer: CustomerDetail,
+               orders: Mapping[str, OrderDetail] | None = None) -> PlannedWrite | None:
+    """The exact write for `action` on `order` as the text asks it, or None when a choice is left open.
+    `orders` are the other orders the text names (by id), for an address taken from one of them."""
+    oid = normalize_order_id(order.order_id)
+    key = confirmation_key(ticket_id, action, oid)
+    methods = customer.methods
+    if action == CANCEL:
+        reason = "ordered by mistake" if _BY_MISTAKE.search(text) else "no longer needed"
+        return PlannedWrite(CANCEL, oid, key, f"cancel order {oid} (reason: {reason})", reason=reason)
+    if action == MODIFY_ADDRESS:
+        address = new_address(text, customer, orders or {})
+        if not address or address == order.address:
+            return None     # the reply asks for the full new address
+        words = ", ".join(x for x in address if x)
+        return PlannedWrite(MODIFY_ADDRESS, oid, key, f"change the shipping address of order {oid} to {words}",
+                            address=address)
+    if action not in (RETURN, EXCHANGE, MODIFY_ITEMS):
+        return None
+    # The items named in the request's own sentence ("return the purifier. ... whether I could return the
+    # vacuum later"), else up to the next request ("exchange it to i7 ... it is the 15-inch laptop").
+    lines = named_lines(order, action_clause(text, action, sentence=True)) or named_lines(
+        order, action_clause(text, action))
+    lines = _one_of_twins(lines, text)
+    if not lines and _ALL_ITEMS.search(text):
+        lines = [line for line in order.lines if line.item_id not in _excepted(order, text)]
+    if not lines:
+        return None
+    if action == RETURN:
+        method = _method(text, methods, order.original_payment_method, refund=True)
+        amount = round(sum(line.price for line in lines), 2)
+        names = ", ".join(line.name for line in lines)
+        return PlannedWrite(RETURN, oid, key, f"return {names} from order {oid} for a refund of {amount:.2f} "
+                            f"to {_method_words(method, methods)}", item_ids=tuple(line.item_id for line in lines),
+                            payment_method_id=method, amount=amount)
+    swaps = []
+    for line in lines:
+        new = choose_variant(line, variants.get(line.product_id, ()), text)
+        if new is None:
+            return None
+        swaps.append((line, new))
+    method = _method(text, methods, order.original_payment_method, refund=False)
+    diff = round(sum(v.price - line.price for line, v in swaps), 2)
+    what = "; ".join(f"{line.name} {_options(line.options)} to {_options(v.options)}" for line, v in swaps)
+    verb = "exchange the items of" if action == EXCHANGE else "change the items of"
+    if diff > 0:
+        money = f"the price difference of {diff:.2f} charged to {_method_words(method, methods)}"
+    elif diff < 0:
+        money = f"the price difference of {-diff:.2f} refunded to {_method_words(method, methods)}"
+    else:
+        money = "no price difference"
+    return PlannedWrite(action, oid, key, f"{verb} order {oid}: {what}; {money}",
+                        item_ids=tuple(line.item_id for line, _ in swaps),
+                        new_item_ids=tuple(v.item_id for _, v in swaps), payment_method_id=method, amount=diff)
+
+
+def _one_of_twins(lines: list[OrderLine], text: str) -> list[OrderLine]:
+    """Two lines of one product and "the more (less) expensive one": only that one."""
+    cue = max if _MORE.search(text) else min if _LESS.search(text) else None
+    if cue is None:
+        return lines
+    kept = []
+    for line in lines:
+        twins = [x for x in lines if x.name == line.name]
+        if len(twins) == 1 or line is cue(twins, key=lambda x: x.price):
+            kept.append(line)
+    return kept
+
+
+def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> Variant | None:
+    """The available other option of the line's product that fits the text best.
+
+    An item id the text quotes wins. Otherwise each candidate scores by how much of its changed option values
+    the text names (a value's words, sizes also as words: "large" for L), and then by changing as little else
+    as possible ("the same one but with clicky switches"); a price cue ("cheapest", "most expensive") decides
+    among equals. None when nothing the text says singles one out.
+    """
+    # "the same material and color": those options must stay as they are.
+    kept = [name for name in line.options if re.search(rf"\bsame\b[^.;]{{0,40}}\b{re.escape(name)}\b", text, re.I)]
+    candidates = [v for v in variants if v.available and v.item_id != line.item_id
+                  and all(v.options.get(name) == line.options[name] for name in kept)]
+    quoted = [v for v in candidates if re.search(rf"\b{re.escape(v.item_id)}\b", text)]
+    if len(quoted) == 1:
+        return quoted[0]
+    words = _tokens(text)
+    tokens, joined = set(words), " ".join(words)
+    scored = []
+    for v in candidates:
+        changed = [value for name, value in v.options.items() if line.options.get(name) != value]
+        named = [_share_named(value, tokens, joined) for value in changed]
+        scored.append(((round(sum(named), 3), -sum(1 for n in named if n == 0)), v))
+    if not scored:
+        return None
+    best = max(s for s, _ in scored)
+    top = [v for s, v in scored if s == best]
+    if _CHEAPEST.search(text) or _DEAREST.search(text):
+        ranked = sorted(top, key=lambda v: v.price, reverse=bool(_DEAREST.search(text)))
+        if len(ranked) == 1 or ranked[0].price != ranked[1].price:
+            return ranked[0]
+        return None
+    if best[0] == 0:
+        return None
+    return top[0] if len(top) == 1 else None
+
+
+# Sizes are written as words as often as letters.
+_SIZE_WORDS = {"xs": "extra small", "s": "small", "m": "medium", "l": "large", "xl": "extra large",
+               "xxl": "extra extra large"}
+
+
+def _share_named(value: str, tokens: set[str], joined: str) -> float:
+    """How much of an option value the text names: 1 for the whole value (or a size's word), else the share of
+    its words found ("Google Assistant" is half named by "Google Home")."""
+    parts = _tokens(value)
+    if not parts:
+        return 0.0
+    phrase = " ".join(parts)
+    if f" {phrase} " in f" {joined} ":
+        return 1.0
+    word = _SIZE_WORDS.get(phrase)
+    if word and f" {word} " in f" {joined} ":
+        return 1.0
+    return sum(p in tokens for p in parts) / len(parts) * 0.5
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words, singular, hyphens as spaces ("15-inch" → 15 inch); decimals kept ("1.5")."""
+    words = (w.strip(".") for w in re.findall(r"[a-z0-9.]+", text.lower().replace("-", " ")))
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w]
+
+
+def _method(text: str, methods: Sequence[PaymentOption], original: str, refund: bool) -> str:
+    """The payment method the text names (one of the customer's), else the order's original one. A refund
+    may go only to the original method or a gift card (policy: Return delivered order)."""
+    for source, pattern in _METHOD_WORDS.items():
+        if pattern.search(text):
+            match = [m.id for m in methods if m.source == source]
+            if len(match) == 1 and (not refund or source == "gift_card" or match[0] == original):
+                return match[0]
+    return original
+
+
+def _method_words(method_id: str, methods: Sequence[PaymentOption]) -> str:
+    source = next((m.source for m in methods if m.id == method_id), "")
+    return f"{source.replace('_', ' ')} {method_id}".strip() if source else f"payment method {method_id}"
+
+
+def _options(options: Mapping[str, str]) -> str:
+    return "(" + ", ".join(f"{k} {v}" for k, v in options.items()) + ")"

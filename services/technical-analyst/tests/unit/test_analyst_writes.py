@@ -1,0 +1,117 @@
+"""The exact writes behind a proposal: items, options and payment method chosen from what the ticket says."""
+
+import pytest
+from technical_analyst.domain.writes import (
+    CANCEL,
+    EXCHANGE,
+    MODIFY_ADDRESS,
+    MODIFY_ITEMS,
+    RETURN,
+    CustomerDetail,
+    OrderDetail,
+    OrderLine,
+    PaymentOption,
+    Variant,
+    choose_variant,
+    confirmation_key,
+    order_by_options,
+    plan_write,
+)
+
+pytestmark = pytest.mark.unit
+
+KEYBOARD = OrderLine("1151293680", "p-kb", "Mechanical Keyboard", 272.33,
+                     {"switch type": "linear", "backlight": "RGB", "size": "full size"})
+THERMOSTAT = OrderLine("4983901480", "p-th", "Smart Thermostat", 262.47, {"compatibility": "Apple HomeKit"})
+ORDER = OrderDetail("#W2378156", "delivered", [KEYBOARD, THERMOSTAT], "credit_card_9513926")
+HOME = ("445 Maple Drive", "Suite 394", "Fort Worth", "TX", "USA", "76165")
+METHODS = CustomerDetail([PaymentOption("credit_card_9513926", "credit_card"),
+                          PaymentOption("gift_card_1", "gift_card"), PaymentOption("paypal_2", "paypal")], HOME)
+VARIANTS = {
+    "p-kb": [Variant("1151293680", KEYBOARD.options, True, 272.33),
+             Variant("7706410293", {"switch type": "clicky", "backlight": "none", "size": "full size"}, True, 269.16),
+             Variant("6342039236", {"switch type": "clicky", "backlight": "white", "size": "full size"}, False, 244.9)],
+    "p-th": [Variant("7747408585", {"compatibility": "Google Assistant"}, True, 249.01),
+             Variant("4983901480", THERMOSTAT.options, True, 262.47)],
+}
+
+
+def test_cancel_takes_the_reason_the_customer_gives():
+    w = plan_write(CANCEL, OrderDetail("#W1", "pending", []), "I ordered it by mistake", "T-1", {}, METHODS)
+    assert (w.action, w.order_id, w.reason) == (CANCEL, "#W1", "ordered by mistake")
+    assert w.idempotency_key == confirmation_key("T-1", CANCEL, "W1")
+
+
+def test_return_of_the_named_items_to_the_original_method():
+    w = plan_write(RETURN, ORDER, "I want to return the keyboard.", "T-1", {}, METHODS)
+    assert w.item_ids == ("1151293680",) and w.payment_method_id == "credit_card_9513926"
+    assert w.amount == 272.33 and "Mechanical Keyboard" in w.detail and "272.33" in w.detail
+
+
+def test_return_refund_to_a_named_gift_card_but_never_to_another_card():
+    assert plan_write(RETURN, ORDER, "return the keyboard, refund to my gift card", "T", {},
+                      METHODS).payment_method_id == "gift_card_1"
+    assert plan_write(RETURN, ORDER, "return the keyboard, refund to PayPal", "T", {},
+                      METHODS).payment_method_id == "credit_card_9513926"
+
+
+def test_return_of_everything_and_of_nothing_named():
+    assert plan_write(RETURN, ORDER, "return all items", "T", {}, METHODS).item_ids == (
+        "1151293680", "4983901480")
+    assert plan_write(RETURN, ORDER, "I want my money back", "T", {}, METHODS) is None
+
+
+def test_exchange_picks_the_available_option_the_text_names():
+    w = plan_write(EXCHANGE, ORDER, "exchange the mechanical keyboard for one with clicky switches", "T",
+                   VARIANTS, METHODS)
+    assert w.item_ids == ("1151293680",) and w.new_item_ids == ("7706410293",)
+    assert w.amount == pytest.approx(-3.17) and w.payment_method_id == "credit_card_9513926"
+
+
+def test_exchange_leaves_an_open_choice_to_the_customer():
+    # Nothing about the new keyboard is said: no write is guessed.
+    assert plan_write(EXCHANGE, ORDER, "exchange the keyboard please", "T", VARIANTS, METHODS) is None
+
+
+def test_price_cues_decide_among_equal_options():
+    lamp = OrderLine("1", "p-l", "Desk Lamp", 100.0, {"color": "black"})
+    options = [Variant("2", {"color": "white"}, True, 90.0), Variant("3", {"color": "silver"}, True, 80.0),
+               Variant("4", {"color": "gold"}, False, 10.0)]
+    assert choose_variant(lamp, options, "the cheapest desk lamp available").item_id == "3"
+    assert choose_variant(lamp, options, "the most expensive one").item_id == "2"
+    assert choose_variant(lamp, options, "a white one, the cheapest").item_id == "2"
+
+
+def test_modify_items_pays_the_difference_with_the_named_method():
+    order = OrderDetail("#W2", "pending", [THERMOSTAT], "credit_card_9513926")
+    w = plan_write(MODIFY_ITEMS, order, "change the thermostat to Google Assistant, use my paypal", "T",
+                   VARIANTS, METHODS)
+    assert (w.new_item_ids, w.payment_method_id) == (("7747408585",), "paypal_2")
+
+
+def test_items_of_another_request_and_excepted_items_are_not_returned():
+    w = plan_write(RETURN, ORDER, "return the keyboard, and exchange the thermostat to the cheapest", "T", {},
+                   METHODS)
+    assert w.item_ids == ("1151293680",)
+    w = plan_write(RETURN, ORDER, "return everything except the thermostat", "T", {}, METHODS)
+    assert w.item_ids == ("1151293680",)
+
+
+def test_address_from_another_order_or_the_profile_else_none():
+    order = OrderDetail("#W5", "pending", [], "", ("1 Old Road", "", "Austin", "TX", "USA", "78701"))
+    other = OrderDetail("#W8277957", "delivered", [], "", ("380 Maple Drive", "Suite 960", "San Diego", "CA",
+                                                           "USA", "92101"))
+    w = plan_write(MODIFY_ADDRESS, order, "change the address to be the same as order #W8277957", "T", {},
+                   METHODS, {"#W8277957": other})
+    assert w.address == other.address and "San Diego" in w.detail
+    assert plan_write(MODIFY_ADDRESS, order, "ship it to my default address instead", "T", {},
+                      METHODS).address == HOME
+    assert plan_write(MODIFY_ADDRESS, order, "change the address please", "T", {}, METHODS) is None
+
+
+def test_the_order_whose_item_has_the_named_options_is_told_apart():
+    laptop = OrderLine("1", "p-lt", "Laptop", 2291.87, {"screen size": "15-inch", "processor": "i5", "ram": "16GB"})
+    other = OrderLine("2", "p-lt", "Laptop", 2520.52, {"screen size": "15-inch", "processor": "i5", "ram": "32GB"})
+    a, b = OrderDetail("#W1", "delivered", [laptop]), OrderDetail("#W2", "delivered", [other])
+    assert order_by_options([a, b], "I received a laptop; it is the 15-inch, 32GB one.") is b
+    assert order_by_options([a, b], "I received a laptop.") is None
