@@ -15,7 +15,8 @@ the store, a right escalation); "lenient" also counts the right action proposed 
 information. Shares are printed for the dev and held-out scenarios separately (retail_mesh_cases.split_scenarios)
 and for all. Prints a table and one JSON object (the last line).
 
-    uv run python scripts/eval_mesh_retail.py [--reset] [--json] [--check] [--timeout 180]
+    uv run python scripts/eval_mesh_retail.py [--reset] [--json] [--check] [--timeout 180] [--rate 5]
+        [--fault retriever latency=2s]   # quality under a fault (make chaos runs it)
 """
 
 import argparse
@@ -78,10 +79,13 @@ def _decode(value: bytes, headers: dict[str, bytes], topic: str) -> dict:
     return data
 
 
-async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]], timeout: float) -> dict[str, dict]:
-    """Publish every ticket (id → conversation id, body, scenario), return the outcomes that arrived within
-    `timeout` seconds, by ticket id."""
+async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]], timeout: float,
+                       rate: float = 0.0) -> dict[str, dict]:
+    """Publish every ticket (id → conversation id, body, scenario), `rate` per second (0: at once), and return
+    the outcomes that arrived within `timeout` seconds, by ticket id, each with its `latency_ms` (publish →
+    outcome record)."""
     got: dict[str, dict] = {}
+    sent: dict[str, float] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
     await consumer.start()
     producer = new_producer(bootstrap)
@@ -92,7 +96,11 @@ async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]],
         consumer.assign(parts)
         for tp, offset in (await consumer.end_offsets(parts)).items():
             consumer.seek(tp, offset)
-        for tid, (conversation, body, scenario) in tickets.items():
+        started = time.monotonic()
+        for n, (tid, (conversation, body, scenario)) in enumerate(tickets.items()):
+            if rate > 0:
+                await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+            sent[tid] = time.time() * 1000
             ticket = {"ticket_id": tid, "conversation_id": conversation, "channel": "eval", "subject": "",
                       "body": body, "metadata": {"source": "eval_mesh_retail", "scenario": scenario}}
             await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=conversation.encode(),
@@ -104,8 +112,11 @@ async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]],
                 for r in records:
                     headers = {k: v for k, v in (r.headers or ())}
                     tid = headers.get("ticket-id", b"").decode()
-                    if tid in tickets and tid not in got:
+                    if tid in got:
+                        got[tid]["extra_outcomes"] = got[tid].get("extra_outcomes", 0) + 1
+                    elif tid in tickets:
                         got[tid] = _decode(r.value, headers, tp.topic)
+                        got[tid]["latency_ms"] = r.timestamp - sent[tid]
     finally:
         await producer.stop()
         await consumer.stop()
@@ -159,6 +170,22 @@ def _said(outcome: dict | None) -> str:
     return text[:400]
 
 
+def _degraded(outcome: dict) -> bool:
+    return outcome.get("reason") == "degraded" or bool(outcome.get("degradations"))
+
+
+def latency_summary(values: list[float]) -> dict:
+    """p50 / p95 / max of end-to-end latencies in ms."""
+    ordered = sorted(values) or [0.0]
+    p50, p95 = (ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.5, 0.95))
+    return {"p50": round(p50), "p95": round(p95), "max": round(ordered[-1])}
+
+
+def chaos(*args: str) -> None:
+    """`supportmesh chaos …`: the same flags an operator sets."""
+    subprocess.run([str(REPO / ".venv" / "bin" / "supportmesh"), "chaos", *args], check=True, stdout=subprocess.DEVNULL)
+
+
 def _seen(outcome: dict | None) -> dict:
     """How the mesh read the ticket, for diagnosing a miss."""
     if outcome is None:
@@ -189,6 +216,9 @@ def print_table(report: dict, run_id: str) -> None:
     for miss in report["lookup_misses"][:15]:
         print(f"  lookup miss {miss['scenario']} ({miss['question']}): {miss['verdict']}, missing "
               f"{', '.join(miss['missing'])}")
+    lat = report["latency_ms"]
+    print(f"fault: {report['fault'] or 'none'}; end-to-end latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, max "
+          f"{lat['max']} ms; degraded {report['degraded_share']:.1%}")
     print(f"target (lookups >= {TARGET_LOOKUP:.0%}): {'met' if report['targets_met'] else 'MISSED'}")
 
 
@@ -198,6 +228,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for each phase's outcomes")
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
     parser.add_argument("--check", action="store_true", help="exit 1 when the lookup target is missed")
+    parser.add_argument("--rate", type=float, default=0.0, help="tickets per second (default 0: all at once)")
+    parser.add_argument("--fault", nargs="+", metavar="ARG", default=[],
+                        help="a fault held for the whole run, as `supportmesh chaos set` takes it "
+                             "(e.g. --fault retriever latency=2s); cleared at the end")
     args = parser.parse_args()
     settings = ServiceSettings(OTEL_SERVICE_NAME="eval-mesh-retail")
     if args.reset:
@@ -210,12 +244,18 @@ def main() -> int:
     print(f"publishing {len(lookups)} lookups, then {len(writes)} write requests (mutates the commerce store)",
           file=sys.stderr)
     bootstrap = settings.kafka_bootstrap_servers
-    got = asyncio.run(through_mesh(bootstrap, _tickets(lookups), args.timeout))
-    got |= asyncio.run(through_mesh(bootstrap, _tickets(writes), args.timeout))
-    confirm = {f"{tid}-yes": (f"C-{tid}", CONFIRMATION, c.scenario) for tid, c in writes.items()
-               if proposes(got.get(tid))}
-    print(f"confirming {len(confirm)} proposals with {CONFIRMATION!r}", file=sys.stderr)
-    confirmed = asyncio.run(through_mesh(bootstrap, confirm, args.timeout)) if confirm else {}
+    if args.fault:
+        chaos("set", *args.fault)
+    try:
+        got = asyncio.run(through_mesh(bootstrap, _tickets(lookups), args.timeout, args.rate))
+        got |= asyncio.run(through_mesh(bootstrap, _tickets(writes), args.timeout, args.rate))
+        confirm = {f"{tid}-yes": (f"C-{tid}", CONFIRMATION, c.scenario) for tid, c in writes.items()
+                   if proposes(got.get(tid))}
+        print(f"confirming {len(confirm)} proposals with {CONFIRMATION!r}", file=sys.stderr)
+        confirmed = asyncio.run(through_mesh(bootstrap, confirm, args.timeout, args.rate)) if confirm else {}
+    finally:
+        if args.fault:
+            chaos("clear", args.fault[0])
     audit = asyncio.run(audits(settings.commerce_addr, [*writes, *confirm]))
 
     scored_lookups = [(c, score_lookup(c, got.get(tid))) for tid, c in lookups.items()]
@@ -227,7 +267,12 @@ def main() -> int:
                                         [x for x in scored_writes if split[x[0].scenario] == part])
                         for part in (DEV, HELD_OUT)}
     report.update(
-        run=run_id, mutates_store=True, reset=args.reset, outcomes=len(got) + len(confirmed),
+        run=run_id, mutates_store=True, reset=args.reset, fault=" ".join(args.fault), rate=args.rate,
+        latency_ms=latency_summary([o["latency_ms"] for o in [*got.values(), *confirmed.values()]]),
+        degraded_share=round(sum(_degraded(o) for o in got.values()) / max(1, len(got)), 4),
+        outcomes=len(got) + len(confirmed),
+        # Seen while collecting (until the last ticket's first outcome), so a late repeat can be missed.
+        answered_twice=sum(1 for o in [*got.values(), *confirmed.values()] if o.get("extra_outcomes")),
         published=len(lookups) + len(writes) + len(confirm),
         confirmations={"sent": len(confirm), "answered": len(confirmed),
                        "outcomes": dict(Counter(_confirmation_code(o) for o in confirmed.values()))},
