@@ -1,0 +1,205 @@
+"""Proposals the customer confirms: exact writes from commerce reads, kept per conversation, done on "yes".
+
+The application layer between the analyst's handler and its domain (policy, writes, confirmation): it reads
+the store (orders, customer, variants), keeps proposals in the pending store and makes the confirmed writes.
+"""
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from supportmesh.v1.envelope_pb2 import Action, Envelope
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
+
+from .adapters.store_reads import StoreReads
+from .domain import confirmation as confirm
+from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions
+from .domain.handoff import handoff_summary
+from .domain.policy import (
+    ALLOWED,
+    NOT_APPLICABLE,
+    REFUSED,
+    PolicyDecision,
+    PolicyRequest,
+    candidate_orders,
+    decide,
+    normalize_order_id,
+    rule_for,
+    rule_sentence,
+)
+from .domain.writes import (
+    EXCHANGE,
+    MODIFY_ADDRESS,
+    MODIFY_ITEMS,
+    PlannedWrite,
+    Variant,
+    order_by_options,
+    plan_write,
+)
+
+OUT_OF_SCOPE = "out_of_scope"
+# At most this many orders are looked up in full to tell them apart by the options the ticket names.
+MAX_ORDERS_COMPARED = 6
+# The context-compressor's reading of a turn that answers a proposal (`yes` / `no`).
+CONFIRMATION_FACT = "confirmation"
+
+
+class PendingStore(Protocol):
+    def save(self, proposal: confirm.PendingProposal, now_ms: int) -> None: ...
+    def get(self, conversation_id: str) -> confirm.PendingProposal | None: ...
+
+
+class Proposals:
+    """Makes allowed actions exact, keeps them for the customer's answer, and carries out a "yes" once."""
+
+    def __init__(self, commerce: CommerceActions, reads: StoreReads, pending: PendingStore,
+                 refund_approval_limit: float, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
+        self._commerce, self._reads, self._pending = commerce, reads, pending
+        self._limit = refund_approval_limit
+        self._ttl_ms = int(ttl_s * 1000)
+        self._clock = clock
+
+    async def reply_to_pending(self, env: Envelope, hop: HopRecord) -> Forward | Escalate | None:
+        """The turn answers the conversation's proposal (yes / no): carry it out or explain; None otherwise."""
+        reply = env.context.facts.get(CONFIRMATION_FACT, "")
+        if not reply:
+            return None
+        proposal = await asyncio.to_thread(self._pending.get, env.ticket.conversation_id or env.ticket.ticket_id)
+        what = confirm.answer(proposal, reply, env.ticket.ticket_id, self._now_ms())
+        if what != confirm.NOTHING:
+            assert proposal is not None
+            return await self.answer(env, hop, proposal, what)
+        if env.classification.intent != OUT_OF_SCOPE:
+            return None
+        env.analysis.policy_decision, env.analysis.policy_code = NOT_APPLICABLE, "nothing_to_confirm"
+        env.analysis.policy_reason = ("There is no request of yours waiting for a confirmation, so nothing "
+                                      "was changed. Please tell us what you would like us to do.")
+        hop.labels["confirmation"] = "nothing_pending"
+        return Forward(env)
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    async def propose(self, env: Envelope, hop: HopRecord, decision: PolicyDecision) -> None:
+        """Turn the allowed actions into exact writes kept for the customer's "yes"; an action whose choices
+        the ticket leaves open stays a plain proposal without a key (the reason asks for the choices)."""
+        text = f"{env.ticket.subject}\n{env.ticket.body}"
+        writes: list[PlannedWrite] = []
+        open_choices = []
+        for p in decision.actions:
+            write = await self.exact_write(env, hop, p.name, decision.order_id, text)
+            if write is None:
+                open_choices.append(p)
+            else:
+                writes.append(write)
+        a = env.analysis
+        a.actions.extend(Action(name=w.action, status="proposed", detail=w.detail, idempotency_key=w.idempotency_key)
+                         for w in writes)
+        a.actions.extend(Action(name=p.name, status="proposed", detail=p.detail) for p in open_choices)
+        hop.labels["proposal"] = "kept" if writes else "choices_open"
+        if writes and not open_choices:
+            # The exact write is in the action's detail; the choices the full reason asks for are made.
+            a.policy_reason = rule_sentence(decision.reason)
+        if writes:
+            now = self._now_ms()
+            proposal = confirm.PendingProposal(
+                conversation_id=env.ticket.conversation_id or env.ticket.ticket_id, ticket_id=env.ticket.ticket_id,
+                customer_id=env.retrieval.customer_id, customer_name=env.retrieval.customer_name,
+                writes=tuple(writes), created_ms=now, expires_ms=now + self._ttl_ms)
+            await asyncio.to_thread(self._pending.save, proposal, now)
+
+    async def by_options(self, env: Envelope, hop: HopRecord, request: PolicyRequest):
+        """Several orders hold the items the ticket names: the one whose item has the options it names, if any."""
+        candidates = [o for _, o in candidate_orders(request.orders, rule_for(request.intent, request.text),
+                                                     request.text)]
+        if not 1 < len(candidates) <= MAX_ORDERS_COMPARED:
+            return None
+        budget = max(0.2, remaining_seconds(env) / 4)
+        try:
+            details = [await self._reads.order(o.order_id, request.customer_id, budget) for o in candidates]
+        except LookupError as exc:
+            hop.labels["proposal.lookup_error"] = str(exc)[:256]
+            return None
+        chosen = order_by_options(details, request.text)
+        if chosen is None:
+            return None
+        decision = decide(dataclasses.replace(request, order_ids=[chosen.order_id]), self._limit)
+        return dataclasses.replace(decision, identified_by="options")
+
+    async def exact_write(self, env: Envelope, hop: HopRecord, action: str, order_id: str,
+                           text: str) -> PlannedWrite | None:
+        budget = max(0.2, remaining_seconds(env) / 4)
+        customer_id = env.retrieval.customer_id
+        try:
+            order = await self._reads.order(order_id, customer_id, budget)
+            customer = await self._reads.customer(customer_id, budget)
+            variants: dict[str, list[Variant]] = {}
+            if action in (EXCHANGE, MODIFY_ITEMS):
+                for product_id in dict.fromkeys(line.product_id for line in order.lines):
+                    variants[product_id] = await self._reads.variants(product_id, budget)
+            others = {}
+            if action == MODIFY_ADDRESS:
+                # "the same address as order #W…": the other orders the ticket names, the customer's own.
+                named = {normalize_order_id(e.value) for e in env.classification.entities if e.type == "order_id"}
+                for other in sorted(named - {normalize_order_id(order_id)}):
+                    others[other] = await self._reads.order(other, customer_id, budget)
+        except LookupError as exc:
+            hop.labels["proposal.lookup_error"] = str(exc)[:256]
+            return None
+        return plan_write(action, order, text, env.ticket.ticket_id, variants, customer, others)
+
+    async def answer(self, env: Envelope, hop: HopRecord, proposal: confirm.PendingProposal,
+                      what: str) -> Forward | Escalate:
+        """The customer answered the conversation's proposal: execute exactly its writes, drop it, or explain."""
+        a, r = env.analysis, env.retrieval
+        hop.labels["confirmation"] = what
+        hop.labels["proposal_ticket"] = proposal.ticket_id
+        if not r.customer_id:
+            # The identity verified when proposing; the answer ("yes") carries none of its own.
+            r.customer_id, r.customer_name = proposal.customer_id, proposal.customer_name
+        listed = "; ".join(w.detail for w in proposal.writes)
+        if what == confirm.EXPIRED:
+            a.policy_decision, a.policy_code = NOT_APPLICABLE, "proposal_expired"
+            a.policy_reason = (f"Our proposal to {listed} has expired, so nothing was changed. Please send your "
+                               "request again and we will check it against your orders as they are now.")
+            return Forward(env)
+        if what == confirm.ALREADY_ANSWERED:
+            a.policy_decision, a.policy_code = NOT_APPLICABLE, "proposal_already_answered"
+            done = "carried out" if proposal.state == confirm.CONFIRMED else "dropped"
+            a.policy_reason = f"Your earlier answer already {done} our proposal to {listed}; nothing more was changed."
+            return Forward(env)
+        now = self._now_ms()
+        if what == confirm.DECLINE:
+            await asyncio.to_thread(self._pending.save, dataclasses.replace(
+                proposal, state=confirm.DECLINED, answered_by=env.ticket.ticket_id), now)
+            a.policy_decision, a.policy_code = NOT_APPLICABLE, "proposal_declined"
+            a.policy_reason = f"As you asked, nothing was changed: we will not {listed}."
+            return Forward(env)
+        results = []
+        for w in proposal.writes:
+            # The proposing ticket's id: each delivery of the "yes" is the very same request to commerce.
+            result = await self._commerce.write(w, proposal.customer_id, proposal.ticket_id, remaining_seconds(env))
+            results.append((w, result))
+            a.actions.append(Action(name=w.action, status=result.status if result.status != NEEDS_APPROVAL
+                                    else "refused", detail=result.detail or w.detail,
+                                    idempotency_key=w.idempotency_key))
+        await asyncio.to_thread(self._pending.save, dataclasses.replace(
+            proposal, state=confirm.CONFIRMED, answered_by=env.ticket.ticket_id), now)
+        hop.labels["action"] = ",".join(f"{w.action}:{res.status}" for w, res in results)[:256]
+        failed = [(w, res) for w, res in results if res.status == FAILED]
+        if failed:
+            return Escalate(env, Escalation(
+                reason="action_failed",
+                summary=handoff_summary(env, "; ".join(f"confirmed {w.action} on order {w.order_id} failed: "
+                                                       f"{res.detail}" for w, res in failed), a.actions),
+                customer_message="We could not complete your request automatically, so a member of our team "
+                                 "will finish it and reply to you.", actions=a.actions))
+        refused = [res.detail for _, res in results if res.status != DONE]
+        a.policy_decision = ALLOWED if len(refused) < len(results) else REFUSED
+        a.policy_code = "proposal_confirmed" if not refused else "proposal_confirmed_refused"
+        a.policy_reason = " ".join(refused)
+        return Forward(env)
