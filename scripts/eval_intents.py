@@ -1,9 +1,12 @@
-"""Measures the intent classifier on its four evaluation sets and prints one table (or JSON with --json).
+"""Measures the intent classifier on its evaluation sets and prints one table (or JSON with --json).
 
 Sets (services/intent-classifier/eval, see the README there): the Bitext held-out split (27 intents), the
-out-of-domain utterances (share classified out_of_scope), the multi-sentence tickets (29 intents) and the
-entity set. Targets: accuracy >= 0.993 and macro-F1 >= 0.99 on Bitext, >= 0.95 out_of_scope, >= 0.92 on the
-tickets, entity precision and recall >= 0.97 per type and overall. Exit code 1 when a target is missed.
+out-of-domain utterances (share classified out_of_scope), the entity set, and three sets of multi-sentence
+tickets (29 intents) by three authors: tickets_holdout2.csv is the held-out one (never looked at while changing
+the model); tickets.csv and tickets_holdout.csv were each held out once and then used for development, so they
+are reported without a target. Targets: accuracy >= 0.993 and macro-F1 >= 0.99 on Bitext, >= 0.95 out_of_scope,
+>= 0.92 on the held-out tickets, entity precision and recall >= 0.97 per type and overall. Exit code 1 when a
+target is missed.
 """
 
 import argparse
@@ -18,12 +21,15 @@ from supportmesh_cli.evaluate import evaluate, read_labelled
 
 EVAL_DIR = pathlib.Path(__file__).resolve().parents[1] / "services" / "intent-classifier" / "eval"
 MIN_CONFIDENCE = 0.6
+HELD_OUT_TICKETS = "tickets_holdout2"
+DEV_TICKETS = ("tickets", "tickets_holdout")   # held out once each, then used while changing the model
+LABELLED_SETS = ("bitext_holdout", "out_of_domain", HELD_OUT_TICKETS, *DEV_TICKETS)
 
 
 def run(model_dir: str) -> dict:
     classifier = load_classifier(model_dir)
     out: dict = {}
-    for name in ("bitext_holdout", "out_of_domain", "tickets"):
+    for name in LABELLED_SETS:
         texts, labels = read_labelled(EVAL_DIR / f"{name}.csv", "text", "intent")
         out[name] = evaluate(classifier, texts, labels, MIN_CONFIDENCE)
     rows = [json.loads(line) for line in (EVAL_DIR / "entities.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -47,7 +53,7 @@ def targets(r: dict) -> list[tuple[str, float, float, bool]]:
         ("Bitext held-out accuracy (27 intents)", r["bitext_holdout"]["accuracy"], 0.993),
         ("Bitext held-out macro-F1", r["bitext_holdout"]["macro_f1"], 0.99),
         ("out-of-domain classified out_of_scope", r["out_of_domain"]["accuracy"], 0.95),
-        ("multi-sentence tickets accuracy (29 intents)", r["tickets"]["accuracy"], 0.92),
+        ("held-out multi-sentence tickets accuracy (29)", r[HELD_OUT_TICKETS]["accuracy"], 0.92),
         ("entity precision (overall)", ent["overall"]["precision"], 0.97),
         ("entity recall (overall)", ent["overall"]["recall"], 0.97),
     ]
@@ -70,12 +76,17 @@ def main() -> None:
         print(f"{'intent classifier':<48} {'measured':>9} {'target':>7}  met")
         for what, value, target, met in checks:
             print(f"{what:<48} {value:>9.4f} {target:>7.3f}  {'yes' if met else 'NO'}")
-        for name in ("bitext_holdout", "out_of_domain", "tickets"):
+        for name in DEV_TICKETS:
+            dev = result[name]
+            print(f"{'development: ' + name + ' accuracy':<48} {dev['accuracy']:>9.4f} {'-':>7}  "
+                  f"(macro-F1 {dev['macro_f1']:.4f})")
+        for name in LABELLED_SETS:
             s = result[name]
             print(f"{name}: n={s['examples']} ECE {s['ece']:.4f}, below {MIN_CONFIDENCE}: "
                   f"{s['below_min_confidence']:.2%}, accuracy of the rest {s['accuracy_above_min_confidence']}")
-        worst = sorted(result["tickets"]["per_intent"].items(), key=lambda kv: kv[1]["f1"])[:5]
-        print("tickets, worst intents (F1): " + ", ".join(f"{k} {v['f1']:.2f}" for k, v in worst))
+        for name in (HELD_OUT_TICKETS, *DEV_TICKETS):
+            worst = sorted(result[name]["per_intent"].items(), key=lambda kv: kv[1]["f1"])[:5]
+            print(f"{name}, worst intents (F1): " + ", ".join(f"{k} {v['f1']:.2f}" for k, v in worst))
         print(f"classify (model + sentiment + flags + entities): {result['classify_ms_per_ticket']} ms per ticket")
     sys.exit(0 if all(m for *_, m in checks) else 1)
 

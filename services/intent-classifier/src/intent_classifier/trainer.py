@@ -21,9 +21,9 @@ from .adapters.data import (
 )
 from .config import Settings
 from .domain.classifier import Classifier
-from .domain.examples import EXTRA_CATEGORIES
+from .domain.examples import EXTRA_CATEGORIES, technical_examples
 from .domain.model import DEFAULT_C, IntentModel, build_pipeline
-from .domain.training import OWN_WEIGHT, assemble, calibrate, evaluate, split_bitext, training_rows
+from .domain.training import KB_WEIGHT, OWN_WEIGHT, assemble, calibrate, evaluate, split_bitext, training_rows
 
 log = structlog.get_logger()
 
@@ -38,16 +38,17 @@ def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[Inte
     bitext_train, held_out = split_bitext(
         read_bitext(settings.bitext_path), settings.holdout_fraction, settings.seed
     )
+    kb = technical_examples(read_kb_titles(settings.kb_path), settings.kb_examples, settings.seed)
     examples = assemble(
         bitext_train,
         read_own_pairs("retail_tickets.txt"),
-        read_kb_titles(settings.kb_path),
+        kb,
         read_own_lines("technical_support.txt"),
         read_own_lines("out_of_scope.txt"),
-        settings.kb_examples,
-        settings.seed,
     )
-    texts, intents, weights, groups = training_rows(examples, {e.text for e in bitext_train}, settings.seed)
+    texts, intents, weights, groups = training_rows(
+        examples, {e.text for e in bitext_train}, settings.seed, frozenset(e.text for e in kb)
+    )
     counts = Counter(e.intent for e in examples)
     echo(
         f"examples: {len(examples)} ({len(counts)} intents; technical_support {counts['technical_support']}, "
@@ -72,6 +73,7 @@ def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[Inte
         "seed": settings.seed,
         "c": DEFAULT_C,
         "own_weight": OWN_WEIGHT,
+        "kb_weight": KB_WEIGHT,
         "temperature": temperature,
         "holdout_fraction": settings.holdout_fraction,
         "kb_examples": settings.kb_examples,

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.unit
         ("what's the weather like in Madrid this weekend", "out_of_scope"),
         ("tell me a funny story about a penguin", "out_of_scope"),
         ("make the screen brighter", "out_of_scope"),
+        ("Buongiorno, vorrei annullare il mio ordine, grazie", "cancel_order"),
+        ("Olá, esqueci a minha senha e não consigo entrar", "recover_password"),
     ],
 )
 def test_classifies_unseen_wording(model, text, intent):
@@ -38,6 +40,28 @@ def test_classification_carries_category_alternatives_and_entities(model):
     assert result.alternatives[0].score >= result.alternatives[1].score >= result.alternatives[2].score
     assert [e.value for e in result.entities if e.type == "error_code"] == ["0xCAA20004"]
     assert Classifier(model).classify("what's 12 times 12").category == "OTHER"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, where is my package? Order #W7654321 was supposed to arrive on Monday",
+        "I want a refund for the broken kettle I received",
+        "how do I change the email address on my account",
+    ],
+)
+def test_pasted_logs_quotes_and_signatures_do_not_change_the_intent(model, text):
+    packaged = (
+        f"Hi,\n\n{text}\n"
+        "2024-06-03 10:14:23,002 ERROR [worker-3] com.shop.Http - request failed: status=500 retries=3\n"
+        "    at com.shop.client.Http.send(Http.java:212)\n\n"
+        "Best regards,\nJohn Smith\nSenior Buyer | Acme Trading GmbH\nTel +49 30 1234567\n\n"
+        "On Mon, 3 Jun 2024 at 09:12, Support <support@shop.example> wrote:\n"
+        "> Thank you for reaching out. Your technical issue was forwarded to our engineers."
+    )
+    plain, noisy = Classifier(model).classify(text), Classifier(model).classify(packaged)
+    assert noisy.intent == plain.intent
+    assert noisy.confidence == pytest.approx(plain.confidence, abs=0.05)
 
 
 def test_fast_scorer_matches_the_pipeline(model):

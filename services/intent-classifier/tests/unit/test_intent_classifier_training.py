@@ -3,6 +3,7 @@
 import csv
 import pathlib
 import random
+import re
 
 import numpy as np
 import pytest
@@ -12,8 +13,8 @@ from intent_classifier.domain.augment import augmented
 from intent_classifier.domain.examples import Example
 from intent_classifier.domain.metrics import entity_scores, expected_calibration_error, score
 from intent_classifier.domain.model import build_pipeline
-from intent_classifier.domain.text import normalize
-from intent_classifier.domain.training import OWN_WEIGHT, fit_temperature, split_bitext, training_rows
+from intent_classifier.domain.text import normalize, strip_packaging
+from intent_classifier.domain.training import KB_WEIGHT, OWN_WEIGHT, fit_temperature, split_bitext, training_rows
 
 pytestmark = pytest.mark.unit
 EVAL_DIR = pathlib.Path(__file__).resolve().parents[2] / "eval"
@@ -21,6 +22,11 @@ EVAL_DIR = pathlib.Path(__file__).resolve().parents[2] / "eval"
 
 def _key(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def _words(text: str) -> str:
+    """The text's words only, so a copy that differs in case, spacing or punctuation still counts."""
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def test_bitext_split_is_seeded_and_matches_the_committed_file():
@@ -34,14 +40,19 @@ def test_bitext_split_is_seeded_and_matches_the_committed_file():
     assert committed == [(e.text, e.intent) for e in held_out]
 
 
-def test_no_evaluation_text_is_in_our_training_files():
-    own = {_key(t) for _, t in read_own_pairs("retail_tickets.txt")}
-    own |= {_key(t) for t in read_own_lines("technical_support.txt") + read_own_lines("out_of_scope.txt")}
-    for name in ("out_of_domain.csv", "tickets.csv"):
-        with (EVAL_DIR / name).open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        assert len(rows) >= 200
-        assert not own & {_key(r["text"]) for r in rows}, name
+# tickets_holdout2.csv is written by another author while the model is being changed; until it lands there is
+# nothing to check, afterwards the check must hold like for the others.
+@pytest.mark.parametrize("name", ["out_of_domain.csv", "tickets.csv", "tickets_holdout.csv", "tickets_holdout2.csv"])
+def test_no_evaluation_text_is_in_our_training_files(name):
+    path = EVAL_DIR / name
+    if name == "tickets_holdout2.csv" and not path.exists():
+        pytest.skip(f"{name} not written yet")
+    own = {_words(t) for _, t in read_own_pairs("retail_tickets.txt")}
+    own |= {_words(t) for t in read_own_lines("technical_support.txt") + read_own_lines("out_of_scope.txt")}
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 200
+    assert not own & {_words(r["text"]) for r in rows}
 
 
 def test_ticket_shaped_copies_keep_the_label_and_are_seeded():
@@ -55,11 +66,16 @@ def test_ticket_shaped_copies_keep_the_label_and_are_seeded():
 
 
 def test_training_rows_weight_our_examples_and_group_copies():
-    examples = [Example("a bitext line", "track_order", "ORDER"), Example("our own ticket", "track_order", "ORDER")]
-    texts, intents, weights, groups = training_rows(examples, {"a bitext line"}, 1)
-    assert len(texts) == 4 and intents == ["track_order"] * 4
-    assert weights.tolist() == [1.0, OWN_WEIGHT, 1.0, OWN_WEIGHT]
-    assert groups.tolist() == [0, 1, 0, 1]
+    examples = [
+        Example("a bitext line", "track_order", "ORDER"),
+        Example("our own ticket", "track_order", "ORDER"),
+        Example("outlook will not start", "technical_support", "TECHNICAL"),
+    ]
+    kb = frozenset({"outlook will not start"})
+    texts, intents, weights, groups = training_rows(examples, {"a bitext line"}, 1, kb)
+    assert len(texts) == 6 and intents == ["track_order", "track_order", "technical_support"] * 2
+    assert weights.tolist() == [1.0, OWN_WEIGHT, KB_WEIGHT] * 2
+    assert groups.tolist() == [0, 1, 2, 0, 1, 2]
 
 
 def test_pipeline_fit_is_deterministic():
@@ -112,6 +128,52 @@ def test_calibration_error_and_entity_scores():
 
 
 def test_foreign_support_words_are_translated():
-    assert normalize("Quiero cancelar mi pedido") == "i want cancel mi order"
+    assert normalize("Quiero cancelar mi pedido") == "i want cancel my order"
+    assert normalize("Je voudrais passer une commande") == "i would like place an order"
+    assert normalize("Acceptez-vous PayPal ?") == "do you accept paypal ?"
+    assert normalize("Ich möchte mein Konto löschen") == "i would like my account delete"
+    assert normalize("I don\u2019t know") == normalize("I don't know")
     assert "password" in normalize("J'ai oublié mon mot de passe")
-    assert normalize("Wo ist meine Bestellung?").startswith("where is meine order")
+    assert normalize("Wo ist meine Bestellung?") == "where is my order?"
+
+
+def test_quoted_replies_and_signatures_are_stripped():
+    ticket = (
+        "Hello team,\n\nWhere is my parcel? It was due on Monday.\n\nKind regards,\nJohn Smith\n"
+        "Senior Buyer | Acme Trading GmbH\nTel +49 30 1234567\n\n"
+        "On Mon, 3 Jun 2024 at 09:12, Support <support@shop.example> wrote:\n> Your refund was approved."
+    )
+    kept = "Hello team, Where is my parcel? It was due on Monday. Kind regards,"
+    assert strip_packaging(ticket).split() == kept.split()
+    assert "Sent" not in strip_packaging("Cancel my order please\n--\nSent from my iPhone")
+    assert "refund" not in strip_packaging("Where is my order?\n> We issued a refund yesterday.")
+    assert "wrote" not in strip_packaging("Still waiting.\n-----Original Message-----\nFrom: Support\nwrote")
+
+
+def test_sign_off_lines_before_more_request_are_kept():
+    # A sign-off word followed by a question or a sentence is not a signature.
+    assert "cancel" in strip_packaging("Hi,\nThanks!\nI'd like to cancel my order, can you?")
+    assert "refund" in strip_packaging("Thanks,\nwhere is my refund?")
+    assert strip_packaging("Thanks a lot for the quick help last time.") == "Thanks a lot for the quick help last time."
+
+
+def test_log_lines_keep_only_their_error_codes():
+    ticket = (
+        "Outlook does not start.\n"
+        "2024-06-03 10:14:23,002 ERROR [worker-3] mail.Session - sync failed 0x8004DE80\n"
+        "    at com.shop.client.Http.send(Http.java:212)\n"
+        "Traceback (most recent call last):\n"
+        '  File "sync.py", line 3, in <module>\n'
+        "ConnectionError: host unreachable\n"
+        "[12:01:02] retry 3 of 3\n"
+        "Error: the sync button stays grey"
+    )
+    kept = strip_packaging(ticket).split()
+    assert kept == ["Outlook", "does", "not", "start.", "0x8004DE80", "Error:", "the", "sync", "button", "stays",
+                    "grey"]
+
+
+def test_text_that_is_all_packaging_is_kept_whole():
+    only_quote = "On Mon, 3 Jun 2024, Support wrote:\n> hello"
+    assert strip_packaging(only_quote) == only_quote
+    assert strip_packaging("") == ""
