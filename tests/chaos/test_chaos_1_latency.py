@@ -8,8 +8,9 @@ from elasticsearch import AsyncElasticsearch
 
 pytestmark = pytest.mark.chaos
 
-# One service by default to fit the 2-core budget; CHAOS_LATENCY_SERVICES=intent-classifier,retriever,… widens it.
-SERVICES = os.environ.get("CHAOS_LATENCY_SERVICES", "retriever").split(",")
+# Every agent service, one at a time (about 40 s each); CHAOS_LATENCY_SERVICES=retriever,… narrows it.
+AGENTS = "intent-classifier,context-compressor,retriever,technical-analyst,response-generator"
+SERVICES = os.environ.get("CHAOS_LATENCY_SERVICES", AGENTS).split(",")
 
 
 async def faulty_hops(es_url: str, service: str, ids: list[str]) -> tuple[int, int]:
