@@ -58,7 +58,10 @@ class TopicReader:
         self.bootstrap = bootstrap
 
     async def mark(self, *topics: str) -> dict:
+        import asyncio
+
         from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka.errors import KafkaError
         from supportmesh_core.kafka import ensure_topics
 
         # On a fresh broker the topic may not exist yet; a mark on a missing topic would see nothing.
@@ -66,11 +69,19 @@ class TopicReader:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
         await consumer.start()
         try:
-            parts = []
-            for topic in topics:
+            # A just-created topic can be missing from the metadata or leaderless for a moment: marking without
+            # it would silently watch nothing (a fresh-clone run once missed an answer that way), so wait.
+            for _ in range(50):
                 await consumer._client.force_metadata_update()
-                parts += [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-            return await consumer.end_offsets(parts) if parts else {}
+                known = {t: consumer.partitions_for_topic(t) for t in topics}
+                if all(known.values()):
+                    parts = [TopicPartition(t, p) for t, ps in known.items() for p in ps]
+                    try:
+                        return await consumer.end_offsets(parts)
+                    except KafkaError:
+                        pass
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"topics {topics} have no readable partitions after 10 s")
         finally:
             await consumer.stop()
 
