@@ -17,13 +17,13 @@ import argparse
 import asyncio
 import json
 import random
-import statistics
 import sys
 import time
 
 from elasticsearch import AsyncElasticsearch
 from hop_indexer.adapters.elastic import ElasticDocStore
 from hop_indexer.domain.documents import hop_to_document
+from stats import percentiles
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_cli.trace import fetch
 
@@ -93,13 +93,6 @@ async def load(es: AsyncElasticsearch, prefix: str, docs: int, days: int, batch:
         await queue.put(None)
     await asyncio.gather(*senders)
     return time.monotonic() - started
-
-
-def percentiles(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)  # noqa: E731
-    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 2),
-            "mean": round(statistics.fmean(ordered), 2)}
 
 
 async def measure(es: AsyncElasticsearch, pattern: str, tickets: int, lookups: int) -> dict:

@@ -52,6 +52,7 @@ from retail_mesh_cases import (  # noqa: E402
     split_scenarios,
     summarize,
 )
+from stats import percentiles  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TARGET_LOOKUP = 0.95
@@ -174,13 +175,6 @@ def _degraded(outcome: dict) -> bool:
     return outcome.get("reason") == "degraded" or bool(outcome.get("degradations"))
 
 
-def latency_summary(values: list[float]) -> dict:
-    """p50 / p95 / max of end-to-end latencies in ms."""
-    ordered = sorted(values) or [0.0]
-    p50, p95 = (ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.5, 0.95))
-    return {"p50": round(p50), "p95": round(p95), "max": round(ordered[-1])}
-
-
 def chaos(*args: str) -> None:
     """`supportmesh chaos …`: the same flags an operator sets."""
     subprocess.run([str(REPO / ".venv" / "bin" / "supportmesh"), "chaos", *args], check=True, stdout=subprocess.DEVNULL)
@@ -268,7 +262,7 @@ def main() -> int:
                         for part in (DEV, HELD_OUT)}
     report.update(
         run=run_id, mutates_store=True, reset=args.reset, fault=" ".join(args.fault), rate=args.rate,
-        latency_ms=latency_summary([o["latency_ms"] for o in [*got.values(), *confirmed.values()]]),
+        latency_ms=percentiles([o["latency_ms"] for o in [*got.values(), *confirmed.values()]]),
         degraded_share=round(sum(_degraded(o) for o in got.values()) / max(1, len(got)), 4),
         outcomes=len(got) + len(confirmed),
         # Seen while collecting (until the last ticket's first outcome), so a late repeat can be missed.

@@ -117,7 +117,7 @@ class AnalystHandler:
         if decision.order_id:
             hop.labels["order_id"] = decision.order_id
             hop.labels["order_identified_by"] = decision.identified_by
-        execution = plan(decision, env.ticket.ticket_id, f"{env.ticket.subject}\n{env.ticket.body}")
+        execution = plan(decision, env.ticket.ticket_id, request.text)
         if execution is None:
             if decision.decision == ALLOWED and decision.actions and self._proposals is not None:
                 await self._proposals.propose(env, hop, decision)

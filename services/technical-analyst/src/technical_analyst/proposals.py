@@ -118,7 +118,7 @@ class Proposals:
                                                      request.text)]
         if not 1 < len(candidates) <= MAX_ORDERS_COMPARED:
             return None
-        budget = max(0.2, remaining_seconds(env) / 4)
+        budget = _read_budget(env)
         try:
             details = [await self._reads.order(o.order_id, request.customer_id, budget) for o in candidates]
         except LookupError as exc:
@@ -132,7 +132,7 @@ class Proposals:
 
     async def exact_write(self, env: Envelope, hop: HopRecord, action: str, order_id: str,
                            text: str) -> PlannedWrite | None:
-        budget = max(0.2, remaining_seconds(env) / 4)
+        budget = _read_budget(env)
         customer_id = env.retrieval.customer_id
         try:
             order = await self._reads.order(order_id, customer_id, budget)
@@ -203,3 +203,8 @@ class Proposals:
         a.policy_code = "proposal_confirmed" if not refused else "proposal_confirmed_refused"
         a.policy_reason = " ".join(refused)
         return Forward(env)
+
+
+def _read_budget(env: Envelope) -> float:
+    """Seconds for one commerce read: a share of what is left, so a proposal's few reads fit the ticket's budget."""
+    return max(0.2, remaining_seconds(env) / 4)
