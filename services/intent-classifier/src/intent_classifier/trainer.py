@@ -13,6 +13,7 @@ import structlog
 from .adapters import artifacts
 from .adapters.data import (
     data_hash,
+    read_author_pairs,
     read_bitext,
     read_kb_titles,
     read_own_lines,
@@ -41,7 +42,7 @@ def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[Inte
     kb = technical_examples(read_kb_titles(settings.kb_path), settings.kb_examples, settings.seed)
     examples = assemble(
         bitext_train,
-        read_own_pairs("retail_tickets.txt"),
+        [*read_own_pairs("retail_tickets.txt"), *read_author_pairs()],
         kb,
         read_own_lines("technical_support.txt"),
         read_own_lines("out_of_scope.txt"),

@@ -7,10 +7,14 @@ import io
 import json
 import pathlib
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from ..domain.examples import Example
 
 OWN_DATA_FILES = ("out_of_scope.txt", "technical_support.txt", "retail_tickets.txt")
+# Ticket-shaped requests by independent authors, one file each (`intent | text`, all 29 intents): a model
+# trained on one writer's tickets fits that writer; each further voice widens what it has seen.
+AUTHORS_DIR = "authors"
 
 
 def read_bitext(path: pathlib.Path) -> list[Example]:
@@ -37,9 +41,13 @@ def read_kb_titles(path: pathlib.Path) -> list[tuple[str, str]]:
     return out
 
 
+def _data_file(name: str) -> Traversable:
+    return resources.files("intent_classifier").joinpath("data", *name.split("/"))
+
+
 def read_own_lines(name: str) -> list[str]:
     """Non-comment lines of one of the example files shipped inside the package."""
-    text = resources.files("intent_classifier").joinpath("data", name).read_text(encoding="utf-8")
+    text = _data_file(name).read_text(encoding="utf-8")
     return [ln.strip() for ln in io.StringIO(text) if ln.strip() and not ln.lstrip().startswith("#")]
 
 
@@ -54,13 +62,24 @@ def read_own_pairs(name: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def author_files() -> list[str]:
+    """The independent authors' ticket files, in name order (`authors/<name>.txt`)."""
+    folder = _data_file(AUTHORS_DIR)
+    return sorted(f"{AUTHORS_DIR}/{f.name}" for f in folder.iterdir() if f.name.endswith(".txt"))
+
+
+def read_author_pairs() -> list[tuple[str, str]]:
+    """(intent, text) pairs of every author file."""
+    return [pair for name in author_files() for pair in read_own_pairs(name)]
+
+
 def data_hash(paths: list[pathlib.Path]) -> str:
     """SHA-256 over the training inputs (external files and the package's own example files)."""
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.read_bytes())
-    for name in OWN_DATA_FILES:
-        digest.update(resources.files("intent_classifier").joinpath("data", name).read_bytes())
+    for name in (*OWN_DATA_FILES, *author_files()):
+        digest.update(_data_file(name).read_bytes())
     return digest.hexdigest()
 
 
