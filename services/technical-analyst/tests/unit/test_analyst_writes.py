@@ -82,6 +82,33 @@ def test_price_cues_decide_among_equal_options():
     assert choose_variant(lamp, options, "a white one, the cheapest").item_id == "2"
 
 
+def test_comparatives_move_an_ordered_option_the_way_asked():
+    bottle = OrderLine("1", "p-b", "Water Bottle", 50.0, {"capacity": "500ml", "material": "glass", "color": "black"})
+    bottles = [Variant("2", {"capacity": "750ml", "material": "glass", "color": "black"}, True, 55.0),
+               Variant("3", {"capacity": "1000ml", "material": "steel", "color": "red"}, True, 49.0),
+               Variant("4", {"capacity": "500ml", "material": "plastic", "color": "black"}, True, 52.0)]
+    assert choose_variant(bottle, bottles, "exchange the water bottle to a bigger one").item_id == "2"
+    assert choose_variant(bottle, bottles, "a bottle with the largest capacity").item_id == "3"
+    assert choose_variant(bottle, bottles, "the same bottle, nothing else to say") is None
+    lamp = OrderLine("5", "p-l", "Desk Lamp", 150.0, {"color": "white", "brightness": "medium", "power source": "USB"})
+    lamps = [Variant("6", {"color": "white", "brightness": "high", "power source": "USB"}, True, 164.0),
+             Variant("7", {"color": "black", "brightness": "high", "power source": "AC adapter"}, True, 154.0),
+             Variant("8", {"color": "silver", "brightness": "low", "power source": "battery"}, True, 150.0)]
+    # A preference list naming "AC" must not buy a colour change nobody asked for.
+    assert choose_variant(lamp, lamps, "a brighter one (prefer battery > USB > AC)").item_id == "6"
+    assert choose_variant(lamp, lamps, "the desk lamp to a less bright one").item_id == "8"
+
+
+def test_same_except_keeps_all_but_the_option_to_change():
+    camera = OrderLine("1", "p-c", "Digital Camera", 300.0, {"resolution": "24MP", "zoom": "3x", "storage": "SD card"})
+    cameras = [Variant("2", {"resolution": "20MP", "zoom": "5x", "storage": "CF card"}, True, 290.0),
+               Variant("3", {"resolution": "30MP", "zoom": "10x", "storage": "SD card"}, True, 350.0),
+               Variant("4", {"resolution": "20MP", "zoom": "3x", "storage": "SD card"}, True, 280.0)]
+    text = "a camera with the maximum zoom; all other specifications the same, except for the zoom"
+    assert choose_variant(camera, cameras, text).item_id == "3"
+    assert choose_variant(camera, cameras, "a slightly lower resolution, pay with the other card").item_id == "4"
+
+
 def test_modify_items_pays_the_difference_with_the_named_method():
     order = OrderDetail("#W2", "pending", [THERMOSTAT], "credit_card_9513926")
     w = plan_write(MODIFY_ITEMS, order, "change the thermostat to Google Assistant, use my paypal", "T",

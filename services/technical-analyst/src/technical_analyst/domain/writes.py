@@ -231,12 +231,16 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
     """The available other option of the line's product that fits the text best.
 
     An item id the text quotes wins. Otherwise each candidate scores by how much of its changed option values
-    the text names (a value's words, sizes also as words: "large" for L), and then by changing as little else
-    as possible ("the same one but with clicky switches"); a price cue ("cheapest", "most expensive") decides
+    the text names (a value's words, sizes also as words: "large" for L) or moves the way a comparative asks
+    ("a bigger one", "the maximum zoom"), and then by changing as little else as possible ("the same one but
+    with clicky switches"); a price cue ("cheapest", "most expensive") decides
     among equals. None when nothing the text says singles one out.
     """
-    # "the same material and color": those options must stay as they are.
-    kept = [name for name in line.options if re.search(rf"\bsame\b[^.;]{{0,40}}\b{re.escape(name)}\b", text, re.I)]
+    # "the same material and color": those options must stay as they are ("the same, except for the zoom"
+    # keeps all but the zoom).
+    kept = [name for name in line.options
+            if re.search(rf"\bsame\b(?:(?!\bexcept\b|\bother than\b)[^.;]){{0,40}}\b{re.escape(name)}\b",
+                         text, re.I)]
     candidates = [v for v in variants if v.available and v.item_id != line.item_id
                   and all(v.options.get(name) == line.options[name] for name in kept)]
     quoted = [v for v in candidates if re.search(rf"\b{re.escape(v.item_id)}\b", text)]
@@ -244,11 +248,19 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
         return quoted[0]
     words = _tokens(text)
     tokens, joined = set(words), " ".join(words)
+    cues = comparatives(line, text)
     scored = []
     for v in candidates:
-        changed = [value for name, value in v.options.items() if line.options.get(name) != value]
-        named = [_share_named(value, tokens, joined) for value in changed]
-        scored.append(((round(sum(named), 3), -sum(1 for n in named if n == 0)), v))
+        changed = {name: value for name, value in v.options.items() if line.options.get(name) != value}
+        named = {name: _share_named(value, tokens, joined) for name, value in changed.items()}
+        for name, cue in cues.items():
+            named[name] = _cue_score(cue, line.options[name], v.options.get(name, ""), candidates, name)
+        # Whole values named (or moved as asked) count first, then changing nothing unasked, and only then
+        # words a value shares with the text: a preference list ("battery > USB > AC") or a payment card
+        # mentioned elsewhere must not buy an extra change.
+        score = (sum(1 for n in named.values() if n == 1.0), -sum(1 for n in named.values() if n == 0),
+                 round(sum(n for n in named.values() if n < 1.0), 3))
+        scored.append((score, v))
     if not scored:
         return None
     best = max(s for s, _ in scored)
@@ -258,9 +270,64 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
         if len(ranked) == 1 or ranked[0].price != ranked[1].price:
             return ranked[0]
         return None
-    if best[0] == 0:
+    if best[0] == 0 and best[2] == 0:
         return None
     return top[0] if len(top) == 1 else None
+
+
+# Comparatives that move an ordered option: the words, the way they move it, and whether they want the end.
+_UP = (r"bigger|larger|longer|higher|brighter|more|greater|faster|max(?:imum|imal|imized)?"
+       r"|highest|largest|biggest|longest")
+_DOWN = r"smaller|shorter|lower|dimmer|less|fewer|min(?:imum|imal)?|lowest|smallest|shortest"
+_COMPARATIVE = re.compile(rf"\b({_UP}|{_DOWN})\b( bright)?((?: [a-z]+){{0,3}})", re.I)
+_EXTREME = re.compile(r"^(?:max|min|highest|lowest|largest|smallest|biggest|longest|shortest)", re.I)
+# An unnamed comparative ("a bigger one") is about the option that gives an item its size, or its light.
+_SIZE_LIKE = ("capacity", "size", "length", "piece count", "frame size", "screen size", "storage")
+# Sizes and levels share "medium", so both scales put it at 2.
+_ORDER_WORDS = {"xs": 0, "s": 1, "small": 1, "low": 1, "m": 2, "medium": 2, "l": 3, "large": 3, "high": 3,
+                "xl": 4, "xxl": 5}
+
+
+def _rank(value: str) -> float | None:
+    """The place of an option value on its scale: its number ("750ml", "2-piece", "24MP"), else its size or
+    level word; None when the value is not ordered (a colour, a material)."""
+    number = re.search(r"\d+(?:\.\d+)?", value)
+    if number:
+        return float(number.group(0))
+    return _ORDER_WORDS.get(value.strip().lower())
+
+
+def comparatives(line: OrderLine, text: str) -> dict[str, tuple[int, bool]]:
+    """Option name → (direction +1 / -1, wants the extreme) for each comparative in the text about one of the
+    line's ordered options: the option named right after it ("a larger frame size", "maximum zoom"), else,
+    for "bigger"/"smaller"/"brighter" alone, the option that gives the item its size or light."""
+    ordered = [name for name, value in line.options.items() if _rank(value) is not None]
+    out: dict[str, tuple[int, bool]] = {}
+    for m in _COMPARATIVE.finditer(text):
+        word, bright, after = m.group(1).lower(), m.group(2), m.group(3).lower()
+        direction = 1 if re.fullmatch(_UP, word) else -1
+        if bright or word in ("brighter", "dimmer"):
+            target = [n for n in ordered if n == "brightness"]
+        else:
+            target = [n for n in ordered if re.search(rf"\b{re.escape(n)}\b", after)]
+            if not target and word in ("bigger", "larger", "smaller", "biggest", "largest", "smallest"):
+                target = [n for n in ordered if n in _SIZE_LIKE][:1]
+        for name in target[:1]:
+            out.setdefault(name, (direction, bool(_EXTREME.match(word))))
+    return out
+
+
+def _cue_score(cue: tuple[int, bool], current: str, value: str, candidates: Sequence[Variant], name: str) -> float:
+    """1 when the value moves the way the comparative asks (for "the maximum", only the end of the scale among
+    the candidates), else 0."""
+    direction, extreme = cue
+    here, there = _rank(current), _rank(value)
+    if here is None or there is None or (there - here) * direction <= 0:
+        return 0.0
+    if extreme:
+        ranks = [r for v in candidates if (r := _rank(v.options.get(name, ""))) is not None]
+        return 1.0 if there * direction == max(r * direction for r in ranks) else 0.0
+    return 1.0
 
 
 # Sizes are written as words as often as letters.
