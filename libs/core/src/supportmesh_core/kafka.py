@@ -1,9 +1,10 @@
 """Kafka plumbing: topic creation, a hop sink, the outcome ledger, and the stage runner every agent uses.
 
-The runner's contract (DESIGN §2): consume a batch → handle each message (conversations in parallel,
-each conversation in order) → publish what it produced (next stage, outcome, DLQ, hop records) →
-wait for the broker's acks → commit the offsets. A crash anywhere before the commit redelivers the
-batch; the outcome ledger makes sure a redelivered ticket is still answered only once.
+The runner's contract (DESIGN §2): consume → handle each message (conversations in parallel, each
+conversation in order) → publish what it produced (next stage, outcome, DLQ, hop records) → wait for
+the broker's acks → commit the offsets up to the first message not yet published. A crash anywhere
+before the commit redelivers the message; the outcome ledger makes sure a redelivered ticket is still
+answered only once.
 """
 
 import asyncio
@@ -34,8 +35,8 @@ from .telemetry import extract_headers, inject_headers, parent_span_id
 
 log = structlog.get_logger()
 
-# A batch slower than this (an injected or real slow dependency) makes the next poll top itself up.
-SLOW_BATCH_S = 0.25
+# How long a revoked partition's messages in flight may take to finish before the partition is let go.
+REVOKE_PATIENCE_S = 15.0
 # The most of a dead-lettered message kept in its DLQ record (base64 grows it by a third).
 DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
 
@@ -227,10 +228,38 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked) -> None:
-        await self._runner._commit(set(revoked))
+        await self._runner._settle(set(revoked))
 
     async def on_partitions_assigned(self, assigned) -> None:
         return None
+
+
+class Watermarks:
+    """Per partition, the offset up to which every message is published: what may be committed.
+
+    Messages finish out of order (conversations run concurrently, a slow one does not hold the others),
+    so a partition's commit point is its oldest message still in flight, or one past the newest started.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[TopicPartition, set[int]] = defaultdict(set)
+        self._next: dict[TopicPartition, int] = {}
+
+    def started(self, tp: TopicPartition, offset: int) -> None:
+        self._open[tp].add(offset)
+        self._next[tp] = max(self._next.get(tp, 0), offset + 1)
+
+    def finished(self, tp: TopicPartition, offset: int) -> int | None:
+        """Mark one message published; returns the partition's commit point (None once it was let go)."""
+        if tp not in self._next:
+            return None
+        self._open[tp].discard(offset)
+        return min(self._open[tp], default=self._next[tp])
+
+    def abandoned(self, tp: TopicPartition) -> None:
+        """Forget a partition (revoked, or its messages will be read again from the committed offset)."""
+        self._open.pop(tp, None)
+        self._next.pop(tp, None)
 
 
 class StageRunner:
@@ -248,6 +277,10 @@ class StageRunner:
         self.producer: AIOKafkaProducer | None = None
         self.consumer: AIOKafkaConsumer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
+        self._marks = Watermarks()
+        self._in_flight: dict[asyncio.Task, TopicPartition] = {}
+        self._tails: dict[bytes | None, asyncio.Task] = {}  # each conversation's newest message in flight
+        self._failure: BaseException | None = None
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tracer = trace.get_tracer(self.service)
@@ -294,57 +327,92 @@ class StageRunner:
             await self.producer.stop()
 
     async def run(self) -> None:
-        """Process batches until `stop()`; what was handled is committed before returning.
+        """Consume and handle until `stop()`; what was handled is committed before returning.
 
-        Offsets are committed only for batches whose output the broker acknowledged, but not after
-        every batch: at most every `commit_interval_ms`, and at once when the topic goes quiet. A
-        commit per small batch doubled the broker round trips at low rates; what a crash redelivers
-        in exchange (up to one interval) is deduplicated downstream like any redelivery.
+        Each message is handled as soon as it is fetched, up to `max_batch` in flight: a message that
+        arrives while a slow one runs does not wait for it (unless it is the same conversation, which
+        stays in order). Offsets are committed only up to messages whose output the broker acknowledged,
+        and not after every message: at most every `commit_interval_ms`, and at once when the topic goes
+        quiet. What a crash redelivers in exchange (up to one interval) is deduplicated downstream like
+        any redelivery.
         """
         assert self.consumer is not None and self.producer is not None
         interval = self.settings.commit_interval_ms / 1000
         last_commit = last_lag = time.monotonic()
-        slow = False
         try:
             while not self._stopping.is_set():
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.max_batch)
-                if batch and slow:
-                    await self._top_up(batch)
+                if self._failure is not None:
+                    raise self._failure  # a bug, not a broker error: crash, restart, read it again
+                room = self.settings.max_batch - len(self._in_flight)
+                if room <= 0:
+                    await asyncio.wait(list(self._in_flight), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                batch = await self.consumer.getmany(timeout_ms=200, max_records=room)
                 if time.monotonic() - last_lag >= 1.0:
                     await metrics.observe_lag(self.service, self.consumer)
                     last_lag = time.monotonic()
                 if batch:
-                    records = [r for recs in batch.values() for r in recs]
-                    for tp, recs in batch.items():
-                        metrics.MESSAGES_IN.labels(self.service, tp.topic).inc(len(recs))
                     lag = self.faults.lag_seconds()
                     if lag:  # the `lagMs` fault: a consumer that falls behind
                         await asyncio.sleep(lag)
-                    began = time.monotonic()
-                    outgoing = await self.process(records)
-                    slow = time.monotonic() - began > SLOW_BATCH_S
-                    if not await self._publish(outgoing):
-                        for tp, recs in batch.items():
-                            self.consumer.seek(tp, recs[0].offset)  # redeliver the whole batch
-                        continue
-                    self._uncommitted.update({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
-                    self.handled += len(records)
+                    for tp, recs in batch.items():
+                        metrics.MESSAGES_IN.labels(self.service, tp.topic).inc(len(recs))
+                        for rec in recs:
+                            self.dispatch(tp, rec)
                 if self._uncommitted and (not batch or time.monotonic() - last_commit >= interval):
                     await self._commit()
                     last_commit = time.monotonic()
         finally:
+            await self.drain()
             await self._commit()
 
-    async def _top_up(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """Add what arrived while the last (slow) batch ran: the fetcher prefetched only what was there when
-        that batch began and fetches again only once it is consumed, so without this a slow stage leaves
-        every message waiting two batches instead of one."""
-        room = self.settings.max_batch - sum(len(r) for r in batch.values())
-        if room <= 0:
-            return
-        more = await self.consumer.getmany(timeout_ms=100, max_records=room)
-        for tp, recs in more.items():
-            batch.setdefault(tp, []).extend(recs)
+    def dispatch(self, tp: TopicPartition, rec: ConsumerRecord) -> asyncio.Task:
+        """Start handling one message: after the previous message of its conversation, beside all others."""
+        self._marks.started(tp, rec.offset)
+        task = asyncio.create_task(self._handle_and_publish(tp, rec, self._tails.get(rec.key)))
+        self._tails[rec.key] = task
+        self._in_flight[task] = tp
+
+        def forget(done: asyncio.Task) -> None:
+            self._in_flight.pop(done, None)
+            if self._tails.get(rec.key) is done:
+                del self._tails[rec.key]
+            if not done.cancelled() and done.exception() is not None and self._failure is None:
+                self._failure = done.exception()
+
+        task.add_done_callback(forget)
+        return task
+
+    async def drain(self, only: set[TopicPartition] | None = None, patience_s: float | None = None) -> None:
+        """Wait for the messages in flight (of `only` partitions) to be handled and published."""
+        tasks = [t for t, tp in self._in_flight.items() if only is None or tp in only]
+        if tasks:
+            await asyncio.wait(tasks, timeout=patience_s)
+
+    async def _handle_and_publish(self, tp: TopicPartition, rec: ConsumerRecord,
+                                  previous: asyncio.Task | None) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # the conversation's earlier message first, however it ended
+        with metrics.IN_FLIGHT.labels(self.service).track_inprogress():
+            outgoing = await self.handle_record(rec)
+        while not await self._publish(outgoing):
+            if self._stopping.is_set():
+                # Not published, not committed: read again after the restart, answered then.
+                for o in outgoing:
+                    if o.ticket_id:
+                        self.ledger.discard(o.ticket_id)
+                return
+        point = self._marks.finished(tp, rec.offset)
+        if point is not None:
+            self._uncommitted[tp] = point
+        self.handled += 1
+
+    async def _settle(self, revoked: set[TopicPartition]) -> None:
+        """A rebalance takes partitions away: finish their messages in flight, commit, and let them go."""
+        await self.drain(revoked, REVOKE_PATIENCE_S)
+        await self._commit(revoked)
+        for tp in revoked:
+            self._marks.abandoned(tp)
 
     async def _commit(self, only: set[TopicPartition] | None = None) -> None:
         offsets = {tp: o for tp, o in self._uncommitted.items() if only is None or tp in only}
@@ -361,6 +429,7 @@ class StageRunner:
                 del self._uncommitted[tp]
 
     async def _publish(self, outgoing: list[Outgoing]) -> bool:
+        """Send one message's output and wait for the acks; False (after a pause) when the broker failed."""
         assert self.producer is not None
         try:
             futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in outgoing]
@@ -369,28 +438,9 @@ class StageRunner:
                 metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
             return True
         except KafkaError as exc:
-            log.error("publish failed; batch will be redelivered", error=str(exc))
-            for o in outgoing:
-                if o.ticket_id:
-                    self.ledger.discard(o.ticket_id)
+            log.error("publish failed; sending again", error=str(exc))
             await asyncio.sleep(1 + random.random())
             return False
-
-    async def process(self, records: list[ConsumerRecord]) -> list[Outgoing]:
-        """Handle a batch: one conversation's messages in order, different conversations concurrently."""
-        by_key: dict[bytes | None, list[ConsumerRecord]] = defaultdict(list)
-        for rec in records:
-            by_key[rec.key].append(rec)
-
-        async def run_chain(chain: list[ConsumerRecord]) -> list[Outgoing]:
-            out: list[Outgoing] = []
-            for rec in chain:
-                with metrics.IN_FLIGHT.labels(self.service).track_inprogress():
-                    out.extend(await self.handle_record(rec))
-            return out
-
-        chains = await asyncio.gather(*(run_chain(c) for c in by_key.values()))
-        return [o for chain in chains for o in chain]
 
     async def handle_record(self, rec: ConsumerRecord) -> list[Outgoing]:
         """Everything one input message produces, hop record last. Never raises."""

@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.outcomes_pb2 import Escalation
@@ -34,7 +34,7 @@ def envelope(ticket_id: str, sentiment: float = 0.0) -> Envelope:
     return env
 
 
-async def test_handled_messages_feed_handling_confidence_escalation_and_outcome_metrics():
+async def test_handled_messages_feed_handling_confidence_escalation_and_outcome_metrics(acking_producer):
     service = "metrics-test"
 
     async def handler(env: Envelope, hop):
@@ -50,7 +50,11 @@ async def test_handled_messages_feed_handling_confidence_escalation_and_outcome_
         "esc": value("supportmesh_escalations_total", service=service, reason="low_confidence"),
         "neg": value("supportmesh_ticket_sentiment_bucket", service=service, le="-0.6"),
     }
-    await runner.process([record(envelope("T-fwd")), record(envelope("T-esc", sentiment=-0.9), offset=1)])
+    runner.producer = acking_producer
+    tp = TopicPartition("stage.metrics-test", 0)
+    runner.dispatch(tp, record(envelope("T-fwd")))
+    runner.dispatch(tp, record(envelope("T-esc", sentiment=-0.9), offset=1))
+    await runner.drain()
     assert value("supportmesh_handling_seconds_count", service=service, outcome="success") == before["ok"] + 2
     assert value("supportmesh_confidence_bucket", service=service, le="0.5") == before["conf"] + 2
     assert value("supportmesh_escalations_total", service=service, reason="low_confidence") == before["esc"] + 1

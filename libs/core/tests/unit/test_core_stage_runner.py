@@ -1,15 +1,16 @@
 """The stage runner's routing, dead-lettering, retries and duplicate suppression, without Kafka."""
 
+import asyncio
 import json
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
-from supportmesh_core.kafka import Escalate, Forward, Respond, StageHopSink, StageRunner
+from supportmesh_core.kafka import Escalate, Forward, Respond, StageHopSink, StageRunner, Watermarks
 from supportmesh_core.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -106,18 +107,37 @@ async def test_forward_with_an_empty_slip_escalates_instead_of_dropping():
     assert json.loads(out[0].value)["reason"] == "routing_error"
 
 
-async def test_batch_keeps_each_conversation_in_order():
-    seen = []
+async def test_each_conversation_stays_in_order_while_others_overlap(acking_producer):
+    finished = []
 
     async def handler(env, hop):
-        seen.append(env.ticket.ticket_id)
+        await asyncio.sleep(0.05 if env.ticket.ticket_id == "T-0" else 0.001)
+        finished.append(env.ticket.ticket_id)
         return Escalate(env, Escalation(reason="test"))
 
     runner = StageRunner(settings(), handler, input_topic="stage.retriever")
-    recs = [record(envelope(f"T-{i}").SerializeToString(), key=f"C-{i % 2}".encode(), offset=i) for i in range(6)]
-    await runner.process(recs)
-    assert [t for t in seen if t in ("T-0", "T-2", "T-4")] == ["T-0", "T-2", "T-4"]
-    assert [t for t in seen if t in ("T-1", "T-3", "T-5")] == ["T-1", "T-3", "T-5"]
+    runner.producer = acking_producer
+    tp = TopicPartition("stage.retriever", 0)
+    for i in range(6):
+        runner.dispatch(tp, record(envelope(f"T-{i}").SerializeToString(), key=f"C-{i % 2}".encode(), offset=i))
+    await runner.drain()
+    assert [t for t in finished if t in ("T-0", "T-2", "T-4")] == ["T-0", "T-2", "T-4"]
+    assert [t for t in finished if t in ("T-1", "T-3", "T-5")] == ["T-1", "T-3", "T-5"]
+    assert finished.index("T-5") < finished.index("T-0")  # the slow conversation held up no other
+    assert runner.handled == 6 and not runner._in_flight
+    assert sum(1 for topic, _, _ in acking_producer.sent if topic == topics.ESCALATIONS) == 6
+
+
+def test_commit_point_is_the_oldest_message_not_yet_published():
+    marks, tp = Watermarks(), TopicPartition("t", 0)
+    for offset in (10, 11, 12):
+        marks.started(tp, offset)
+    assert marks.finished(tp, 11) == 10  # 10 is still in flight: a crash must read it again
+    assert marks.finished(tp, 10) == 12
+    assert marks.finished(tp, 12) == 13
+    marks.started(tp, 13)
+    marks.abandoned(tp)  # revoked: a late finish must not move another owner's commit point
+    assert marks.finished(tp, 13) is None
 
 
 async def test_hops_of_calls_made_while_handling_join_the_message_output():
