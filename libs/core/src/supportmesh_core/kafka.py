@@ -1,10 +1,10 @@
-"""Kafka plumbing: topic creation, a hop sink, the outcome ledger, and the stage runner every agent uses.
+"""Kafka plumbing: topic creation, a hop sink, the ticket ledger, and the stage runner every agent uses.
 
 The runner's contract (DESIGN §2): consume → handle each message (conversations in parallel, each
 conversation in order) → publish what it produced (next stage, outcome, DLQ, hop records) → wait for
 the broker's acks → commit the offsets up to the first message not yet published. A crash anywhere
-before the commit redelivers the message; the outcome ledger makes sure a redelivered ticket is still
-answered only once.
+before the commit redelivers the message; the ticket ledger makes sure a redelivered ticket is still
+handled once per stage and answered only once.
 """
 
 import asyncio
@@ -94,56 +94,88 @@ class StageHopSink:
             log.debug("hop emitted outside a handled message; dropped", action=hop.action)
 
 
-class OutcomeLedger:
-    """Ticket ids already answered or escalated, so no ticket gets two outcomes.
+class TicketLedger:
+    """Ticket ids a stage must not handle again: answered or escalated by any stage, or passed on by this one.
 
-    The output topics are the ledger: at start-up it reads back `window` of tickets.responses and
-    tickets.escalations (their `ticket-id` header), so it survives restarts without a store of its own.
+    The output topics are the record of outcomes: the ledger reads back `window` of tickets.responses and
+    tickets.escalations (their `ticket-id` header) and then keeps following them, so a stage also learns
+    what the stages after it answered, and survives restarts without a store of its own. The tickets this
+    stage forwarded are kept in memory only; after a restart the stages downstream still recognise them.
+    Entries older than the window are forgotten, so memory stays bounded.
     """
 
-    def __init__(self) -> None:
-        self._ids: set[str] = set()
+    def __init__(self, window_hours: float) -> None:
+        self._window_s = window_hours * 3600
+        self._ids: dict[str, float] = {}   # ticket id -> when recorded (unix s), about oldest first
+        self.caught_up = asyncio.Event()   # the window was read back: safe to start handling
 
     def __contains__(self, ticket_id: str) -> bool:
         return ticket_id in self._ids
 
-    def add(self, ticket_id: str) -> None:
-        self._ids.add(ticket_id)
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ticket_id: str, at: float | None = None) -> None:
+        now = time.time()
+        self._ids.setdefault(ticket_id, now if at is None else at)
+        cutoff = now - self._window_s
+        while self._ids:
+            oldest = next(iter(self._ids))
+            if self._ids[oldest] >= cutoff:
+                break
+            del self._ids[oldest]
 
     def discard(self, ticket_id: str) -> None:
-        self._ids.discard(ticket_id)
+        self._ids.pop(ticket_id, None)
 
-    async def load(self, bootstrap: str, window_hours: float) -> None:
+    async def follow(self, bootstrap: str) -> None:
+        """Read the window back, set `caught_up`, then follow new outcomes until cancelled."""
+        attempt = 0
+        while True:
+            try:
+                await self._read(bootstrap)
+            except KafkaError as exc:
+                # Just-created topics have no leader for a moment, or the broker is restarting.
+                attempt += 1
+                log.warning("outcome topics not readable; retrying", error=str(exc), attempt=attempt)
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
+
+    async def _read(self, bootstrap: str) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
             parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
                      for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
             if not parts:
-                return
+                raise KafkaError("outcome topics have no partitions yet")
             consumer.assign(parts)
-            since_ms = int((time.time() - window_hours * 3600) * 1000)
+            since_ms = int((time.time() - self._window_s) * 1000)
             starts = await consumer.offsets_for_times({tp: since_ms for tp in parts})
-            ends = await consumer.end_offsets(parts)
-            pending = {}
+            behind = await consumer.end_offsets(parts)
             for tp in parts:
                 start = starts.get(tp)
-                if start is None or start.offset >= ends[tp]:
-                    continue
-                consumer.seek(tp, start.offset)
-                pending[tp] = ends[tp]
-            while pending:
-                batch = await consumer.getmany(*pending, timeout_ms=1000)
+                if start is None:
+                    await consumer.seek_to_end(tp)
+                    behind.pop(tp)
+                else:
+                    consumer.seek(tp, start.offset)
+                    if start.offset >= behind[tp]:
+                        behind.pop(tp)
+            while True:
+                if not behind and not self.caught_up.is_set():
+                    self.caught_up.set()
+                    log.info("outcome ledger loaded", tickets=len(self._ids),
+                             window_hours=self._window_s / 3600)
+                batch = await consumer.getmany(timeout_ms=1000)
                 for tp, records in batch.items():
                     for rec in records:
                         ticket_id = dict(rec.headers or ()).get("ticket-id")
                         if ticket_id:
-                            self._ids.add(ticket_id.decode(errors="replace"))
-                    if records and records[-1].offset + 1 >= pending[tp]:
-                        del pending[tp]
+                            self.add(ticket_id.decode(errors="replace"), rec.timestamp / 1000)
+                    if tp in behind and records and records[-1].offset + 1 >= behind[tp]:
+                        del behind[tp]
         finally:
             await consumer.stop()
-        log.info("outcome ledger loaded", tickets=len(self._ids), window_hours=window_hours)
 
 
 async def _when_kafka_answers(step: Callable[[], Awaitable[None]], patience_s: float = 120.0) -> None:
@@ -200,7 +232,7 @@ class Outgoing:
     value: bytes
     key: bytes | None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
-    ticket_id: str = ""   # set on outcomes, so a failed send can release the ledger entry
+    ticket_id: str = ""   # set on forwards and outcomes, so a failed send can release the ledger entry
 
 
 def decode_envelope(record: ConsumerRecord) -> Envelope:
@@ -271,7 +303,8 @@ class StageRunner:
         self.input_topic = input_topic
         self.decoder = decoder
         self.partitions = partitions
-        self.ledger = OutcomeLedger()
+        self.ledger = TicketLedger(settings.dedupe_window_hours)
+        self._following: asyncio.Task | None = None
         self.producer: AIOKafkaProducer | None = None
         self.consumer: AIOKafkaConsumer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
@@ -290,16 +323,13 @@ class StageRunner:
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
         await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions))
-        for attempt in range(1, 11):
-            try:
-                await self.ledger.load(bootstrap, self.settings.dedupe_window_hours)
-                break
-            except KafkaError as exc:
-                # Just-created topics have no leader for a moment; answering twice is worse than waiting.
-                if attempt == 10:
-                    raise
-                log.warning("outcome ledger not readable yet; retrying", error=str(exc), attempt=attempt)
-                await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
+        self._following = asyncio.create_task(self.ledger.follow(bootstrap))
+        caught_up = asyncio.create_task(self.ledger.caught_up.wait())
+        # Answering twice is worse than waiting: no message is handled before the window was read back.
+        await asyncio.wait([self._following, caught_up], return_when=asyncio.FIRST_COMPLETED)
+        if self._following.done():
+            caught_up.cancel()
+            self._following.result()   # raises what stopped it
         # Messages publish as each finishes; a 5 ms linger lets those finishing together share a produce request
         # (at 0 the broker's CPU doubled at 50 tickets/s and the paced p95 rose; docs/architecture.md).
         self.producer = new_producer(bootstrap, linger_ms=5)
@@ -321,6 +351,9 @@ class StageRunner:
 
     async def close(self) -> None:
         await self.faults.stop()
+        if self._following is not None:
+            self._following.cancel()
+            await asyncio.gather(self._following, return_exceptions=True)
         if self.consumer is not None:
             await self.consumer.stop()
         if self.producer is not None:
@@ -409,7 +442,7 @@ class StageRunner:
     async def _settle(self, revoked: set[TopicPartition]) -> None:
         """A rebalance takes partitions away: commit what was published and let them go. Their messages still
         in flight are not waited for (a rebalance during a broker outage would wait on publishes that cannot
-        succeed); the partition's next owner reads them again and the outcome ledger absorbs the repeats."""
+        succeed); the partition's next owner reads them again and its ticket ledger absorbs the repeats."""
         await self._commit(revoked)
         for tp in revoked:
             self._marks.abandoned(tp)
@@ -422,7 +455,7 @@ class StageRunner:
             await self.consumer.commit(offsets)
         except KafkaError as exc:
             # The group moved on (rebalance) or the broker is away: the new owner re-reads from the last
-            # committed offset and the outcome ledger absorbs the repeats.
+            # committed offset and the ticket ledger absorbs the repeats.
             log.warning("offset commit failed; messages may be redelivered", error=str(exc))
         for tp in offsets:
             if self._uncommitted.get(tp) == offsets[tp]:
@@ -457,6 +490,13 @@ class StageRunner:
                 hop.action = "dead_letter"
                 return [self._dead_letter(rec, str(exc), hop.trace_id), self._hop_out(finish_hop(hop, str(exc)))]
             hop.ticket_id, hop.conversation_id = env.ticket.ticket_id, env.ticket.conversation_id
+            if env.ticket.ticket_id in self.ledger:
+                # A redelivery (after a crash or a rebalance upstream) of a ticket handled here or answered
+                # further on: a second pass could take another path (a late copy has lost its budget) and
+                # answer the ticket a second time from a stage that does not know of the first answer.
+                hop.labels["duplicate_suppressed"] = "true"
+                log.info("duplicate ticket dropped", ticket=env.ticket.ticket_id)
+                return [self._hop_out(finish_hop(hop, ""))]
             if not env.trace_id:
                 env.trace_id = hop.trace_id
             structlog.contextvars.bind_contextvars(ticket_id=env.ticket.ticket_id)
@@ -558,8 +598,9 @@ class StageRunner:
                     customer_message="We have passed your request to our support team.")), hop)
             nxt = env.routing_slip.pop(0)
             hop.destination = topics.stage_topic(nxt)
+            self.ledger.add(env.ticket.ticket_id)
             return [Outgoing(hop.destination, env.SerializeToString(), key,
-                             headers + [("content-type", b"application/x-protobuf")])]
+                             headers + [("content-type", b"application/x-protobuf")], env.ticket.ticket_id)]
         ticket_id = env.ticket.ticket_id
         if ticket_id in self.ledger:
             hop.labels["duplicate_suppressed"] = "true"

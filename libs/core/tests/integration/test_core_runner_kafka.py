@@ -64,3 +64,38 @@ async def test_answers_once_across_restart_and_survives_poison(kafka_bootstrap, 
     assert any(d["source"]["topic"] == source and d["service"] == settings.service_name for d in dead)
     # Offsets were committed: the restarted runner handled only the new message, not the first two.
     assert second.handled == 1
+
+
+async def test_a_stage_drops_a_ticket_another_stage_answered_while_it_ran(kafka_bootstrap, unique):
+    source = f"test.runner.follow.{unique}"
+    await ensure_topics(kafka_bootstrap, [source], partitions=1)
+    settings = ServiceSettings(OTEL_SERVICE_NAME=f"test-follow-{unique}", KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap)
+    handled = []
+
+    async def handler(env, hop):
+        handled.append(env.ticket.ticket_id)
+        return Respond(env, Response(reply=Reply(text="answer")))
+
+    runner = StageRunner(settings, handler, input_topic=source)
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    producer = new_producer(kafka_bootstrap)
+    await producer.start()
+    try:
+        answered, fresh = f"T-answered-{unique}", f"T-fresh-{unique}"
+        # Another stage answers a ticket after this runner started (its start-up read-back cannot know it).
+        await producer.send_and_wait(topics.RESPONSES, b"{}", key=b"k", headers=[("ticket-id", answered.encode())])
+        async with asyncio.timeout(15):
+            while answered not in runner.ledger:
+                await asyncio.sleep(0.05)
+        await producer.send_and_wait(source, envelope(answered), key=b"k")
+        await producer.send_and_wait(source, envelope(fresh), key=b"k")
+        async with asyncio.timeout(30):
+            while runner.handled < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        await producer.stop()
+        runner.stop()
+        await task
+        await runner.close()
+    assert handled == [fresh]

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
@@ -10,7 +11,7 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
-from supportmesh_core.kafka import Escalate, Forward, Respond, StageHopSink, StageRunner, Watermarks
+from supportmesh_core.kafka import Escalate, Forward, Respond, StageHopSink, StageRunner, TicketLedger, Watermarks
 from supportmesh_core.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -96,6 +97,40 @@ async def test_an_outcome_is_published_once_per_ticket():
     assert hops(again)[0].labels["duplicate_suppressed"] == "true"
     resp = json.loads(first[0].value)
     assert resp["reply"]["text"] == "Your order shipped." and resp["conversation_id"] == "C-1"
+
+
+async def test_a_ticket_passed_on_once_is_dropped_when_redelivered_even_if_it_would_now_escalate():
+    # The first copy goes on (and is answered downstream); a late redelivered copy would take another path.
+    paths = iter([Forward, lambda env: Escalate(env, Escalation(reason="no_grounding"))])
+
+    async def handler(env, hop):
+        return next(paths)(env)
+
+    runner = StageRunner(settings("technical-analyst"), handler, input_topic="stage.technical-analyst")
+    first = await runner.handle_record(record(envelope(slip=("response-generator",)).SerializeToString()))
+    again = await runner.handle_record(record(envelope(slip=("response-generator",)).SerializeToString(), offset=1))
+    assert [o.topic for o in first] == ["stage.response-generator", topics.HOPS]
+    assert [o.topic for o in again] == [topics.HOPS]
+    assert hops(again)[0].labels["duplicate_suppressed"] == "true"
+
+
+async def test_a_ticket_answered_by_a_later_stage_is_not_handled_again_here():
+    async def handler(env, hop):
+        raise AssertionError("a ticket with an outcome must not be handled again")
+
+    runner = StageRunner(settings(), handler, input_topic="stage.retriever")
+    runner.ledger.add("T-1")   # what following tickets.responses records when the response-generator answers
+    out = await runner.handle_record(record(envelope().SerializeToString()))
+    assert [o.topic for o in out] == [topics.HOPS]
+
+
+def test_the_ledger_forgets_tickets_older_than_its_window():
+    ledger = TicketLedger(window_hours=1)
+    ledger.add("T-old", at=time.time() - 2 * 3600)
+    ledger.add("T-new")
+    assert "T-new" in ledger and "T-old" not in ledger and len(ledger) == 1
+    ledger.add("T-new", at=0)   # a second sighting keeps the first time
+    assert "T-new" in ledger
 
 
 async def test_forward_with_an_empty_slip_escalates_instead_of_dropping():
