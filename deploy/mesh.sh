@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop and check the supportmesh services as local background processes (no Docker).
 #
-# Usage: deploy/mesh.sh start [service...] | stop [service...] | status | logs [service]
+# Usage: deploy/mesh.sh start [service...] | stop [service...] | restart [service...] | status | logs [service]
 # Each service runs from the workspace venv with its log in $SUPPORTMESH_HOME/logs/<service>.log and
 # its pid in $SUPPORTMESH_HOME/pids/<service>.pid. `start` returns once every service answers /readyz.
 set -euo pipefail
@@ -98,6 +98,9 @@ case "$cmd" in
   stop)
     mapfile -t names < <(selected "$@")
     for ((i=${#names[@]}-1; i>=0; i--)); do stop_one "${names[i]}"; done ;;
+  restart)
+    "$0" stop "$@"
+    exec "$0" start "$@" ;;
   status)
     for e in "${SERVICES[@]}"; do
       n=${e%%:*}; p=${e##*:}
@@ -110,5 +113,5 @@ case "$cmd" in
     done ;;
   logs)
     if [[ $# -gt 0 ]]; then tail -n 100 -F "$STATE/logs/$1.log"; else tail -n 20 -F "$STATE"/logs/*.log; fi ;;
-  *) die "unknown command '$cmd' (start|stop|status|logs)" ;;
+  *) die "unknown command '$cmd' (start|stop|restart|status|logs)" ;;
 esac
