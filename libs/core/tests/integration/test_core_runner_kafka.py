@@ -84,7 +84,9 @@ async def test_a_stage_drops_a_ticket_another_stage_answered_while_it_ran(kafka_
     try:
         answered, fresh = f"T-answered-{unique}", f"T-fresh-{unique}"
         # Another stage answers a ticket after this runner started (its start-up read-back cannot know it).
-        await producer.send_and_wait(topics.RESPONSES, b"{}", key=b"k", headers=[("ticket-id", answered.encode())])
+        outcome = json.dumps({"ticket_id": answered, "reply": {"text": "answered by another stage"}}).encode()
+        await producer.send_and_wait(topics.RESPONSES, outcome, key=b"k",
+                                     headers=[("ticket-id", answered.encode()), ("content-type", b"application/json")])
         async with asyncio.timeout(15):
             while answered not in runner.ledger:
                 await asyncio.sleep(0.05)
