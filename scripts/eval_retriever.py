@@ -39,7 +39,7 @@ CLASSIFICATION = {"kb": ("technical_support", "TECHNICAL"), "policy": ("place_or
 
 def worksheet(settings: Settings) -> str:
     """The seeded sample of KB articles the queries were written from: id, title, start of the symptoms."""
-    docs = sorted((d for d in read_kb(settings.kb_path, settings.policy_path)
+    docs = sorted((d for d in read_kb(settings.kb_path, settings.help_path)
                    if not d.id.startswith("policy:")), key=lambda d: d.id)
     lines = []
     for d in random.Random(SAMPLE_SEED).sample(docs, SAMPLE_SIZE):
@@ -97,7 +97,7 @@ def main() -> int:
         return 0
 
     queries = load_queries()
-    indexed = {d.id: f"{d.title}\n{d.description}\n{d.body}" for d in read_kb(settings.kb_path, settings.policy_path)}
+    indexed = {d.id: f"{d.title}\n{d.description}\n{d.body}" for d in read_kb(settings.kb_path, settings.help_path)}
     problems = leaks(queries, indexed.get)
     if problems:
         print("the query set is not fit for scoring:\n  " + "\n  ".join(problems), file=sys.stderr)

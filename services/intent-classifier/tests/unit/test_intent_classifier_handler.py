@@ -86,21 +86,29 @@ async def test_out_of_scope_is_declined_after_the_context_and_lookup_stages(hand
     assert list(result.envelope.routing_slip) == ["context-compressor", "retriever", "response-generator"]
 
 
-async def test_legal_threat_escalates_with_a_handoff(handler):
+async def test_legal_threat_goes_to_the_analyst_for_a_case(handler):
     env = _envelope(
         "Refund", "I returned the jacket a month ago. Refund me now or I will sue you. Order #W1234567."
     )
     result = await handler(env, HopRecord())
+    assert isinstance(result, Forward)
+    c = result.envelope.classification
+    assert c.workflow == "dispute" and "legal" in c.flags and c.priority == "urgent"
+    assert list(result.envelope.routing_slip) == ["context-compressor", "retriever", "technical-analyst",
+                                                  "response-generator"]
+
+
+async def test_a_violent_threat_escalates_at_once_with_a_handoff(handler):
+    env = _envelope("Refund", "Refund me now or I will come to your office and make you regret it. Order #W1234567.")
+    result = await handler(env, HopRecord())
     assert isinstance(result, Escalate)
     esc = result.escalation
-    assert esc.reason == "legal"
-    assert list(result.envelope.routing_slip) == []
+    assert esc.reason == "threat" and list(result.envelope.routing_slip) == []
     assert result.envelope.classification.priority == "urgent"
-    assert "Yusuf Rossi <yusuf@example.com>" in esc.summary
-    assert "order_id #W1234567" in esc.summary
-    assert "legal action" in esc.summary
+    assert "Yusuf Rossi <yusuf@example.com>" in esc.summary and "order_id #W1234567" in esc.summary
+    assert "threatening language" in esc.summary
     assert esc.customer_message.startswith("Hi Yusuf,")
-    assert "follow up" in esc.customer_message
+    assert "refund" not in esc.customer_message.lower()
 
 
 async def test_human_request_escalates(handler):

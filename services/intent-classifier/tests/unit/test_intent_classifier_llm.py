@@ -48,7 +48,7 @@ def handler(model, settings, server, hops: ListHopSink, **config) -> ClassifierH
 
 
 def verdict(**overrides) -> str:
-    answer = {"intent": "cancel_order", "confidence": 0.93, "sentiment": -0.4, "flags": ["legal"],
+    answer = {"intent": "cancel_order", "confidence": 0.93, "sentiment": -0.4, "flags": ["threat"],
               "entities": [{"type": "order_id", "value": "W2378156"},
                            {"type": "amount", "value": "$999.00"}]}
     return json.dumps({**answer, **overrides})
@@ -61,9 +61,9 @@ async def test_a_valid_answer_is_merged_and_the_prompt_carries_no_personal_data(
 
     assert isinstance(result, Escalate)
     c = result.envelope.classification
-    # The model's intent and confidence; its legal flag joins the local ones, so the ticket goes to a human.
+    # The model's intent and confidence; its threat flag joins the local ones, so the ticket goes to a human.
     assert (c.intent, c.engine, c.confidence) == ("cancel_order", "openai", pytest.approx(0.93))
-    assert "legal" in c.flags and c.priority == "urgent" and c.workflow == "escalate"
+    assert "threat" in c.flags and c.priority == "urgent" and c.workflow == "escalate"
     assert [a.intent for a in c.alternatives][0] == "cancel_order"
     # The amount is not in the ticket, so it is dropped; the order id the local extractor found stays once.
     assert [(e.type, e.value) for e in c.entities if e.type in ("order_id", "amount")] == [("order_id", "#W2378156")]

@@ -61,3 +61,26 @@ def test_redaction_masks_personal_data():
 )
 def test_negated_markers_do_not_flag(text, expected):
     assert flags(text) == expected
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("I was charged $849.34 twice for order #W2378156", "duplicate_charge"),
+    ("There are two identical charges of $54.04 on my card", "duplicate_charge"),
+    ("Me han cobrado dos veces el pedido", "duplicate_charge"),
+    ("Der Betrag wurde zweimal abgebucht", "duplicate_charge"),
+    ("I don't recognise this charge of $89.99 on my statement", "unexpected_charge"),
+    ("There is a mystery fee on my card from you", "unexpected_charge"),
+    ("I was still charged after I cancelled the order", "unexpected_charge"),
+    ("I will come to your office and make you regret it", "threat"),
+    ("I just want to end my life, nothing matters", "self_harm"),
+    ("Honestly I don't want to live anymore", "self_harm"),
+])
+def test_money_and_safety_markers(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Can I come to your office to return the chair?", "I was charged once, which is right",
+    "Please send my refund to the card I paid with", "The lamp killed it in my living room, love it"])
+def test_ordinary_requests_raise_no_money_or_safety_marker(text):
+    assert not {"duplicate_charge", "unexpected_charge", "self_harm"} & set(flags(text))

@@ -50,10 +50,8 @@ def test_packaged_file_routes_the_intents(raw):
         (_c("contact_human_agent"), "human_requested"),
         (_c("complaint", sentiment=-0.6), "negative_sentiment"),
         (_c("track_order", sentiment=-0.9), "negative_sentiment"),
-        (_c("track_order", flags=["legal", "angry"]), "legal"),
-        (_c("get_refund", flags=["fraud", "chargeback"]), "fraud"),
         (_c("track_order", flags=["threat", "legal"]), "threat"),
-        (_c("payment_issue", flags=["chargeback"]), "chargeback"),
+        (_c("complaint", flags=["self_harm", "threat"]), "self_harm"),
         (_c("track_order", flags=["vip"]), "vip"),
         (_c("track_order", confidence=0.59), "low_confidence"),
     ],
@@ -61,6 +59,20 @@ def test_packaged_file_routes_the_intents(raw):
 def test_escalate_now_rules(raw, c, reason):
     route = parse_workflows(raw, STAGES).route(c, 0.6)
     assert (route.workflow, route.stages, route.reason) == ("escalate", (), reason)
+
+
+@pytest.mark.parametrize("flag", ["legal", "fraud", "chargeback", "duplicate_charge", "unexpected_charge"])
+def test_money_and_legal_markers_gather_evidence_before_the_handoff(raw, flag):
+    # Whatever the intent or confidence: the orders and payments are looked up and the analyst opens the case.
+    route = parse_workflows(raw, STAGES).route(_c("track_order", confidence=0.3, flags=[flag, "angry"]), 0.6)
+    assert (route.workflow, route.stages) == ("dispute", FULL)
+
+
+def test_a_flag_workflow_must_be_a_marker_that_does_not_hand_off_at_once(raw):
+    data = copy.deepcopy(raw)
+    data["flag_workflows"]["threat"] = "dispute"
+    with pytest.raises(WorkflowError, match="already hand off"):
+        parse_workflows(data, STAGES)
 
 
 def test_mildly_negative_complaint_is_answered(raw):

@@ -21,8 +21,8 @@ log = structlog.get_logger()
 
 
 async def load_kb(settings: Settings, es: AsyncElasticsearch) -> LoadReport:
-    """Load the KB and policy into settings.kb_index unless that version is already there."""
-    docs = await asyncio.to_thread(read_kb, settings.kb_path, settings.policy_path)
+    """Load the KB and help pages into settings.kb_index unless that version is already there."""
+    docs = await asyncio.to_thread(read_kb, settings.kb_path, settings.help_path)
     return await KbStore(es, settings.kb_index).ensure_loaded(docs)
 
 

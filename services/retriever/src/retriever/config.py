@@ -3,6 +3,7 @@
 import pathlib
 
 from pydantic import Field, field_validator
+from supportmesh_core import resolution
 from supportmesh_core.settings import REPO_ROOT, ServiceSettings
 
 
@@ -12,8 +13,8 @@ class Settings(ServiceSettings):
     kb_index: str = Field("supportmesh-kb", min_length=1, validation_alias="KB_INDEX")
     kb_path: pathlib.Path = Field(REPO_ROOT / "data" / "kb" / "office_support_articles.jsonl.gz",
                                   validation_alias="KB_PATH")
-    policy_path: pathlib.Path = Field(REPO_ROOT / "data" / "retail" / "policy.md",
-                                      validation_alias="KB_POLICY_PATH")
+    # The store's customer-facing help pages (the agent policy is never indexed: it is not for customers).
+    help_path: pathlib.Path = Field(resolution.HELP_PATH, validation_alias="KB_HELP_PATH")
     # Loading at start makes a fresh deployment usable without a separate job; the load is skipped
     # when the index already holds this version of the data.
     kb_load_on_start: bool = Field(True, validation_alias="KB_LOAD_ON_START")

@@ -1,11 +1,12 @@
 """Article preparation, query building and step parsing, on hand-made inputs."""
 
 import pytest
-from retriever.domain.articles import POLICY_AREA, content_hash, kb_doc, policy_docs, resolution_section
-from retriever.domain.query import ALL, KB, POLICY, build_query, query_codes, query_text, scope_for
+from retriever.domain.articles import HELP_AREA, content_hash, help_docs, kb_doc, resolution_section
+from retriever.domain.query import KB, NONE, STORE, build_query, query_codes, query_text, scope_for, ticket_query
 from retriever.domain.results import articles_from_hits
 from retriever.domain.steps import parse_steps, snippet
 from retriever.domain.text import error_codes, strip_markdown
+from supportmesh_core import resolution
 
 pytestmark = pytest.mark.unit
 
@@ -53,14 +54,13 @@ def test_error_codes_are_normalized_and_deduplicated():
         ["0x8004010f", "AADSTS50076", "4.4.7"]
 
 
-def test_policy_is_split_into_sections_with_parent_titles():
-    md = ("# Policy\n\nIntro line.\n\n## Cancel order\n\nOnly pending.\n\n## Modify\n\nText.\n\n"
-          "### Payment\n\nOne method.\n")
-    docs = {d.id: d for d in policy_docs(md)}
-    assert set(docs) == {"policy:policy", "policy:cancel-order", "policy:modify", "policy:modify-payment"}
-    assert docs["policy:modify-payment"].title == "Modify: Payment"
-    assert all(d.product_area == POLICY_AREA for d in docs.values())
-    assert docs["policy:cancel-order"].resolution == "Only pending."
+def test_help_pages_become_store_documents_and_the_policy_is_not_indexed():
+    pages = resolution.load().help
+    docs = {d.id: d for d in help_docs(pages.values())}
+    assert set(docs) == set(pages) and all(i.startswith("help:") for i in docs)
+    assert all(d.product_area == HELP_AREA for d in docs.values())
+    assert docs["help:refunds"].resolution == pages["help:refunds"].text
+    assert not any("Domain basic" in d.body or "you should check its status" in d.body for d in docs.values())
 
 
 def test_content_hash_changes_with_content_and_mapping():
@@ -106,22 +106,40 @@ def test_query_codes_merge_entities_and_log_lines():
 
 
 @pytest.mark.parametrize(("intent", "category", "scope"), [
-    ("cancel_order", "ORDER", POLICY), ("get_refund", "refund", POLICY),
-    ("technical_support", "TECHNICAL", KB), ("technical_support", "", KB), ("edit_account", "ACCOUNT", ALL),
+    ("cancel_order", "ORDER", STORE), ("get_refund", "REFUND", STORE), ("recover_password", "ACCOUNT", STORE),
+    ("check_payment_methods", "PAYMENT", STORE), ("technical_support", "TECHNICAL", KB),
+    ("track_order", "ORDER", NONE), ("out_of_scope", "", NONE),
 ])
-def test_scope_follows_the_category(intent, category, scope):
+def test_scope_follows_the_intents_contract(intent, category, scope):
+    assert scope_for(intent, category, resolution.load().for_intent(intent)) == scope
+
+
+@pytest.mark.parametrize(("intent", "category", "scope"), [
+    ("technical_support", "", KB), ("some_new_intent", "TECHNICAL", KB), ("some_new_intent", "ACCOUNT", STORE)])
+def test_scope_without_a_contract_follows_the_category(intent, category, scope):
     assert scope_for(intent, category) == scope
 
 
+def test_a_store_question_searches_store_pages_with_its_contract_pages_first():
+    contract = resolution.load().for_intent("recover_password")
+    scope, body = ticket_query("Password", "I forgot my password and the reset e-mail never arrives",
+                               "recover_password", "ACCOUNT", [], 5, contract)
+    bool_q = body["query"]["bool"]
+    assert scope == STORE and bool_q["filter"] == [{"term": {"product_area": "store-help"}}]
+    assert {"terms": {"id": ["help:password-reset"], "boost": 50.0}} in bool_q["should"]
+    assert ticket_query("Hi", "Where is #W2378156?", "track_order", "ORDER", [], 5,
+                        resolution.load().for_intent("track_order")) == (NONE, None)
+
+
 def test_query_boosts_error_codes_and_filters_by_scope():
-    body = build_query("outlook password", ["0x80070005"], POLICY, 5)
+    body = build_query("outlook password", ["0x80070005"], STORE, 5)
     bool_q = body["query"]["bool"]
     assert body["size"] == 5
     assert bool_q["should"][0]["multi_match"]["fields"] == ["title^3", "description^2", "resolution", "body"]
     assert bool_q["should"][1] == {"terms": {"error_codes": ["0x80070005"], "boost": 40.0}}
-    assert bool_q["filter"] == [{"term": {"product_area": "store-policy"}}]
+    assert bool_q["filter"] == [{"term": {"product_area": "store-help"}}]
     kb_q = build_query("outlook", [], KB, 5)["query"]["bool"]
-    assert kb_q["must_not"] == [{"term": {"product_area": "store-policy"}}] and "filter" not in kb_q
+    assert kb_q["must_not"] == [{"term": {"product_area": "store-help"}}] and "filter" not in kb_q
     with pytest.raises(ValueError):
         build_query("", [], KB, 5)
 

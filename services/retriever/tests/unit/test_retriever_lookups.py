@@ -10,8 +10,11 @@ from retriever.domain.lookups import (
     Identity,
     LookupFailed,
     OrderRef,
+    Payment,
+    PaymentMethod,
     identity,
     look_up,
+    payment_method_text,
 )
 from retriever.handlers import RetrieverHandler
 from supportmesh.v1.envelope_pb2 import Entity, Envelope
@@ -21,11 +24,15 @@ from supportmesh_core.kafka import Forward
 
 pytestmark = pytest.mark.unit
 
-YUSUF = CustomerRef("yusuf_rossi_9620", "Yusuf", "Rossi")
+YUSUF = CustomerRef("yusuf_rossi_9620", "Yusuf", "Rossi",
+                    (PaymentMethod("credit_card_9513926", "Mastercard credit card ending in 2478"),
+                     PaymentMethod("gift_card_1", "gift card (balance $20.00)")),
+                    "763 Broadway, Suite 135, Philadelphia, PA 19122, USA")
 
 
 def order(order_id: str, user="yusuf_rossi_9620") -> OrderRef:
-    return OrderRef(order_id, "delivered", ["843053632392"], ["Keyboard"], 12.5, user)
+    return OrderRef(order_id, "delivered", ["843053632392"], ["Keyboard"], 12.5, user,
+                    (Payment("payment", 12.5, "credit_card_9513926"), Payment("refund", 2.5, "gift_card_1")))
 
 
 class FakeCommerce:
@@ -159,18 +166,24 @@ def envelope(category="ORDER", body="Where is order #W2378156?", **customer) -> 
 
 
 async def test_handler_fills_retrieval_and_labels_the_hop():
-    kb = FakeKb(hits=[{"id": "policy:cancel", "title": "Cancel", "url": "u", "description": "d",
+    kb = FakeKb(hits=[{"id": "help:cancellations", "title": "Cancel", "url": "u", "description": "d",
                        "resolution": "- one", "_score": 2.0}])
     hop = HopRecord()
     env = envelope(email="yusuf.rossi7301@example.com")
     result = await RetrieverHandler(kb, FakeCommerce())(env, hop)
     assert isinstance(result, Forward)
     r = result.envelope.retrieval
-    assert [a.id for a in r.articles] == ["policy:cancel"] and list(r.articles[0].steps) == ["one"]
+    assert [a.id for a in r.articles] == ["help:cancellations"] and list(r.articles[0].steps) == ["one"]
     assert r.customer_id == "yusuf_rossi_9620" and [o.order_id for o in r.orders] == ["#W2378156"]
     assert list(r.orders[0].tracking_ids) == ["843053632392"]
-    assert hop.labels["retriever.articles"] == "1" and hop.labels["retriever.top_article"] == "policy:cancel"
-    assert kb.bodies[0]["query"]["bool"]["filter"] == [{"term": {"product_area": "store-policy"}}]
+    # The customer's own payment methods, address and each order's payment history, as the customer reads them.
+    assert [m.description for m in r.payment_methods] == ["Mastercard credit card ending in 2478",
+                                                          "gift card (balance $20.00)"]
+    assert r.default_address.endswith("PA 19122, USA")
+    assert [(p.transaction_type, p.amount, p.payment_method) for p in r.orders[0].payments] == [
+        ("payment", 12.5, "Mastercard credit card ending in 2478"), ("refund", 2.5, "gift card")]
+    assert hop.labels["retriever.articles"] == "1" and hop.labels["retriever.top_article"] == "help:cancellations"
+    assert kb.bodies[0]["query"]["bool"]["filter"] == [{"term": {"product_area": "store-help"}}]
     assert 0 < kb.timeouts[0] <= 3.0
 
 
@@ -182,3 +195,10 @@ async def test_handler_degrades_when_kb_and_commerce_are_down():
     assert list(result.envelope.degradations) == ["kb_unavailable", "commerce_unavailable"]
     assert list(result.envelope.retrieval.articles) == []
     assert list(result.envelope.retrieval.lookup_errors) == ["customer by email: commerce unavailable"]
+
+
+def test_a_payment_method_unknown_to_the_profile_is_named_by_its_kind():
+    assert payment_method_text({}, "gift_card_1725971") == "gift card"
+    assert payment_method_text({}, "paypal_5727330") == "PayPal account"
+    assert payment_method_text({"credit_card_1": "Visa credit card ending in 1111"}, "credit_card_1") == \
+        "Visa credit card ending in 1111"

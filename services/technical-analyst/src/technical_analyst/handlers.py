@@ -6,10 +6,13 @@ from collections.abc import Callable
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core import resolution
 from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
+from supportmesh_core.resolution import SafetyRule
 
 from .adapters.store_reads import StoreReads
 from .adapters.tool_agent import ModelToolAgent, Proposal
+from .domain.billing import CASE_ACTION, case_request, evidence
 from .domain.diagnosis import diagnose, error_codes
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions, Execution, ExecutionResult, plan
 from .domain.handoff import handoff_summary
@@ -38,6 +41,7 @@ class AnalystHandler:
                  proposal_ttl_s: float = 86400.0, clock: Callable[[], float] = time.time) -> None:
         self._limit = refund_approval_limit
         self._commerce = commerce
+        self._contracts = resolution.load()
         self._agent = agent if agent is not None and agent.configured else None
         self._model_share = model_budget_share
         # Without both, proposals are not kept and a "yes" has nothing to confirm.
@@ -47,6 +51,9 @@ class AnalystHandler:
     async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         c = env.classification
         hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, "rules"
+        # Money and safety first (the resolution contract's safety rules): a case with the evidence, a person.
+        if (rule := self._contracts.safety_rule(list(c.flags))) is not None:
+            return await self._safety_case(env, hop, rule)
         if self._proposals is not None and (answered := await self._proposals.reply_to_pending(env, hop)):
             return answered
         technical = c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY
@@ -134,6 +141,29 @@ class AnalystHandler:
         result = await self._commerce.execute(execution, r.customer_id, env.ticket.ticket_id,
                                               remaining_seconds(env))
         return self._after_execution(env, hop, execution, result)
+
+    async def _safety_case(self, env: Envelope, hop: HopRecord, rule: SafetyRule) -> Escalate:
+        """Open the case with what was looked up and hand over; a case commerce could not open is said so."""
+        a, why = env.analysis, "; ".join(evidence(env, rule))
+        a.policy_decision, a.policy_code = NEEDS_HUMAN, rule.reason
+        env.classification.priority = rule.priority
+        hop.labels.update({"decision": NEEDS_HUMAN, "policy_code": rule.reason})
+        case_id, told = "", rule.told
+        if rule.case:
+            request = case_request(env, rule)
+            result = (ExecutionResult(FAILED, "commerce unavailable") if COMMERCE_UNAVAILABLE in env.degradations
+                      else await self._commerce.open_case(request, env.retrieval.customer_id,
+                                                          env.ticket.ticket_id, remaining_seconds(env)))
+            a.actions.append(Action(name=CASE_ACTION, status=result.status, detail=result.detail,
+                                    idempotency_key=request.idempotency_key))
+            if result.status == DONE:
+                case_id, told = result.case_id, f"{told} Your case number is {result.case_id}."
+                hop.labels["case_id"] = case_id
+            else:
+                why += f"; no case could be opened: {result.detail}"
+        return Escalate(env, Escalation(reason=rule.reason, priority=rule.priority, case_id=case_id,
+                                        summary=handoff_summary(env, why, []), customer_message=told,
+                                        actions=a.actions))
 
     @staticmethod
     def _tool_context(env: Envelope) -> ToolContext:

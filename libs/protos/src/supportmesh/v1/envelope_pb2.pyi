@@ -105,34 +105,58 @@ class Article(_message.Message):
     def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., url: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., steps: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OrderFacts(_message.Message):
-    __slots__ = ("order_id", "status", "tracking_ids", "item_names", "total", "user_id")
+    __slots__ = ("order_id", "status", "tracking_ids", "item_names", "total", "user_id", "payments")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TRACKING_IDS_FIELD_NUMBER: _ClassVar[int]
     ITEM_NAMES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENTS_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     status: str
     tracking_ids: _containers.RepeatedScalarFieldContainer[str]
     item_names: _containers.RepeatedScalarFieldContainer[str]
     total: float
     user_id: str
-    def __init__(self, order_id: _Optional[str] = ..., status: _Optional[str] = ..., tracking_ids: _Optional[_Iterable[str]] = ..., item_names: _Optional[_Iterable[str]] = ..., total: _Optional[float] = ..., user_id: _Optional[str] = ...) -> None: ...
+    payments: _containers.RepeatedCompositeFieldContainer[PaymentLine]
+    def __init__(self, order_id: _Optional[str] = ..., status: _Optional[str] = ..., tracking_ids: _Optional[_Iterable[str]] = ..., item_names: _Optional[_Iterable[str]] = ..., total: _Optional[float] = ..., user_id: _Optional[str] = ..., payments: _Optional[_Iterable[_Union[PaymentLine, _Mapping]]] = ...) -> None: ...
+
+class PaymentLine(_message.Message):
+    __slots__ = ("transaction_type", "amount", "payment_method")
+    TRANSACTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    transaction_type: str
+    amount: float
+    payment_method: str
+    def __init__(self, transaction_type: _Optional[str] = ..., amount: _Optional[float] = ..., payment_method: _Optional[str] = ...) -> None: ...
+
+class PaymentMethodFacts(_message.Message):
+    __slots__ = ("id", "description")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    description: str
+    def __init__(self, id: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class Retrieval(_message.Message):
-    __slots__ = ("articles", "customer_id", "customer_name", "orders", "lookup_errors")
+    __slots__ = ("articles", "customer_id", "customer_name", "orders", "lookup_errors", "payment_methods", "default_address")
     ARTICLES_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_NAME_FIELD_NUMBER: _ClassVar[int]
     ORDERS_FIELD_NUMBER: _ClassVar[int]
     LOOKUP_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHODS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     articles: _containers.RepeatedCompositeFieldContainer[Article]
     customer_id: str
     customer_name: str
     orders: _containers.RepeatedCompositeFieldContainer[OrderFacts]
     lookup_errors: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, articles: _Optional[_Iterable[_Union[Article, _Mapping]]] = ..., customer_id: _Optional[str] = ..., customer_name: _Optional[str] = ..., orders: _Optional[_Iterable[_Union[OrderFacts, _Mapping]]] = ..., lookup_errors: _Optional[_Iterable[str]] = ...) -> None: ...
+    payment_methods: _containers.RepeatedCompositeFieldContainer[PaymentMethodFacts]
+    default_address: str
+    def __init__(self, articles: _Optional[_Iterable[_Union[Article, _Mapping]]] = ..., customer_id: _Optional[str] = ..., customer_name: _Optional[str] = ..., orders: _Optional[_Iterable[_Union[OrderFacts, _Mapping]]] = ..., lookup_errors: _Optional[_Iterable[str]] = ..., payment_methods: _Optional[_Iterable[_Union[PaymentMethodFacts, _Mapping]]] = ..., default_address: _Optional[str] = ...) -> None: ...
 
 class Action(_message.Message):
     __slots__ = ("name", "status", "detail", "idempotency_key")

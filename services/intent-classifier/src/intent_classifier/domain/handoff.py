@@ -3,10 +3,13 @@
 import re
 from dataclasses import dataclass
 
+from supportmesh_core import resolution
+
 from .classifier import Classification
 
 _WHY = {
     "threat": "the message contains threatening language",
+    "self_harm": "the customer writes about harming themselves: reach out personally, today",
     "legal": "the customer mentions legal action",
     "fraud": "the customer reports possible fraud or an unauthorised payment",
     "chargeback": "the customer mentions a chargeback or a dispute with their bank",
@@ -20,16 +23,6 @@ _CUSTOMER_NOTE = {
         "You asked to speak with a person, so we have passed your request to our support team. "
         "A member of the team will follow up with you."
     ),
-    "fraud": (
-        "Because your message concerns a possibly unauthorised payment, a member of our support team "
-        "will review it personally and follow up with you. If a card was lost or stolen, please also "
-        "contact your card issuer."
-    ),
-    "legal": (
-        "We have passed your message to a member of our support team, who will review it personally "
-        "and follow up with you."
-    ),
-    "threat": "We have received your message and passed it to our support team for review.",
 }
 _DEFAULT_NOTE = (
     "We have passed your message to a member of our support team, who will review it and follow up with you."
@@ -91,4 +84,6 @@ def customer_message(customer: Customer, reason: str) -> str:
     greeting = (
         f"Hi {first_name}, thank you for your message." if first_name else "Thank you for your message."
     )
-    return f"{greeting} {_CUSTOMER_NOTE.get(reason, _DEFAULT_NOTE)}"
+    # The safety rules' wording is the contract's (self-harm carries the crisis line), the same at every stage.
+    rule = resolution.load().safety.get(reason)
+    return f"{greeting} {rule.told if rule else _CUSTOMER_NOTE.get(reason, _DEFAULT_NOTE)}"

@@ -160,9 +160,27 @@ _FLAG_PATTERNS = {
     r"stolen (?:credit |debit )?card|identity theft|scam(?:med)?|didn'?t (?:make|authori[sz]e) "
     r"(?:this|that|these) (?:purchases?|orders?|charges?))\b",
     "threat": r"\b(?:kill|hurt|shoot|bomb|burn down|beat up|you'?ll regret|i know where you|watch your back|"
-    r"come after you)\b",
+    r"come after you|make (?:you|u)(?: all)? regret|you will regret|you(?:'ll| will) be sorry|"
+    r"you(?:'ll| will) pay for this|i(?:'ll| will) find (?:you|out where)|break your (?:neck|legs|face)|"
+    r"(?:smash|wreck|trash) (?:up )?your (?:office|store|shop|warehouse))\b",
+    # Self-harm is never negation-checked (see flags): "I'm not sure I want to live" must still be seen.
+    "self_harm": r"\b(?:kill(?:ing)? myself|end(?:ing)? (?:my|it all)(?: life)?|suicid\w*|want(?:ed)? to die|"
+    r"(?:don'?t|do not) want to (?:live|be alive|be here)|(?:hurt|harm)(?:ing)? myself|self[- ]harm|"
+    r"no reason to (?:live|go on)|better off dead|take my (?:own )?life)\b",
     "chargeback": r"\b(?:charge ?backs?|dispute (?:the|this|a) (?:charge|payment|transaction)|"
     r"(?:reverse|reversing) the (?:charge|payment)|call(?:ing)? my bank|contact(?:ing)? my bank)\b",
+    "duplicate_charge": r"\b(?:(?:charged|billed|debited)(?: me)?(?: (?:us)?\$?\d[\d.,]*(?: dollars| usd)?)? "
+    r"(?:twice|two times|three times|double|2x)|"
+    r"double[- ]?(?:charged?|billed|payment)|duplicate (?:charges?|payments?|transactions?)|"
+    r"(?:two|2) (?:identical |separate )?(?:charges|payments|transactions) (?:of|for)|paid (?:for it )?twice|"
+    r"cobrad[oa]s? (?:dos|duas) veces|cobrad[oa]s? duas vezes|(?:zweimal|doppelt) (?:abgebucht|belastet|berechnet)|"
+    r"d[ée]bit[ée]e?s? deux fois|addebitat[oi] due volte)\b",
+    "unexpected_charge": r"\b(?:(?:don'?t|do not|didn'?t|can'?t) recogni[sz]e (?:this|the|a|that|these|an?)(?: \w+)? "
+    r"(?:charges?|payments?|transactions?)|charges? (?:that )?i (?:don'?t|do not) recogni[sz]e|"
+    r"(?:unknown|unexpected|unrecogni[sz]ed|mystery|strange|random) (?:charges?|fees?|payments?|transactions?)|"
+    r"charged (?:me )?(?:for (?:an order|something|items?) )?(?:i|we) (?:never|didn'?t) (?:order|ordered|buy|bought)|"
+    r"(?:still|was|got) (?:been )?charged (?:even )?after (?:i )?cancel\w*|"
+    r"charged (?:me )?(?:more|extra) than)\b",
     "vip": r"\b(?:vip|platinum (?:member|customer)|premium (?:member|customer)|key account|"
     r"loyal customer for \d+ years)\b",
     "angry": r"\b(?:furious|outraged|livid|unacceptable|ridiculous|disgusting|pathetic|worst|incompetent|"
@@ -226,13 +244,16 @@ def _negated(text: str, start: int) -> bool:
     return bool(_NEGATED_BEFORE.search(clause))
 
 
+_NEVER_NEGATED = {"self_harm"}
+
+
 def flags(text: str) -> list[str]:
-    """The negative markers present, in a fixed order: legal, fraud, threat, chargeback, vip, angry.
-    A marker only counts where it is not negated."""
+    """The negative markers present, in FLAG_NAMES order. A marker only counts where it is not negated,
+    except self-harm: a negated mention of it is still a person to reach out to."""
     found = [
         name
         for name, pattern in _FLAGS.items()
-        if any(not _negated(text, m.start()) for m in pattern.finditer(text))
+        if any(name in _NEVER_NEGATED or not _negated(text, m.start()) for m in pattern.finditer(text))
     ]
     if "angry" not in found and len(_SHOUTING.findall(text)) >= 3:
         found.append("angry")

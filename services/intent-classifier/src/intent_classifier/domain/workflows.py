@@ -1,11 +1,12 @@
 """Workflows: which stages run after the classifier for each intent, and when to hand off to a human now."""
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .classifier import Classification
 
-FLAG_REASONS = ("threat", "legal", "fraud", "chargeback", "vip")
+FLAG_REASONS = ("self_harm", "threat", "legal", "fraud", "chargeback", "duplicate_charge", "unexpected_charge",
+                "vip")
 ESCALATE = "escalate"
 FINAL_STAGE = "response-generator"
 
@@ -28,12 +29,18 @@ class Workflows:
     escalate_intents: Mapping[str, str]  # intent → escalation reason
     escalate_flags: tuple[str, ...]  # flags that hand off at once, in priority order
     sentiment_floors: Mapping[str, float]  # intent (or "any") → sentiment at or below which to hand off
+    # flag → workflow: markers whose handoff needs evidence first (the orders and payments looked up, a case
+    # opened by the analyst), checked in this order after the flags that hand off at once.
+    flag_workflows: Mapping[str, str] = field(default_factory=dict)
 
     def route(self, c: Classification, min_confidence: float) -> Route:
         """Escalate now (markers, human request, very negative sentiment, low confidence) or give the slip."""
         for flag in self.escalate_flags:
             if flag in c.flags:
                 return Route(ESCALATE, (), flag)
+        for flag, name in self.flag_workflows.items():
+            if flag in c.flags:
+                return Route(name, self.workflows[name])
         if c.intent in self.escalate_intents:
             return Route(ESCALATE, (), self.escalate_intents[c.intent])
         floor = self.sentiment_floors.get(c.intent, self.sentiment_floors.get("any"))
@@ -84,6 +91,12 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
     flags = escalate.get("flags", [])
     if not isinstance(flags, list) or any(f not in FLAG_REASONS for f in flags):
         raise WorkflowError(f"escalate_now.flags must be a list drawn from {', '.join(FLAG_REASONS)}")
+    flag_workflows = {str(k): str(v) for k, v in (data.get("flag_workflows") or {}).items()}
+    if bad := sorted(f for f in flag_workflows if f not in FLAG_REASONS or f in flags):
+        raise WorkflowError(f"flag_workflows: {bad} are not markers ({', '.join(FLAG_REASONS)}) or already "
+                            "hand off at once")
+    if undefined := sorted({w for w in flag_workflows.values() if w not in workflows}):
+        raise WorkflowError(f"flag_workflows refer to undefined workflows: {', '.join(undefined)}")
     floors = {}
     for intent, floor in (escalate.get("negative_sentiment") or {}).items():
         if not isinstance(floor, int | float) or not -1 <= floor <= 1:
@@ -95,6 +108,7 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
         escalate_intents={str(k): str(v) for k, v in (escalate.get("intents") or {}).items()},
         escalate_flags=tuple(flags),
         sentiment_floors=floors,
+        flag_workflows=flag_workflows,
     )
 
 

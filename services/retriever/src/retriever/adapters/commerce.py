@@ -12,7 +12,7 @@ from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
 from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
-from ..domain.lookups import CustomerRef, LookupFailed, OrderRef
+from ..domain.lookups import METHOD_KINDS, CustomerRef, LookupFailed, OrderRef, Payment, PaymentMethod
 
 _KINDS = {
     grpc.StatusCode.NOT_FOUND: "not_found",
@@ -27,14 +27,37 @@ def _failure(exc: grpc.aio.AioRpcError) -> LookupFailed:
     return LookupFailed(_KINDS.get(exc.code(), exc.code().name.lower()), exc.details() or "")
 
 
+
+
+
+def method_description(method: pb.PaymentMethod) -> str:
+    """A payment method as the customer knows it: "Mastercard credit card ending in 9212"."""
+    kind = METHOD_KINDS.get(method.source, method.source.replace("_", " "))
+    if method.source == "credit_card":
+        brand = f"{method.brand.title()} " if method.brand else ""
+        return f"{brand}{kind}" + (f" ending in {method.last_four}" if method.last_four else "")
+    if method.source == "gift_card":
+        return f"{kind} (balance ${method.balance:,.2f})"
+    return kind
+
+
 def _customer(msg: pb.Customer) -> CustomerRef:
-    return CustomerRef(customer_id=msg.customer_id, first_name=msg.first_name, last_name=msg.last_name)
+    a = msg.address
+    address = ", ".join(x for x in (a.address1, a.address2, a.city, f"{a.state} {a.zip}".strip(), a.country) if x)
+    return CustomerRef(customer_id=msg.customer_id, first_name=msg.first_name, last_name=msg.last_name,
+                       payment_methods=tuple(PaymentMethod(m.id, method_description(m))
+                                             for m in msg.payment_methods),
+                       address=address)
 
 
 def order_ref(msg: pb.Order) -> OrderRef:
     tracking = [t for f in msg.fulfillments for t in f.tracking_ids]
+    # The order names payment methods by id; the customer reads their kind (the card's digits come from the
+    # customer's profile, which the reply joins in when it has it).
+    payments = tuple(Payment(p.transaction_type, p.amount, p.payment_method_id) for p in msg.payment_history)
     return OrderRef(order_id=msg.order_id, status=msg.status, tracking_ids=list(dict.fromkeys(tracking)),
-                    item_names=[i.name for i in msg.items], total=msg.total, user_id=msg.customer_id)
+                    item_names=[i.name for i in msg.items], total=msg.total, user_id=msg.customer_id,
+                    payments=payments)
 
 
 class GrpcCommerce:

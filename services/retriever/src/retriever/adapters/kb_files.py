@@ -1,14 +1,16 @@
-"""Reading the knowledge base and the store policy from the repository's data files."""
+"""Reading the Microsoft 365 articles and the store's help pages from the repository's data files."""
 
 import gzip
 import json
 import pathlib
 
-from ..domain.articles import KbDoc, kb_doc, policy_docs
+from supportmesh_core import resolution
+
+from ..domain.articles import KbDoc, help_docs, kb_doc
 
 
-def read_kb(articles_path: pathlib.Path, policy_path: pathlib.Path) -> list[KbDoc]:
-    """Every KB article (jsonl, optionally gzipped) followed by the policy's sections."""
+def read_kb(articles_path: pathlib.Path, help_path: pathlib.Path = resolution.HELP_PATH) -> list[KbDoc]:
+    """Every KB article (jsonl, optionally gzipped) followed by the store's help pages."""
     opener = gzip.open if articles_path.suffix == ".gz" else open
     docs = []
     with opener(articles_path, "rt", encoding="utf-8") as lines:
@@ -19,5 +21,5 @@ def read_kb(articles_path: pathlib.Path, policy_path: pathlib.Path) -> list[KbDo
                 docs.append(kb_doc(json.loads(line)))
             except (json.JSONDecodeError, ValueError) as exc:
                 raise ValueError(f"{articles_path}:{number}: {exc}") from None
-    docs.extend(policy_docs(policy_path.read_text(encoding="utf-8")))
+    docs.extend(help_docs(resolution.load(help_path=help_path).help.values()))
     return docs

@@ -1,4 +1,4 @@
-"""Turning the raw knowledge base and the store policy into the documents the KB index holds."""
+"""Turning the Microsoft 365 articles and the store's help pages into the documents the KB index holds."""
 
 import hashlib
 import json
@@ -6,13 +6,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+from supportmesh_core.resolution import HelpPage
+
 from .text import error_codes, strip_markdown
 
-POLICY_AREA = "store-policy"
+HELP_AREA = "store-help"
 # learn.microsoft.com publishes OfficeDocs-Support under this prefix; the URL is derived from the
 # article's repository path, not taken from the data, so a moved article may redirect.
 LEARN_BASE = "https://learn.microsoft.com/en-us/troubleshoot/"
-POLICY_URL = "data/retail/policy.md"
 
 _SECTION = re.compile(r"^(#{2,3})\s+(.+?)\s*#*\s*$", re.M)
 _RESOLUTION_HEADING = re.compile(
@@ -77,38 +78,15 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def policy_docs(markdown: str) -> list[KbDoc]:
-    """The store policy split at its `##` and `###` headings, one document per section.
+def help_docs(pages: Iterable[HelpPage]) -> list[KbDoc]:
+    """The store's help pages, one document each: the customer-facing side of the store's knowledge.
 
-    The text before the first `##` becomes its own section under the document's `#` title. A `###`
-    section's title carries its parent's ("Modify pending order: Modify payment") so it reads alone.
+    The agent policy (data/retail/policy.md) is not indexed: it is written for agents, decides through the
+    policy code, and must never be quoted to a customer.
     """
-    title_match = re.search(r"^#\s+(.+)$", markdown, re.M)
-    doc_title = title_match.group(1).strip() if title_match else "Store policy"
-    headings = list(_SECTION.finditer(markdown))
-    first = headings[0].start() if headings else len(markdown)
-    intro = markdown[title_match.end() if title_match else 0:first]
-    sections = [(doc_title, intro)]
-    parent = ""
-    for i, m in enumerate(headings):
-        level, heading = len(m.group(1)), m.group(2).strip()
-        if level == 2:
-            parent = heading
-        stop = headings[i + 1].start() if i + 1 < len(headings) else len(markdown)
-        title = heading if level == 2 or not parent else f"{parent}: {heading}"
-        sections.append((title, markdown[m.end():stop]))
-    docs = []
-    for title, text in sections:
-        body = strip_markdown(text)
-        if not body:
-            continue
-        slug = slugify(title)
-        docs.append(KbDoc(
-            id=f"policy:{slug}", title=title, description=body.split("\n\n", 1)[0][:500],
-            product_area=POLICY_AREA, applies_to=["retail store"], body=body,
-            url=f"{POLICY_URL}#{slug}", resolution=body, error_codes=[],
-        ))
-    return docs
+    return [KbDoc(id=p.id, title=p.title, description=p.text, product_area=HELP_AREA,
+                  applies_to=["retail store"], body=p.text, url="", resolution=p.text, error_codes=[])
+            for p in pages]
 
 
 def content_hash(docs: Iterable[KbDoc], mapping: dict) -> str:

@@ -13,6 +13,7 @@ from typing import Protocol
 # order by the items it holds (the store's customers have a handful), bounded so an envelope stays small.
 MAX_LISTED_ORDERS = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+METHOD_KINDS = {"credit_card": "credit card", "paypal": "PayPal account", "gift_card": "gift card"}
 
 
 class LookupFailed(Exception):
@@ -25,10 +26,27 @@ class LookupFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Payment:
+    """One line of an order's payment history, its method as the customer reads it."""
+
+    transaction_type: str   # payment | refund
+    amount: float
+    method: str
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    id: str
+    description: str
+
+
+@dataclass(frozen=True)
 class CustomerRef:
     customer_id: str
     first_name: str
     last_name: str
+    payment_methods: tuple[PaymentMethod, ...] = ()
+    address: str = ""
 
     @property
     def name(self) -> str:
@@ -43,6 +61,7 @@ class OrderRef:
     item_names: list[str]
     total: float
     user_id: str
+    payments: tuple[Payment, ...] = ()
 
 
 class Commerce(Protocol):
@@ -70,6 +89,8 @@ class Identity:
 class LookupResult:
     customer_id: str = ""
     customer_name: str = ""
+    payment_methods: tuple[PaymentMethod, ...] = ()
+    address: str = ""
     orders: list[OrderRef] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     commerce_unavailable: bool = False
@@ -127,6 +148,7 @@ async def look_up(commerce: Commerce, who: Identity, about_orders: bool,
             result.errors.append("orders: customer not verified")
         return result
     result.customer_id, result.customer_name = customer.customer_id, customer.name
+    result.payment_methods, result.address = customer.payment_methods, customer.address
     for order_id in who.order_ids:
         if result.commerce_unavailable:
             break
@@ -167,3 +189,11 @@ def _record(result: LookupResult, subject: str, failure: LookupFailed) -> None:
     result.errors.append(describe(subject, failure))
     if failure.kind in ("unavailable", "timeout"):
         result.commerce_unavailable = True
+
+
+def payment_method_text(profile: dict[str, str], method_id: str) -> str:
+    """How the customer knows the method an order names: their profile's description, else its kind
+    from the id ("gift_card_1725971" → "gift card"). A gift card's balance is today's, not the order's."""
+    source = method_id.rsplit("_", 1)[0] if method_id[-1:].isdigit() else method_id
+    text = profile.get(method_id) or METHOD_KINDS.get(source, source.replace("_", " "))
+    return text.split(" (balance", 1)[0]

@@ -3,13 +3,18 @@
 import re
 from dataclasses import dataclass
 
-from .articles import POLICY_AREA
+from supportmesh_core.resolution import Contract
+
+from .articles import HELP_AREA
 from .text import error_codes, normalize_code
 
-# Categories whose questions the store policy answers rather than the technical KB.
+# Categories whose tickets concern the customer's orders: a verified customer's orders are listed for them
+# when the ticket names none.
 STORE_CATEGORIES = frozenset(
-    {"ORDER", "REFUND", "DELIVERY", "SHIPPING_ADDRESS", "PAYMENT", "CANCELLATION_FEE"})
+    {"ORDER", "REFUND", "DELIVERY", "SHIPPING_ADDRESS", "PAYMENT", "CANCELLATION_FEE", "INVOICE"})
 TECHNICAL_INTENTS = frozenset({"technical_support"})
+# A contract's own help pages rank above any page the words match: the contract names what answers it.
+CONTRACT_PAGE_BOOST = 50.0
 FIELDS = ["title^3", "description^2", "resolution", "body"]
 ERROR_CODE_BOOST = 40.0
 MAX_QUERY_WORDS = 120
@@ -33,23 +38,24 @@ _IDS = re.compile(
 class Scope:
     """Which part of the index a ticket searches."""
 
-    name: str          # policy | kb | all
+    name: str          # store | kb | none
     filters: tuple = ()
     excludes: tuple = ()
 
 
-POLICY = Scope("policy", filters=({"term": {"product_area": POLICY_AREA}},))
-KB = Scope("kb", excludes=({"term": {"product_area": POLICY_AREA}},))
-ALL = Scope("all")
+STORE = Scope("store", filters=({"term": {"product_area": HELP_AREA}},))
+KB = Scope("kb", excludes=({"term": {"product_area": HELP_AREA}},))
+NONE = Scope("none")
 
 
-def scope_for(intent: str, category: str) -> Scope:
-    """Store-order categories read the policy, technical tickets the KB, anything else both."""
-    if category.upper() in STORE_CATEGORIES:
-        return POLICY
+def scope_for(intent: str, category: str, contract: Contract | None = None) -> Scope:
+    """The two knowledge domains kept apart: the store's help pages or the Microsoft 365 articles, as the
+    intent's contract says; without one, technical tickets read the articles and the rest the store pages."""
+    if contract is not None:
+        return {"store": STORE, "microsoft365": KB}.get(contract.knowledge, NONE)
     if intent in TECHNICAL_INTENTS or category.upper() == "TECHNICAL":
         return KB
-    return ALL
+    return STORE
 
 
 def query_text(subject: str, body: str) -> str:
@@ -68,17 +74,19 @@ def query_codes(subject: str, body: str, entity_codes: list[str]) -> list[str]:
 
 
 def ticket_query(subject: str, body: str, intent: str, category: str, entity_codes: list[str],
-                 size: int) -> tuple[Scope, dict | None]:
-    """The scope and search body for a ticket; no body when it has neither words nor error codes."""
-    scope = scope_for(intent, category)
+                 size: int, contract: Contract | None = None) -> tuple[Scope, dict | None]:
+    """The scope and search body for a ticket; no body when its contract needs no knowledge or it has
+    neither words nor error codes."""
+    scope = scope_for(intent, category, contract)
     text = query_text(subject, body)
-    codes = query_codes(subject, body, entity_codes)
-    if not text and not codes:
+    codes = query_codes(subject, body, entity_codes) if scope is not STORE else []
+    if scope is NONE or (not text and not codes):
         return scope, None
-    return scope, build_query(text, codes, scope, size)
+    pages = list(contract.help) if contract is not None and scope is STORE else []
+    return scope, build_query(text, codes, scope, size, pages)
 
 
-def build_query(text: str, codes: list[str], scope: Scope, size: int) -> dict:
+def build_query(text: str, codes: list[str], scope: Scope, size: int, pages: list[str] | None = None) -> dict:
     """The search body: BM25 over the weighted text fields, boosted by exact error-code matches."""
     should: list[dict] = []
     if text:
@@ -92,6 +100,8 @@ def build_query(text: str, codes: list[str], scope: Scope, size: int) -> dict:
         # A code names the failure exactly, so a match outweighs any wording match. Codes also
         # appear in article text in other spellings (upper-case hex, inside sentences).
         should.append({"multi_match": {"query": " ".join(codes), "fields": ["title^3", "body"]}})
+    if pages:
+        should.append({"terms": {"id": pages, "boost": CONTRACT_PAGE_BOOST}})
     if not should:
         raise ValueError("nothing to search for: the ticket has no words and no error codes")
     query = {"bool": {"should": should, "minimum_should_match": 1}}
@@ -106,11 +116,11 @@ def build_query(text: str, codes: list[str], scope: Scope, size: int) -> dict:
 # Searches run once at start-up, before the service says it is ready: a cold index answers its first
 # searches in seconds (segments not yet in the page cache), which on a fresh start ate whole ticket budgets.
 WARM_UP = (
-    ("Where is my order and when will it be delivered?", (), POLICY),
-    ("How do I return an item and get a refund?", (), POLICY),
+    ("Where is my order and when will it be delivered?", (), STORE),
+    ("How do I return an item and get a refund?", (), STORE),
     ("Outlook keeps asking for my password", (), KB),
     ("Teams sign-in fails with an error", ("0x8004de80",), KB),
-    ("How do I delete my account?", (), ALL),
+    ("How do I delete my account?", (), STORE),
 )
 
 

@@ -12,6 +12,7 @@ from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
 from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
+from ..domain.billing import CaseRequest
 from ..domain.execution import CANCEL, DONE, FAILED, NEEDS_APPROVAL, REFUND, REFUSED, Execution, ExecutionResult
 from ..domain.writes import ADDRESS_PARTS, EXCHANGE, MODIFY_ADDRESS, MODIFY_ITEMS, RETURN, PlannedWrite
 
@@ -69,6 +70,14 @@ class GrpcCommerceActions:
             raise ValueError(f"no commerce write for {write.action}")
         return await self._call(method, request, timeout_s)
 
+    async def open_case(self, case: CaseRequest, customer_id: str, ticket_id: str,
+                        timeout_s: float) -> ExecutionResult:
+        """A case for a person, with the evidence as its summary; DONE carries the case id."""
+        request = pb.CreateCaseRequest(idempotency_key=case.idempotency_key, ticket_id=ticket_id,
+                                       customer_id=customer_id, order_id=case.order_id, reason=case.reason,
+                                       priority=case.priority, summary=case.summary)
+        return await self._call(self._stub.CreateCase, request, timeout_s)
+
     async def _call(self, method, request, timeout_s: float) -> ExecutionResult:
         deadline = time.monotonic() + timeout_s
         try:
@@ -89,4 +98,6 @@ class GrpcCommerceActions:
                 return ExecutionResult(NEEDS_APPROVAL, exc.details() or "", case_id)
             status = REFUSED if exc.code() in _REFUSALS else FAILED
             return ExecutionResult(status, exc.details() or exc.code().name)
+        if isinstance(reply, pb.Case):
+            return ExecutionResult(DONE, f"case {reply.case_id} opened", reply.case_id)
         return ExecutionResult(DONE, reply.summary)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from .billing import CaseRequest
 from .policy import ALLOWED, NEEDS_HUMAN, PolicyDecision, idempotency_key
 from .writes import PlannedWrite
 
@@ -61,6 +62,9 @@ class CommerceActions(Protocol):
 
     async def write(self, write: PlannedWrite, customer_id: str, ticket_id: str,
                     timeout_s: float) -> ExecutionResult: ...
+
+    async def open_case(self, case: CaseRequest, customer_id: str, ticket_id: str,
+                        timeout_s: float) -> ExecutionResult: ...
 
 
 def plan(decision: PolicyDecision, ticket_id: str, text: str) -> Execution | None:

@@ -1,0 +1,141 @@
+"""The resolution contract per intent (contracts/resolution.yaml) and the store's help pages, loaded and validated."""
+
+import functools
+import pathlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import yaml
+
+from .settings import REPO_ROOT
+
+CONTRACTS_PATH = pathlib.Path(__file__).with_name("contracts") / "resolution.yaml"
+HELP_PATH = REPO_ROOT / "data" / "store" / "help.yaml"
+ELEMENTS = frozenset({"identity", "order_status", "refund_status", "payments", "cancellation_terms",
+                      "payment_methods", "default_address", "policy_decision", "help_page", "article_steps",
+                      "decline"})
+KNOWLEDGE = frozenset({"store", "microsoft365", "none"})
+PRIORITIES = ("low", "medium", "high", "urgent")
+ALWAYS = "always"
+
+
+class ContractError(ValueError):
+    """The contract or help file is wrong; a service refuses to start with it."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a reply to one intent must do."""
+
+    intent: str
+    must: str
+    elements: tuple[str, ...]
+    knowledge: str
+    help: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()
+    escalate: Mapping[str, str] = field(default_factory=dict)   # reason → when ("always" hands every ticket over)
+
+    @property
+    def always_escalates(self) -> str:
+        """The reason every ticket of this intent is handed over with, or ''."""
+        return next((reason for reason, when in self.escalate.items() if when == ALWAYS), "")
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    """A money or safety marker: handed over at once, with a case in commerce where `case`."""
+
+    reason: str
+    priority: str
+    case: bool
+    told: str   # what the customer is told
+
+
+@dataclass(frozen=True)
+class HelpPage:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Contracts:
+    intents: Mapping[str, Contract]
+    safety: Mapping[str, SafetyRule]    # in the file's order, which is the order markers are checked in
+    never: tuple[str, ...]
+    help: Mapping[str, HelpPage]
+
+    def for_intent(self, intent: str) -> Contract | None:
+        return self.intents.get(intent)
+
+    def pages(self, intent: str) -> list[HelpPage]:
+        """The help pages the intent's reply quotes, in the contract's order."""
+        contract = self.intents.get(intent)
+        return [self.help[p] for p in contract.help] if contract else []
+
+    def safety_rule(self, flags: list[str] | tuple[str, ...]) -> SafetyRule | None:
+        """The first safety rule (in the file's order) that one of `flags` triggers."""
+        return next((rule for reason, rule in self.safety.items() if reason in flags), None)
+
+
+def parse_help(data: object) -> dict[str, HelpPage]:
+    pages = data.get("pages") if isinstance(data, Mapping) else None
+    if not isinstance(pages, list) or not pages:
+        raise ContractError("help file must have a non-empty 'pages' list")
+    result: dict[str, HelpPage] = {}
+    for i, raw in enumerate(pages):
+        if not isinstance(raw, Mapping) or not all(isinstance(raw.get(k), str) and raw[k].strip()
+                                                   for k in ("id", "title", "text")):
+            raise ContractError(f"help page {i} needs non-empty 'id', 'title' and 'text'")
+        if not raw["id"].startswith("help:") or raw["id"] in result:
+            raise ContractError(f"help page id {raw['id']!r} must start with 'help:' and be unique")
+        result[raw["id"]] = HelpPage(raw["id"], raw["title"].strip(), " ".join(raw["text"].split()))
+    return result
+
+
+def parse_contracts(data: object, help_pages: Mapping[str, HelpPage]) -> Contracts:
+    """Validate the parsed contract file against the element vocabulary and the help pages."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("intents"), Mapping):
+        raise ContractError("contract file must be a mapping with 'global' and 'intents'")
+    glob = data.get("global") or {}
+    safety = {}
+    for reason, raw in (glob.get("safety") or {}).items():
+        told = str(raw.get("told", "")).strip() if isinstance(raw, Mapping) else ""
+        if not told or raw.get("priority") not in PRIORITIES:
+            raise ContractError(f"safety.{reason} needs a priority ({', '.join(PRIORITIES)}) and 'told'")
+        safety[str(reason)] = SafetyRule(str(reason), raw["priority"], bool(raw.get("case")),
+                                         " ".join(str(raw["told"]).split()))
+    intents = {}
+    for intent, raw in data["intents"].items():
+        where = f"intents.{intent}"
+        if not isinstance(raw, Mapping) or not str(raw.get("must", "")).strip():
+            raise ContractError(f"{where} needs 'must': what its reply must do")
+        elements = tuple(raw.get("elements") or ())
+        if unknown := sorted(set(elements) - ELEMENTS):
+            raise ContractError(f"{where}: unknown elements {unknown}; known: {', '.join(sorted(ELEMENTS))}")
+        knowledge = raw.get("knowledge")
+        if knowledge not in KNOWLEDGE:
+            raise ContractError(f"{where}.knowledge must be one of {', '.join(sorted(KNOWLEDGE))}")
+        pages = tuple(raw.get("help") or ())
+        if missing := [p for p in pages if p not in help_pages]:
+            raise ContractError(f"{where}: help pages {missing} are not in the help file")
+        if ("help_page" in elements) != bool(pages):
+            raise ContractError(f"{where}: the help_page element and a 'help' list go together")
+        escalate = raw.get("escalate") or {}
+        if not isinstance(escalate, Mapping):
+            raise ContractError(f"{where}.escalate must map reasons to when they apply")
+        intents[str(intent)] = Contract(
+            intent=str(intent), must=" ".join(str(raw["must"]).split()), elements=elements, knowledge=knowledge,
+            help=pages, never=tuple(raw.get("never") or ()),
+            escalate={str(k): str(v) for k, v in escalate.items()})
+    return Contracts(intents=intents, safety=safety, never=tuple(glob.get("never") or ()), help=help_pages)
+
+
+@functools.cache
+def load(contracts_path: pathlib.Path = CONTRACTS_PATH, help_path: pathlib.Path = HELP_PATH) -> Contracts:
+    """The contracts and help pages from their files (read once per process)."""
+    try:
+        help_pages = parse_help(yaml.safe_load(help_path.read_text(encoding="utf-8")))
+        return parse_contracts(yaml.safe_load(contracts_path.read_text(encoding="utf-8")), help_pages)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContractError(f"cannot read the resolution contracts: {exc}") from exc
