@@ -1,6 +1,7 @@
 """The resolution contract per intent (contracts/resolution.yaml) and the store's help pages, loaded and validated."""
 
 import functools
+import re
 import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,3 +140,25 @@ def load(contracts_path: pathlib.Path = CONTRACTS_PATH, help_path: pathlib.Path 
         return parse_contracts(yaml.safe_load(contracts_path.read_text(encoding="utf-8")), help_pages)
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"cannot read the resolution contracts: {exc}") from exc
+
+
+POLICY_PATH = REPO_ROOT / "data" / "retail" / "policy.md"
+POLICY_SHINGLE = 8   # words: long enough that a shared fact ("in 5 to 7 business days") is not a quote
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _shingles(text: str, size: int = POLICY_SHINGLE) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+
+
+@functools.cache
+def policy_shingles(path: pathlib.Path = POLICY_PATH) -> frozenset[tuple[str, ...]]:
+    """Every run of POLICY_SHINGLE words of the agent policy: the wording a customer must never be shown."""
+    return frozenset(_shingles(path.read_text(encoding="utf-8")))
+
+
+def quotes_policy(text: str, path: pathlib.Path = POLICY_PATH) -> str:
+    """The first run of the agent policy's own words that `text` repeats, or '' (the contract's global never)."""
+    hit = next((s for s in _shingles(text) if s in policy_shingles(path)), None)
+    return " ".join(hit) if hit else ""

@@ -8,6 +8,7 @@ from intent_classifier.config import Settings
 from intent_classifier.domain.classifier import Classification
 from intent_classifier.domain.model import IntentScore
 from intent_classifier.domain.workflows import WorkflowError, parse_workflows
+from supportmesh_core import resolution
 from supportmesh_core.topics import STAGES
 
 pytestmark = pytest.mark.unit
@@ -109,3 +110,10 @@ def test_intents_unknown_to_the_model_are_rejected(raw):
             {**raw, "intents": {**raw["intents"], "track_orders": "resolve"}}, STAGES
         ).check_intents(list(wf.intents))
     wf.check_intents([i for i in wf.intents if i != "default"] + ["contact_human_agent"])
+
+
+def test_every_intent_has_a_resolution_contract_and_every_contract_an_intent(raw):
+    routed = (set(raw["intents"]) - {"default"}) | set(raw["escalate_now"]["intents"])
+    assert routed == set(resolution.load().intents)
+    assert set(parse_workflows(raw, STAGES).flag_workflows) | set(raw["escalate_now"]["flags"]) == \
+        set(resolution.load().safety), "every safety rule of the contract is a marker the classifier routes"

@@ -197,16 +197,16 @@ def test_negative_sentiment_opens_with_apology_neutral_does_not():
     assert "I'm sorry" in sad.text and "I'm sorry" not in calm.text
 
 
-def test_informational_answer_quotes_snippet_and_cites_article():
-    env = envelope("check_refund_policy", category="REFUND", verified=False, articles=[POLICY_ARTICLE])
+def test_an_intent_without_a_contract_quotes_the_snippet_and_cites_the_article():
+    env = envelope("some_new_intent", category="REFUND", verified=False, articles=[POLICY_ARTICLE])
     out = compose(env, MIN_CONF, MAX_STEPS)
     assert isinstance(out, Reply)
     assert "only be returned if its status is delivered" in out.text and "<em>" not in out.text
     assert out.citations == [POLICY_ARTICLE.id]
 
 
-def test_informational_without_articles_escalates():
-    out = compose(envelope("check_invoice", category="INVOICE"), MIN_CONF, MAX_STEPS)
+def test_an_intent_without_a_contract_or_articles_escalates():
+    out = compose(envelope("some_new_intent", category="INVOICE", entities=[]), MIN_CONF, MAX_STEPS)
     assert isinstance(out, Handoff) and out.reason == "no_grounding"
 
 

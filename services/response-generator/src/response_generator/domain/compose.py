@@ -1,8 +1,10 @@
-"""The customer reply, built only from facts in the envelope, or the handoff when it cannot be grounded.
+"""The customer reply, built from the intent's resolution contract and the envelope's facts, or the handoff.
 
-Every sentence is either fixed wording about what the support desk does, or a fact the earlier stages
-looked up (order status, tracking ids, items, the policy decision and its reason, article steps and
-snippets). Replies cite the articles and orders they use.
+Every sentence is either fixed wording about what the support desk does, one of the store's own help pages
+(data/store/help.yaml), or a fact the earlier stages looked up (order status, tracking ids, items, payments and
+refunds, the customer's payment methods and address, the policy decision and its reason, article steps). The
+contract (libs/core/.../contracts/resolution.yaml) says which of these each intent's reply states, in order.
+Replies cite the help pages, articles and orders they use; the agent policy is never quoted.
 """
 
 import re
@@ -10,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from supportmesh.v1.envelope_pb2 import Article, Envelope, OrderFacts
+from supportmesh_core import resolution
+from supportmesh_core.resolution import Contract, Contracts
 
 from .handoff import handoff_summary
 
@@ -29,6 +33,10 @@ CONFIRMATION_CODES = {"proposal_confirmed", "proposal_confirmed_refused", "propo
 
 IDENTITY_REQUEST = ("Before we can look at or change an order, we need to verify your identity: please reply "
                     "with the e-mail address on your account, or your full name and zip code.")
+PROFILE_OFFER = ("If you reply with the e-mail address on your account (or your full name and zip code), we can "
+                 "also tell you {what}.")
+# Elements that state facts of the customer's orders: they need a verified customer and a reachable store.
+ORDER_ELEMENTS = frozenset({"order_status", "refund_status", "payments", "cancellation_terms", "policy_decision"})
 CAPABILITIES = ("tracking, cancelling or changing an order; returns, exchanges and refunds; shipping "
                 "addresses; your account, payments and invoices; and technical problems with Microsoft 365 "
                 "apps such as Outlook, Teams and SharePoint")
@@ -58,11 +66,16 @@ class Handoff:
     customer_message: str
 
 
-def compose(env: Envelope, min_confidence: float, max_steps: int) -> Reply | Handoff:
-    """Decide between answering and handing over, and build the answer from the envelope's facts."""
+def compose(env: Envelope, min_confidence: float, max_steps: int,
+            contracts: Contracts | None = None) -> Reply | Handoff:
+    """Decide between answering and handing over, and build the answer the intent's contract asks for."""
+    contracts = contracts or resolution.load()
     c, a = env.classification, env.analysis
     if a.policy_code in CONFIRMATION_CODES:
         return _answered(env)
+    if (rule := contracts.safety_rule(list(c.flags))) is not None:
+        # Normally handed over before this stage; a marker must never get an ordinary answer.
+        return _handoff(env, rule.reason, f"safety marker {rule.reason}", rule.told)
     if c.confidence < min_confidence:
         why = f"classifier confidence {c.confidence:.2f} is below {min_confidence:.2f}"
         return _handoff(env, "low_confidence", why, "We want to be sure we understand your request "
@@ -78,11 +91,177 @@ def compose(env: Envelope, min_confidence: float, max_steps: int) -> Reply | Han
                         "to you.")
     if c.intent == OUT_OF_SCOPE:
         return _finish(env, _out_of_scope(), [])
-    if (c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY) and not _order_question(env):
-        return _technical(env, max_steps)
-    if _concerns_orders(env):
-        return _order(env)
-    return _informational(env)
+    if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
+        return _order(env) if _order_question(env) else _technical(env, max_steps)
+    contract = contracts.for_intent(c.intent)
+    if contract is None:
+        return _order(env) if _concerns_orders(env) else _informational(env)
+    if reason := contract.always_escalates:
+        told = " ".join(p.text for p in contracts.pages(c.intent)) or "A member of our support team will reply to you."
+        return _handoff(env, reason, f"the {c.intent} contract hands every such ticket to a person", told)
+    return _by_contract(env, contract, contracts)
+
+
+def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Reply | Handoff:
+    """The contract's elements in order, each from the envelope's facts; the help pages cited by id."""
+    r, elements = env.retrieval, contract.elements
+    named = _named_orders(env)
+    names_one = any(e.type == "order_id" for e in env.classification.entities)
+    about_orders = bool(ORDER_ELEMENTS & set(elements)) and ("identity" in elements or names_one)
+    if about_orders and COMMERCE_UNAVAILABLE in env.degradations:
+        errors = "; ".join(r.lookup_errors) or "the commerce service was unavailable"
+        return _handoff(env, "degraded", f"order lookup failed: {errors}",
+                        "Our order system cannot be reached right now, so a member of our support team will "
+                        "look up your order and reply to you.")
+    pages = contracts.pages(contract.intent)
+    verified = bool(r.customer_id) and env.analysis.policy_code != "identity_not_verified"
+    if about_orders and not verified:
+        # Nothing about an order before the customer is verified; the store's general answer still helps.
+        return _finish(env, "\n\n".join([IDENTITY_REQUEST, *(p.text for p in pages)]), [p.id for p in pages])
+    parts: list[str] = []
+    for element in elements:
+        if element == "policy_decision":
+            decided = _policy(env)
+            if isinstance(decided, Handoff):
+                return decided
+            parts.append(decided.body)
+            continue
+        part = _ELEMENTS[element](env, named) if element in _ELEMENTS else ""
+        if part:
+            parts.append(part)
+    parts.extend(p.text for p in pages)
+    offer = _profile_offer(elements) if not verified else ""
+    if offer:
+        parts.append(offer)
+    if not parts:
+        return _handoff(env, "no_grounding", f"nothing was found to answer a {contract.intent} ticket with",
+                        "A member of our support team will look into your request and reply to you.")
+    return _finish(env, "\n\n".join(parts), [p.id for p in pages])
+
+
+def _named_orders(env: Envelope) -> list[OrderFacts]:
+    """The looked-up orders the ticket names (all of them are the verified customer's)."""
+    named = {_normalize(e.value) for e in env.classification.entities if e.type == "order_id"}
+    return [o for o in env.retrieval.orders if _order_id(o) in named]
+
+
+def _asked_orders(env: Envelope, named: list[OrderFacts]) -> list[OrderFacts]:
+    """The orders a question is about: those it names, else the customer's orders (newest first)."""
+    return named or list(env.retrieval.orders)[:MAX_ORDERS_LISTED]
+
+
+def _order_status_part(env: Envelope, named: list[OrderFacts]) -> str:
+    """Status, items and tracking of the orders asked about; a general delivery question needs none."""
+    intent = env.classification.intent
+    if intent not in STATUS_INTENTS and not named:
+        return _unknown_order(env)
+    orders = _asked_orders(env, named)
+    if not orders:
+        return _unknown_order(env) or "Please send us the order number you are asking about, so we can look it up."
+    return "\n".join(_describe(o) for o in orders)
+
+
+def _unknown_order(env: Envelope) -> str:
+    """A named order that is not among the customer's, said plainly."""
+    wanted = [_normalize(e.value) for e in env.classification.entities if e.type == "order_id"]
+    found = {_order_id(o) for o in env.retrieval.orders}
+    missing = [w for w in wanted if w not in found]
+    if not missing:
+        return ""
+    return (f"We could not find order {missing[0]} among the orders on your account. Please check the order "
+            "number and send it again.")
+
+
+def _refund_part(env: Envelope, named: list[OrderFacts]) -> str:
+    """Each asked-about order's refunds from its payment history, or that none was issued and what comes next.
+    A refund request (not a status question) states refunds only where there are some."""
+    asking_status = env.classification.intent == "track_refund"
+    lines = []
+    for o in _asked_orders(env, named):
+        refunds = [p for p in o.payments if p.transaction_type == "refund"]
+        if refunds:
+            done = "; ".join(f"${p.amount:,.2f} to your {p.payment_method}" for p in refunds)
+            lines.append(f"Order {_order_id(o)} ({o.status}): a refund has been issued: {done}.")
+        elif asking_status:
+            lines.append(f"Order {_order_id(o)} is {o.status}: no refund has been issued for it yet. "
+                         + _REFUND_NEXT.get(o.status.strip().lower(), _REFUND_NEXT_DEFAULT))
+    missing = _unknown_order(env)
+    if missing:
+        lines.insert(0, missing)
+    if not lines and asking_status:
+        return "Please send us the order number you are asking about, so we can look its refund up."
+    return "\n".join(lines)
+
+
+_REFUND_NEXT = {
+    "pending": "It has not shipped; if you cancel it, the full amount is refunded.",
+    "processed": "It is being prepared for shipping, so it can no longer be cancelled; after delivery you can "
+                 "return it for a refund.",
+    "delivered": "If you would like to return items from it for a refund, tell us which ones.",
+    "return requested": "Its return has been requested: the refund is issued when the items reach us.",
+    "exchange requested": "Its exchange has been requested: any price difference is settled when the items "
+                          "reach us.",
+}
+_REFUND_NEXT_DEFAULT = "Tell us what happened with it and we will look into it."
+
+
+def _payments_part(env: Envelope, named: list[OrderFacts]) -> str:
+    """The charges and refunds of the orders the ticket names, as the order's payment history has them."""
+    lines = []
+    for o in named:
+        moves = "; ".join(f"{'refund' if p.transaction_type == 'refund' else 'payment'} of ${p.amount:,.2f} "
+                          f"({p.payment_method})" for p in o.payments) or "no payment recorded"
+        items = f" ({', '.join(o.item_names)})" if o.item_names else ""
+        lines.append(f"Order {_order_id(o)}{items} is {o.status}, total ${o.total:,.2f}; its payments: {moves}.")
+    missing = _unknown_order(env)
+    return "\n".join([missing, *lines] if missing else lines)
+
+
+def _cancellation_part(env: Envelope, named: list[OrderFacts]) -> str:
+    """Whether each named order can still be cancelled, from its status."""
+    lines = []
+    for o in named:
+        status = o.status.strip().lower()
+        if status == "pending":
+            lines.append(f"Order {_order_id(o)} is pending, so it can still be cancelled, free of charge.")
+        elif status == "delivered":
+            lines.append(f"Order {_order_id(o)} has been delivered, so it can no longer be cancelled, but you "
+                         "can return it.")
+        else:
+            lines.append(f"Order {_order_id(o)} is {o.status}, so it can no longer be cancelled.")
+    missing = _unknown_order(env)
+    return "\n".join([missing, *lines] if missing else lines)
+
+
+def _payment_methods_part(env: Envelope, named: list[OrderFacts]) -> str:
+    methods = [m.description for m in env.retrieval.payment_methods if m.description]
+    if not env.retrieval.customer_id or not methods:
+        return ""
+    return "The payment methods saved on your account are: " + "; ".join(methods) + "."
+
+
+def _address_part(env: Envelope, named: list[OrderFacts]) -> str:
+    address = env.retrieval.default_address
+    if not env.retrieval.customer_id or not address:
+        return ""
+    return f"The default address on your account is {address}."
+
+
+_ELEMENTS = {
+    "order_status": _order_status_part,
+    "refund_status": _refund_part,
+    "payments": _payments_part,
+    "cancellation_terms": _cancellation_part,
+    "payment_methods": _payment_methods_part,
+    "default_address": _address_part,
+}
+_PROFILE_FACTS = {"payment_methods": "which payment methods you have saved",
+                  "default_address": "which default address we have on file"}
+
+
+def _profile_offer(elements: Sequence[str]) -> str:
+    wanted = [_PROFILE_FACTS[e] for e in elements if e in _PROFILE_FACTS]
+    return PROFILE_OFFER.format(what=" and ".join(wanted)) if wanted else ""
 
 
 def _answered(env: Envelope) -> Reply | Handoff:
