@@ -1,8 +1,8 @@
 """The resolution contract per intent (contracts/resolution.yaml) and the store's help pages, loaded and validated."""
 
 import functools
-import re
 import pathlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
