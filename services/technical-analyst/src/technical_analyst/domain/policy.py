@@ -101,8 +101,8 @@ def refund_within_limit(decision: PolicyDecision, req: PolicyRequest, amount: fl
         return decision
     oid = decision.order_id
     action = _propose(req, "return_delivered_order_items", f"return items of order {oid} for a refund of {amount:.2f}")
-    reason = (f"Order {oid} is delivered, so its items can be returned (policy: Return delivered order). The refund "
-              f"of {amount:.2f} goes to the original payment method or an existing gift card.")
+    reason = (f"Order {oid} is delivered, so its items can be returned. The refund "
+              f"of {amount:.2f} goes back to the payment method you paid with, or to one of your gift cards.")
     return dataclasses.replace(decision, decision=ALLOWED, code="return_delivered", reason=reason, actions=[action],
                                amount=amount)
 
@@ -319,8 +319,7 @@ def _propose(req: PolicyRequest, name: str, detail: str) -> ProposedAction:
 def _status_note(status: str) -> str:
     """What else the policy offers for an order in this status, as a sentence (or nothing)."""
     if status == "delivered":
-        return (" A delivered order can be returned or exchanged instead "
-                "(policy: Return / Exchange delivered order).")
+        return " A delivered order can be returned or exchanged instead."
     if status == "cancelled":
         return " It has already been cancelled."
     if status.startswith("pending ("):
@@ -331,11 +330,10 @@ def _status_note(status: str) -> str:
 def _cancel(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecision:
     oid = normalize_order_id(order.order_id)
     if status != "pending":
-        reason = (f"Order {oid} is {order.status}, and only pending orders can be cancelled "
-                  f"(policy: Cancel pending order).{_status_note(status)}")
+        reason = f"Order {oid} is {order.status}, and only pending orders can be cancelled.{_status_note(status)}"
         return PolicyDecision(REFUSED, "cancel_not_pending", reason, oid)
     action = _propose(req, "cancel_pending_order", f"cancel order {oid} (total {order.total:.2f})")
-    reason = (f"Order {oid} is pending, so it can be cancelled (policy: Cancel pending order). Please "
+    reason = (f"Order {oid} is pending, so it can be cancelled. Please "
               "confirm the order number and the reason, either 'no longer needed' or 'ordered by mistake'; "
               f"after cancellation {_CANCEL_REFUND}.")
     return PolicyDecision(ALLOWED, "cancel_pending", reason, oid, [action])
@@ -346,17 +344,17 @@ def _modify_items(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyD
     if status == "pending":
         action = _propose(req, "modify_pending_order_items", f"change item options on order {oid}")
         reason = (f"Order {oid} is pending, so each item can be changed to another option of the same "
-                  "product (policy: Modify pending order). Items can be modified only once, so please list "
+                  "product. Items can be modified only once, so please list "
                   "every item you want to change and a payment method for any price difference.")
         return PolicyDecision(ALLOWED, "modify_pending", reason, oid, [action])
     if status == "delivered":
         action = _propose(req, "exchange_delivered_order_items", f"exchange items on order {oid}")
         reason = (f"Order {oid} is delivered, so each item can be exchanged for another option of the same "
-                  "product (policy: Exchange delivered order). Please list every item you want to exchange "
+                  "product. Please list every item you want to exchange "
                   "and a payment method for any price difference.")
         return PolicyDecision(ALLOWED, "exchange_delivered", reason, oid, [action])
     reason = (f"Order {oid} is {order.status}; only pending orders can be modified and only delivered "
-              f"orders can be exchanged (policy: Generic action rules).{_status_note(status)}")
+              f"orders can be exchanged.{_status_note(status)}")
     return PolicyDecision(REFUSED, "modify_not_allowed", reason, oid)
 
 
@@ -364,12 +362,11 @@ def _modify_address(req: PolicyRequest, order: OrderFacts, status: str) -> Polic
     oid = normalize_order_id(order.order_id)
     if status != "pending":
         reason = (f"Order {oid} is {order.status}, and only a pending order's shipping address can be "
-                  "changed (policy: Modify pending order). The default address on your profile can still "
+                  "changed. The default address on your profile can still "
                   "be updated for future orders.")
         return PolicyDecision(REFUSED, "modify_not_pending", reason, oid)
     action = _propose(req, "modify_pending_order_address", f"change the shipping address of order {oid}")
-    reason = (f"Order {oid} is pending, so its shipping address can be changed (policy: Modify pending "
-              "order). Please send the full new address.")
+    reason = (f"Order {oid} is pending, so its shipping address can be changed. Please send the full new address.")
     return PolicyDecision(ALLOWED, "modify_pending", reason, oid, [action])
 
 
@@ -380,10 +377,9 @@ def _return(req: PolicyRequest, order: OrderFacts, status: str, limit: float) ->
         if status == "pending":
             note = f" A pending order can be cancelled instead, and then {_CANCEL_REFUND}."
         elif status == "cancelled":
-            note = (f" It was cancelled; when an order is cancelled {_CANCEL_REFUND} "
-                    "(policy: Cancel pending order).")
+            note = f" It was cancelled; when an order is cancelled {_CANCEL_REFUND}."
         reason = (f"Order {oid} is {order.status}; refunds for items are made through a return, and only "
-                  f"delivered orders can be returned (policy: Return delivered order).{note}")
+                  f"delivered orders can be returned.{note}")
         return PolicyDecision(REFUSED, "return_not_delivered", reason, oid)
     asked = [a for a in (parse_amount(x) for x in req.amounts) if a is not None]
     # The amount the customer asks for is what needs approval; without one, the whole order is refunded.
@@ -394,7 +390,7 @@ def _return(req: PolicyRequest, order: OrderFacts, status: str, limit: float) ->
         reason = (f"A refund of {amount:.2f} on order {oid} is above the {limit:.2f} limit an agent may "
                   "approve, so a member of our team must approve it.")
         return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, oid, [action], amount)
-    reason = (f"Order {oid} is delivered, so its items can be returned (policy: Return delivered order). "
+    reason = (f"Order {oid} is delivered, so its items can be returned. "
               f"Please confirm which items to return; the refund of {amount:.2f} goes to the original "
               "payment method or an existing gift card, and you will receive an e-mail on how to send the "
               "items back.")
