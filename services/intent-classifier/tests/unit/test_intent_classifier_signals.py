@@ -74,6 +74,13 @@ def test_negated_markers_do_not_flag(text, expected):
     ("I will come to your office and make you regret it", "threat"),
     ("I just want to end my life, nothing matters", "self_harm"),
     ("Honestly I don't want to live anymore", "self_harm"),
+    ("FYI I have filed a dispute with my bank for the $1016.24 on order #W6026015", "chargeback"),
+    ("Someone has been in my account and placed an order", "fraud"),
+    ("My account was hacked, I can't log in", "fraud"),
+    ("There is an order I never placed on my account", "fraud"),
+    ("voy a presentar una denuncia ante la oficina de protección al consumidor", "legal"),
+    ("Ich werde meinen Anwalt einschalten", "legal"),
+    ("I will take you to court over this", "legal"),
 ])
 def test_money_and_safety_markers(text, flag):
     assert flag in flags(text)
@@ -81,6 +88,7 @@ def test_money_and_safety_markers(text, flag):
 
 @pytest.mark.parametrize("text", [
     "Can I come to your office to return the chair?", "I was charged once, which is right",
-    "Please send my refund to the card I paid with", "The lamp killed it in my living room, love it"])
+    "Please send my refund to the card I paid with", "The lamp killed it in my living room, love it",
+    "Please update my default address to 77 Magnolia Court, Jacksonville", "Was I charged three times??"])
 def test_ordinary_requests_raise_no_money_or_safety_marker(text):
-    assert not {"duplicate_charge", "unexpected_charge", "self_harm"} & set(flags(text))
+    assert not {"duplicate_charge", "unexpected_charge", "self_harm", "legal"} & set(flags(text))

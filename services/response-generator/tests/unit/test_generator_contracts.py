@@ -65,7 +65,7 @@ EXPECTED = {
     "cancellation_terms": ["can still be cancelled"],
     "payment_methods": ["Mastercard credit card ending in 2478", "gift card (balance $20.00)"],
     "default_address": [ADDRESS],
-    "policy_decision": [POLICY_REASON, "reply \"yes\""],
+    "policy_decision": ["Order #W5555555 (Office Chair) is pending, so it can be cancelled.", "reply \"yes\""],
     "article_steps": ["1. Clear cached credentials", "Outlook keeps asking for a password"],
     "decline": ["outside what our support team can help with"],
 }
@@ -87,8 +87,8 @@ def _check_never(intent: str, out: Reply | Handoff) -> None:
 def test_the_reply_follows_the_intents_contract(intent):
     contract = CONTRACTS.for_intent(intent)
     # A technical ticket naming an order is an order question (tested in test_generator_compose).
-    out = compose(envelope(intent, order=None if contract.knowledge == "microsoft365" else PENDING),
-                  MIN_CONF, MAX_STEPS)
+    named = None if contract.knowledge == "microsoft365" or intent == "out_of_scope" else PENDING
+    out = compose(envelope(intent, order=named), MIN_CONF, MAX_STEPS)
     _check_never(intent, out)
     if contract.escalate.get("human_requested") == "always" or contract.always_escalates:
         assert isinstance(out, Handoff) and out.reason == (contract.always_escalates or "human_requested")
@@ -160,3 +160,15 @@ def test_a_safety_marker_is_never_answered_with_a_store_page(flag):
 def test_every_help_page_is_free_of_the_agent_policys_wording():
     assert [p.id for p in CONTRACTS.help.values() if resolution.quotes_policy(p.text)] == []
     assert resolution.quotes_policy("Each user has a profile containing unique user id, email, default address")
+
+
+def test_an_out_of_scope_reading_of_a_ticket_naming_the_customers_order_answers_about_that_order():
+    out = compose(envelope("out_of_scope"), MIN_CONF, MAX_STEPS)
+    assert "Order #W5555555 (Office Chair) is pending" in out.text and "outside" not in out.text
+
+
+def test_payment_methods_in_a_proposal_are_named_as_the_customer_knows_them():
+    env = envelope("change_order")
+    env.analysis.actions[0].detail = "change items of order #W5555555, the difference charged to credit card credit_card_1"
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert "charged to Mastercard credit card ending in 2478" in out.text and "credit_card_1" not in out.text

@@ -154,11 +154,19 @@ _NEGATION_SCOPE = 3
 _BREAKS = {"but", "however", "although", "though", "!"}
 
 _FLAG_PATTERNS = {
-    "legal": r"\b(?:lawyers?|attorneys?|solicitors?|sue|suing|sued|lawsuit|court|legal action|litigation|"
-    r"small claims|class action)\b",
-    "fraud": r"\b(?:fraud|fraudulent|unauthori[sz]ed (?:charges?|transactions?|payments?|purchases?|orders?)|"
-    r"stolen (?:credit |debit )?card|identity theft|scam(?:med)?|didn'?t (?:make|authori[sz]e) "
-    r"(?:this|that|these) (?:purchases?|orders?|charges?))\b",
+    # "court" alone is also a street ("77 Magnolia Court"): only the phrases that take someone there count.
+    "legal": r"\b(?:lawyers?|attorneys?|solicitors?|sue|suing|sued|lawsuit|(?:to|in|into) court|court (?:case|action|"
+    r"order|claim)|legal action|litigation|small claims|class action|consumer protection|trading standards|"
+    r"better business bureau|abogad[oa]s?|demandar[eé]?|denunciar[eé]?|protecci[oó]n al consumidor|"
+    r"anwalt|rechtsanwalt|verbraucherschutz|rechtliche schritte|klage|avocat|poursuites?|tribunal|"
+    r"advogad[oa]s?|processo judicial|avvocat[oi]|denuncia|procon)\b",
+    "fraud": r"\b(?:fraud|fraudulent|unauthori[sz]ed (?:charges?|transactions?|payments?|purchases?|orders?|access)|"
+    r"stolen (?:credit |debit )?card|identity theft|scam(?:med)?|(?:didn'?t|did not|never) (?:make|authori[sz]e|"
+    r"place|placed) (?:this|that|these|those|the|an?|any) (?:purchases?|orders?|charges?)|hacked|hacker|"
+    r"someone (?:has |had )?(?:been in|got into|broke into|logged into|accessed|is using|used) my account|"
+    r"(?:account|password|e-?mail) (?:was|has been|were|got) (?:changed|compromised|taken over) (?:by someone|without)|"
+    r"account (?:was|has been|got) compromised|account takeover|"
+    r"orders? (?:that )?(?:i|we) (?:never|didn'?t|did not) (?:place|placed|make|made|order|ordered))\b",
     "threat": r"\b(?:kill|hurt|shoot|bomb|burn down|beat up|you'?ll regret|i know where you|watch your back|"
     r"come after you|make (?:you|u)(?: all)? regret|you will regret|you(?:'ll| will) be sorry|"
     r"you(?:'ll| will) pay for this|i(?:'ll| will) find (?:you|out where)|break your (?:neck|legs|face)|"
@@ -167,7 +175,8 @@ _FLAG_PATTERNS = {
     "self_harm": r"\b(?:kill(?:ing)? myself|end(?:ing)? (?:my|it all)(?: life)?|suicid\w*|want(?:ed)? to die|"
     r"(?:don'?t|do not) want to (?:live|be alive|be here)|(?:hurt|harm)(?:ing)? myself|self[- ]harm|"
     r"no reason to (?:live|go on)|better off dead|take my (?:own )?life)\b",
-    "chargeback": r"\b(?:charge ?backs?|dispute (?:the|this|a) (?:charge|payment|transaction)|"
+    "chargeback": r"\b(?:charge ?backs?|(?:filed|opened|raised|started|lodged|open|file) a (?:dispute|claim) with "
+    r"(?:my|the) (?:bank|card|credit card|paypal)|dispute with (?:my|the) (?:bank|card issuer|credit card company)|dispute (?:the|this|a) (?:charge|payment|transaction)|"
     r"(?:reverse|reversing) the (?:charge|payment)|call(?:ing)? my bank|contact(?:ing)? my bank)\b",
     "duplicate_charge": r"\b(?:(?:charged|billed|debited)(?: me)?(?: (?:us)?\$?\d[\d.,]*(?: dollars| usd)?)? "
     r"(?:twice|two times|three times|double|2x)|"
@@ -245,6 +254,14 @@ def _negated(text: str, start: int) -> bool:
 
 
 _NEVER_NEGATED = {"self_harm"}
+# "Was I charged three times??" asks whether something happened; it reports nothing yet.
+_ASKED = re.compile(r"\b(?:was|were|am|is|did|have|has|will|could)\s+(?:i|we|you|it|my card|me)\s+(?:been\s+|being\s+|get\s+)?$",
+                    re.IGNORECASE)
+_QUESTIONABLE = {"duplicate_charge", "unexpected_charge"}
+
+
+def _asked(text: str, start: int) -> bool:
+    return bool(_ASKED.search(text[max(0, start - 30):start]))
 
 
 def flags(text: str) -> list[str]:
@@ -253,7 +270,9 @@ def flags(text: str) -> list[str]:
     found = [
         name
         for name, pattern in _FLAGS.items()
-        if any(name in _NEVER_NEGATED or not _negated(text, m.start()) for m in pattern.finditer(text))
+        if any(name in _NEVER_NEGATED
+               or not (_negated(text, m.start()) or (name in _QUESTIONABLE and _asked(text, m.start())))
+               for m in pattern.finditer(text))
     ]
     if "angry" not in found and len(_SHOUTING.findall(text)) >= 3:
         found.append("angry")

@@ -90,7 +90,9 @@ def compose(env: Envelope, min_confidence: float, max_steps: int,
                         "We are passing your conversation to a member of our support team, who will reply "
                         "to you.")
     if c.intent == OUT_OF_SCOPE:
-        return _finish(env, _out_of_scope(), [])
+        # A ticket naming the verified customer's own order is about that order, whatever else it says.
+        named = _named_orders(env)
+        return _finish(env, "\n".join(_describe(o) for o in named) if named else _out_of_scope(), [])
     if c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY:
         return _order(env) if _order_question(env) else _technical(env, max_steps)
     contract = contracts.for_intent(c.intent)
@@ -314,7 +316,7 @@ def _policy(env: Envelope) -> Reply | Handoff:
     if a.policy_decision not in ("allowed", "refused") or not a.policy_reason:
         return _handoff(env, "no_policy_decision", "no store-policy decision was made for this order request",
                         "A member of our support team will look at your request and reply to you.")
-    parts = [a.policy_reason]
+    parts = [_with_items(env, a.policy_reason)]
     # A proposal with a key is kept by the analyst as an exact write: a "yes" carries it out. One without a
     # key leaves choices open (which items, which option), and the policy reason asks for them.
     proposed = [x for x in a.actions if x.status == "proposed" and x.idempotency_key]
@@ -325,7 +327,25 @@ def _policy(env: Envelope) -> Reply | Handoff:
     elif (a.policy_code in ("cancel_not_pending", "cancel_pending_order_refused")
           and _order_status(env, a.policy_reason) == "delivered"):
         parts.append("Would you like to start a return or an exchange instead?")
-    return _finish(env, "\n\n".join(parts), [])
+    return _finish(env, _readable_methods(env, "\n\n".join(parts)), [])
+
+
+def _with_items(env: Envelope, text: str) -> str:
+    """Name the items of each order the text names without them, so the customer sees what it is about."""
+    for o in env.retrieval.orders:
+        oid = _order_id(o)
+        if o.item_names and f"Order {oid}" in text and not any(n in text for n in o.item_names):
+            text = text.replace(f"Order {oid}", f"Order {oid} ({', '.join(o.item_names)})", 1)
+    return text
+
+
+_METHOD_ID = re.compile(r"\b(?:(?:credit card|paypal|gift card) )?((?:credit_card|paypal|gift_card)_\d+)\b", re.I)
+
+
+def _readable_methods(env: Envelope, text: str) -> str:
+    """Payment methods as the customer knows them ("Visa credit card ending in 4242"), not by the store's ids."""
+    known = {m.id: m.description for m in env.retrieval.payment_methods}
+    return _METHOD_ID.sub(lambda m: known.get(m.group(1), m.group(0)), text)
 
 
 def _order_status(env: Envelope, text: str) -> str:
