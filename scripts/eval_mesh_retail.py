@@ -80,11 +80,11 @@ def _decode(value: bytes, headers: dict[str, bytes], topic: str) -> dict:
     return data
 
 
-async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]], timeout: float,
+async def through_mesh(bootstrap: str, tickets: dict[str, dict], timeout: float,
                        rate: float = 0.0) -> dict[str, dict]:
-    """Publish every ticket (id → conversation id, body, scenario), `rate` per second (0: at once), and return
-    the outcomes that arrived within `timeout` seconds, by ticket id, each with its `latency_ms` (publish →
-    outcome record)."""
+    """Publish every ticket (id → its JSON without the id; keyed by its conversation id), `rate` per second
+    (0: at once), and return the outcomes that arrived within `timeout` seconds, by ticket id, each with its
+    `latency_ms` (publish → outcome record)."""
     got: dict[str, dict] = {}
     sent: dict[str, float] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
@@ -98,14 +98,12 @@ async def through_mesh(bootstrap: str, tickets: dict[str, tuple[str, str, str]],
         for tp, offset in (await consumer.end_offsets(parts)).items():
             consumer.seek(tp, offset)
         started = time.monotonic()
-        for n, (tid, (conversation, body, scenario)) in enumerate(tickets.items()):
+        for n, (tid, ticket) in enumerate(tickets.items()):
             if rate > 0:
                 await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
             sent[tid] = time.time() * 1000
-            ticket = {"ticket_id": tid, "conversation_id": conversation, "channel": "eval", "subject": "",
-                      "body": body, "metadata": {"source": "eval_mesh_retail", "scenario": scenario}}
-            await producer.send(topics.INBOUND, json.dumps(ticket).encode(), key=conversation.encode(),
-                                headers=[("content-type", JSON_TYPE.encode())])
+            await producer.send(topics.INBOUND, json.dumps({**ticket, "ticket_id": tid}).encode(),
+                                key=ticket["conversation_id"].encode(), headers=[("content-type", JSON_TYPE.encode())])
         await producer.flush()
         deadline = time.monotonic() + timeout
         while len(got) < len(tickets) and time.monotonic() < deadline:
@@ -145,8 +143,14 @@ async def audits(addr: str, ticket_ids: list[str]) -> dict[str, list[dict]]:
     return found
 
 
-def _tickets(cases: dict[str, Case]) -> dict[str, tuple[str, str, str]]:
-    return {tid: (f"C-{tid}", c.body, c.scenario) for tid, c in cases.items()}
+def eval_ticket(conversation: str, body: str, scenario: str, source: str = "eval_mesh_retail", **fields) -> dict:
+    """An inbound ticket's JSON (without its id) as an evaluation publishes it."""
+    return {"conversation_id": conversation, "channel": "eval", "subject": "", "body": body,
+            "metadata": {"source": source, "scenario": scenario}, **fields}
+
+
+def _tickets(cases: dict[str, Case]) -> dict[str, dict]:
+    return {tid: eval_ticket(f"C-{tid}", c.body, c.scenario) for tid, c in cases.items()}
 
 
 def proposes(outcome: dict | None) -> bool:
@@ -243,7 +247,7 @@ def main() -> int:
     try:
         got = asyncio.run(through_mesh(bootstrap, _tickets(lookups), args.timeout, args.rate))
         got |= asyncio.run(through_mesh(bootstrap, _tickets(writes), args.timeout, args.rate))
-        confirm = {f"{tid}-yes": (f"C-{tid}", CONFIRMATION, c.scenario) for tid, c in writes.items()
+        confirm = {f"{tid}-yes": eval_ticket(f"C-{tid}", CONFIRMATION, c.scenario) for tid, c in writes.items()
                    if proposes(got.get(tid))}
         print(f"confirming {len(confirm)} proposals with {CONFIRMATION!r}", file=sys.stderr)
         confirmed = asyncio.run(through_mesh(bootstrap, confirm, args.timeout, args.rate)) if confirm else {}

@@ -169,6 +169,6 @@ def test_an_out_of_scope_reading_of_a_ticket_naming_the_customers_order_answers_
 
 def test_payment_methods_in_a_proposal_are_named_as_the_customer_knows_them():
     env = envelope("change_order")
-    env.analysis.actions[0].detail = "change items of order #W5555555, the difference charged to credit card credit_card_1"
+    env.analysis.actions[0].detail = "change items of order #W5555555, difference charged to credit card credit_card_1"
     out = compose(env, MIN_CONF, MAX_STEPS)
     assert "charged to Mastercard credit card ending in 2478" in out.text and "credit_card_1" not in out.text

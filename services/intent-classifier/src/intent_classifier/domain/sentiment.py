@@ -176,7 +176,8 @@ _FLAG_PATTERNS = {
     r"(?:don'?t|do not) want to (?:live|be alive|be here)|(?:hurt|harm)(?:ing)? myself|self[- ]harm|"
     r"no reason to (?:live|go on)|better off dead|take my (?:own )?life)\b",
     "chargeback": r"\b(?:charge ?backs?|(?:filed|opened|raised|started|lodged|open|file) a (?:dispute|claim) with "
-    r"(?:my|the) (?:bank|card|credit card|paypal)|dispute with (?:my|the) (?:bank|card issuer|credit card company)|dispute (?:the|this|a) (?:charge|payment|transaction)|"
+    r"(?:my|the) (?:bank|card|credit card|paypal)|"
+    r"dispute with (?:my|the) (?:bank|card issuer|credit card company)|dispute (?:the|this|a) (?:charge|payment|transaction)|"
     r"(?:reverse|reversing) the (?:charge|payment)|call(?:ing)? my bank|contact(?:ing)? my bank)\b",
     "duplicate_charge": r"\b(?:(?:charged|billed|debited)(?: me)?(?: (?:us)?\$?\d[\d.,]*(?: dollars| usd)?)? "
     r"(?:twice|two times|three times|double|2x)|"
@@ -255,8 +256,9 @@ def _negated(text: str, start: int) -> bool:
 
 _NEVER_NEGATED = {"self_harm"}
 # "Was I charged three times??" asks whether something happened; it reports nothing yet.
-_ASKED = re.compile(r"\b(?:was|were|am|is|did|have|has|will|could)\s+(?:i|we|you|it|my card|me)\s+(?:been\s+|being\s+|get\s+)?$",
-                    re.IGNORECASE)
+_ASKED = re.compile(
+    r"\b(?:was|were|am|is|did|have|has|will|could)\s+(?:i|we|you|it|my card|me)\s+(?:been\s+|being\s+|get\s+)?$",
+    re.IGNORECASE)
 _QUESTIONABLE = {"duplicate_charge", "unexpected_charge"}
 
 
