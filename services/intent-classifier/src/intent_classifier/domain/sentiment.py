@@ -177,7 +177,8 @@ _FLAG_PATTERNS = {
     r"no reason to (?:live|go on)|better off dead|take my (?:own )?life)\b",
     "chargeback": r"\b(?:charge ?backs?|(?:filed|opened|raised|started|lodged|open|file) a (?:dispute|claim) with "
     r"(?:my|the) (?:bank|card|credit card|paypal)|"
-    r"dispute with (?:my|the) (?:bank|card issuer|credit card company)|dispute (?:the|this|a) (?:charge|payment|transaction)|"
+    r"dispute with (?:my|the) (?:bank|card issuer|credit card company)|"
+    r"dispute (?:the|this|a) (?:charge|payment|transaction)|"
     r"(?:reverse|reversing) the (?:charge|payment)|call(?:ing)? my bank|contact(?:ing)? my bank)\b",
     "duplicate_charge": r"\b(?:(?:charged|billed|debited)(?: me)?(?: (?:us)?\$?\d[\d.,]*(?: dollars| usd)?)? "
     r"(?:twice|two times|three times|double|2x)|"
