@@ -391,7 +391,7 @@ def _return(req: PolicyRequest, order: OrderFacts, status: str, limit: float) ->
                   "approve, so a member of our team must approve it.")
         return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, oid, [action], amount)
     reason = (f"Order {oid} is delivered, so its items can be returned. "
-              f"Please confirm which items to return; the refund of {amount:.2f} goes to the original "
-              "payment method or an existing gift card, and you will receive an e-mail on how to send the "
-              "items back.")
+              f"Please confirm which items to return; the refund of {amount:.2f} goes back to the payment "
+              "method you paid with, or to one of your gift cards, and you will receive an e-mail on how to "
+              "send the items back.")
     return PolicyDecision(ALLOWED, "return_delivered", reason, oid, [action], amount)
