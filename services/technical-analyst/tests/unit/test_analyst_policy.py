@@ -74,7 +74,7 @@ def test_shipping_address_change_only_for_pending():
 def test_refund_of_delivered_order_within_limit_is_allowed_to_original_payment():
     d = decide(request("get_refund", order("delivered", total=120.0)), LIMIT)
     assert d.decision == ALLOWED and d.actions[0].name == "return_delivered_order_items"
-    assert "120.00" in d.reason and "original payment method or an existing gift card" in d.reason
+    assert "120.00" in d.reason and "the payment method you paid with, or to one of your gift cards" in d.reason
 
 
 def test_refund_above_limit_needs_a_human():
