@@ -94,9 +94,10 @@ kibana-objects: sync ## regenerate deploy/kibana/saved_objects.ndjson
 bench-commerce: sync ## benchmark the commerce gRPC service alone: lookups/s, p50/p99 with N clients (BENCH_ARGS=--clients 50)
 	@$(PY) scripts/bench_commerce.py $(BENCH_ARGS)
 
-eval: up ## agent quality: intents, compression, retrieval, and the retail scenarios through the mesh (reseeds and MUTATES the commerce store)
+eval: up ## agent quality: intents, compression, retrieval, resolution and the retail scenarios through the mesh (reseeds and MUTATES the commerce store)
 	@$(PY) scripts/eval_intents.py; rc=$$?; $(PY) scripts/eval_compressor.py || rc=1; \
-	  $(PY) scripts/eval_retriever.py || rc=1; $(PY) scripts/eval_mesh_retail.py --reset || rc=1; exit $$rc
+	  $(PY) scripts/eval_retriever.py || rc=1; $(PY) scripts/eval_resolution.py --reset --check || rc=1; \
+	  $(PY) scripts/eval_mesh_retail.py --reset || rc=1; exit $$rc
 
 publish: sync ## publish a sample ticket (BODY=... EMAIL=... to override)
 	@.venv/bin/supportmesh publish --body "$${BODY:-Hi, where is my order #W2378156? It was due yesterday.}" \
