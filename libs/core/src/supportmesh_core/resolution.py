@@ -1,6 +1,8 @@
 """The resolution contract per intent (contracts/resolution.yaml) and the store's help pages, loaded and validated."""
 
 import functools
+import gzip
+import json
 import pathlib
 import re
 from collections.abc import Mapping
@@ -12,6 +14,7 @@ from .settings import REPO_ROOT
 
 CONTRACTS_PATH = pathlib.Path(__file__).with_name("contracts") / "resolution.yaml"
 HELP_PATH = REPO_ROOT / "data" / "store" / "help.yaml"
+GUIDELINES_PATH = REPO_ROOT / "data" / "retail" / "abcd_guidelines.json.gz"
 ELEMENTS = frozenset({"identity", "order_status", "refund_status", "payments", "cancellation_terms",
                       "payment_methods", "default_address", "policy_decision", "help_page", "article_steps",
                       "decline"})
@@ -35,6 +38,7 @@ class Contract:
     help: tuple[str, ...] = ()
     never: tuple[str, ...] = ()
     escalate: Mapping[str, str] = field(default_factory=dict)   # reason → when ("always" hands every ticket over)
+    guideline: str = ""   # "Flow / Subflow" of the agent guidelines a human agent follows for this intent
 
     @property
     def always_escalates(self) -> str:
@@ -50,6 +54,7 @@ class SafetyRule:
     priority: str
     case: bool
     told: str   # what the customer is told
+    guideline: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Contracts:
     safety: Mapping[str, SafetyRule]    # in the file's order, which is the order markers are checked in
     never: tuple[str, ...]
     help: Mapping[str, HelpPage]
+    guidelines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # "Flow / Subflow" → agent actions
 
     def for_intent(self, intent: str) -> Contract | None:
         return self.intents.get(intent)
@@ -77,6 +83,15 @@ class Contracts:
     def safety_rule(self, flags: list[str] | tuple[str, ...]) -> SafetyRule | None:
         """The first safety rule (in the file's order) that one of `flags` triggers."""
         return next((rule for reason, rule in self.safety.items() if reason in flags), None)
+
+    def guideline_line(self, intent: str, reason: str = "") -> str:
+        """For the human agent's handoff: the guideline to follow and its actions, or ''. A safety rule's
+        guideline (by `reason`) comes before the intent's."""
+        rule, contract = self.safety.get(reason), self.intents.get(intent)
+        name = (rule.guideline if rule else "") or (contract.guideline if contract else "")
+        if not name:
+            return ""
+        return f"Agent guideline ({name}): " + "; ".join(self.guidelines.get(name, ()))
 
 
 def parse_help(data: object) -> dict[str, HelpPage]:
@@ -94,8 +109,29 @@ def parse_help(data: object) -> dict[str, HelpPage]:
     return result
 
 
-def parse_contracts(data: object, help_pages: Mapping[str, HelpPage]) -> Contracts:
-    """Validate the parsed contract file against the element vocabulary and the help pages."""
+def parse_guidelines(data: object) -> dict[str, tuple[str, ...]]:
+    """ABCD's flows as "Flow / Subflow" → the agent's actions in order (their button names)."""
+    if not isinstance(data, Mapping):
+        raise ContractError("guidelines file must map flows to their subflows")
+    found = {}
+    for flow, body in data.items():
+        for subflow, steps in (body.get("subflows") or {}).items():
+            found[f"{flow} / {subflow}"] = tuple(a["button"] for a in steps.get("actions", [])
+                                                 if a.get("button") and a["button"] != "N/A")
+    return found
+
+
+def parse_contracts(data: object, help_pages: Mapping[str, HelpPage],
+                    guidelines: Mapping[str, tuple[str, ...]] | None = None) -> Contracts:
+    """Validate the parsed contract file against the element vocabulary, the help pages and the guidelines."""
+    guidelines = guidelines or {}
+
+    def guideline(where: str, raw: Mapping) -> str:
+        name = str(raw.get("guideline") or "")
+        if name and guidelines and name not in guidelines:
+            raise ContractError(f"{where}.guideline {name!r} is not a flow / subflow of the agent guidelines")
+        return name
+
     if not isinstance(data, Mapping) or not isinstance(data.get("intents"), Mapping):
         raise ContractError("contract file must be a mapping with 'global' and 'intents'")
     glob = data.get("global") or {}
@@ -105,7 +141,7 @@ def parse_contracts(data: object, help_pages: Mapping[str, HelpPage]) -> Contrac
         if not told or raw.get("priority") not in PRIORITIES:
             raise ContractError(f"safety.{reason} needs a priority ({', '.join(PRIORITIES)}) and 'told'")
         safety[str(reason)] = SafetyRule(str(reason), raw["priority"], bool(raw.get("case")),
-                                         " ".join(str(raw["told"]).split()))
+                                         " ".join(told.split()), guideline(f"safety.{reason}", raw))
     intents = {}
     for intent, raw in data["intents"].items():
         where = f"intents.{intent}"
@@ -128,17 +164,21 @@ def parse_contracts(data: object, help_pages: Mapping[str, HelpPage]) -> Contrac
         intents[str(intent)] = Contract(
             intent=str(intent), must=" ".join(str(raw["must"]).split()), elements=elements, knowledge=knowledge,
             help=pages, never=tuple(raw.get("never") or ()),
-            escalate={str(k): str(v) for k, v in escalate.items()})
-    return Contracts(intents=intents, safety=safety, never=tuple(glob.get("never") or ()), help=help_pages)
+            escalate={str(k): str(v) for k, v in escalate.items()}, guideline=guideline(where, raw))
+    return Contracts(intents=intents, safety=safety, never=tuple(glob.get("never") or ()), help=help_pages,
+                     guidelines=dict(guidelines))
 
 
 @functools.cache
-def load(contracts_path: pathlib.Path = CONTRACTS_PATH, help_path: pathlib.Path = HELP_PATH) -> Contracts:
-    """The contracts and help pages from their files (read once per process)."""
+def load(contracts_path: pathlib.Path = CONTRACTS_PATH, help_path: pathlib.Path = HELP_PATH,
+         guidelines_path: pathlib.Path = GUIDELINES_PATH) -> Contracts:
+    """The contracts, help pages and agent guidelines from their files (read once per process)."""
     try:
         help_pages = parse_help(yaml.safe_load(help_path.read_text(encoding="utf-8")))
-        return parse_contracts(yaml.safe_load(contracts_path.read_text(encoding="utf-8")), help_pages)
-    except (OSError, yaml.YAMLError) as exc:
+        with gzip.open(guidelines_path, "rt", encoding="utf-8") as f:
+            guidelines = parse_guidelines(json.load(f))
+        return parse_contracts(yaml.safe_load(contracts_path.read_text(encoding="utf-8")), help_pages, guidelines)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ContractError(f"cannot read the resolution contracts: {exc}") from exc
 
 

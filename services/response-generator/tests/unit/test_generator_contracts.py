@@ -172,3 +172,12 @@ def test_payment_methods_in_a_proposal_are_named_as_the_customer_knows_them():
     env.analysis.actions[0].detail = "change items of order #W5555555, difference charged to credit card credit_card_1"
     out = compose(env, MIN_CONF, MAX_STEPS)
     assert "charged to Mastercard credit card ending in 2478" in out.text and "credit_card_1" not in out.text
+
+
+def test_the_human_agents_handoff_names_the_guideline_to_follow():
+    env = envelope("track_refund")
+    env.classification.confidence = 0.3
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Handoff)
+    assert "Agent guideline (Product Defect / Refund Status): Pull up Account; Validate Purchase" in out.summary
+    assert "guideline" not in out.customer_message.lower()

@@ -17,15 +17,18 @@ from .domain.diagnosis import diagnose, error_codes
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions, Execution, ExecutionResult, plan
 from .domain.handoff import handoff_summary
 from .domain.policy import (
+    ACTION_INTENTS,
     ALLOWED,
     NEEDS_HUMAN,
     NOT_APPLICABLE,
     REFUSED,
+    PolicyDecision,
     PolicyRequest,
     decide,
     order_question,
     refund_within_limit,
 )
+from .domain.requests import several, split_requests
 from .domain.tool_calls import WRITE_INTENTS, ToolContext
 from .proposals import PendingStore, Proposals
 
@@ -107,16 +110,17 @@ class AnalystHandler:
             commerce_unavailable=COMMERCE_UNAVAILABLE in env.degradations,
             text=f"{env.ticket.subject}\n{env.ticket.body}",
         )
-        decision = decide(request, self._limit)
-        if decision.code == "order_not_identified" and self._proposals is not None and r.orders:
-            decision = await self._proposals.by_options(env, hop, request) or decision
-        if (decision.code == "refund_above_limit" and decision.order_id and self._proposals is not None
-                and not request.amounts):
-            # The limit applies to the refund the return makes: the items named, not the whole order.
-            write = await self._proposals.exact_write(env, hop, "return_delivered_order_items", decision.order_id,
-                                            request.text)
-            if write is not None:
-                decision = refund_within_limit(decision, request, write.amount, self._limit)
+        asked = (split_requests(request.text, request.orders, request.order_ids)
+                 if self._proposals is not None and request.customer_id and c.intent in ACTION_INTENTS
+                 and not request.commerce_unavailable else [])
+        if several(asked):
+            # Several requests: each decided on its own order, one proposal and one reply for them all.
+            held = await self._proposals.propose_several(env, hop, request, asked)
+            if held is None:
+                return Forward(env)
+            decision = held     # a refund above the limit: the ticket goes to a human, as a single one would
+        else:
+            decision = await self._single(env, hop, request)
         a = env.analysis
         a.policy_decision, a.policy_code, a.policy_reason = decision.decision, decision.code, decision.reason
         hop.labels["decision"] = decision.decision
@@ -162,8 +166,22 @@ class AnalystHandler:
             else:
                 why += f"; no case could be opened: {result.detail}"
         return Escalate(env, Escalation(reason=rule.reason, priority=rule.priority, case_id=case_id,
-                                        summary=handoff_summary(env, why, []), customer_message=told,
+                                        summary=handoff_summary(env, why, [], rule.reason), customer_message=told,
                                         actions=a.actions))
+
+    async def _single(self, env: Envelope, hop: HopRecord, request: PolicyRequest) -> PolicyDecision:
+        """The policy's decision for a ticket asking for one thing (or whose requests are not told apart)."""
+        decision = decide(request, self._limit)
+        if decision.code == "order_not_identified" and self._proposals is not None and request.orders:
+            decision = await self._proposals.by_options(env, hop, request) or decision
+        if (decision.code == "refund_above_limit" and decision.order_id and self._proposals is not None
+                and not request.amounts):
+            # The limit applies to the refund the return makes: the items named, not the whole order.
+            write = await self._proposals.exact_write(env, hop, "return_delivered_order_items", decision.order_id,
+                                                      request.text)
+            if write is not None:
+                decision = refund_within_limit(decision, request, write.amount, self._limit)
+        return decision
 
     @staticmethod
     def _tool_context(env: Envelope) -> ToolContext:

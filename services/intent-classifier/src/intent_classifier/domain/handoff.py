@@ -75,6 +75,8 @@ def summary(customer: Customer, subject: str, body: str, c: Classification, reas
         f"Entities found: {entities}",
         "Nothing has been looked up or changed yet.",
     ]
+    if guide := resolution.load().guideline_line(c.intent, reason):
+        lines.append(guide)
     return "\n".join(lines)
 
 

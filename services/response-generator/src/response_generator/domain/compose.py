@@ -465,7 +465,7 @@ def quoted_facts(env: Envelope) -> list[str]:
 
 
 def _handoff(env: Envelope, reason: str, why: str, customer_message: str) -> Handoff:
-    return Handoff(reason=reason, summary=handoff_summary(env, why), customer_message=customer_message)
+    return Handoff(reason=reason, summary=handoff_summary(env, why, reason), customer_message=customer_message)
 
 
 def _normalize(order_id: str) -> str:

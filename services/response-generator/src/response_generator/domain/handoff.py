@@ -1,9 +1,10 @@
 """The handoff summary a human agent reads: who, what they asked, what was looked up and decided, and why."""
 
 from supportmesh.v1.envelope_pb2 import Envelope
+from supportmesh_core import resolution
 
 
-def handoff_summary(env: Envelope, why: str) -> str:
+def handoff_summary(env: Envelope, why: str, reason: str = "") -> str:
     """Everything the mesh knows about the ticket, in the order a human agent needs it."""
     r, c, a = env.retrieval, env.classification, env.analysis
     who = r.customer_name or env.ticket.customer.name or "unverified customer"
@@ -31,4 +32,6 @@ def handoff_summary(env: Envelope, why: str) -> str:
     if env.degradations or r.lookup_errors:
         lines.append("Degraded: " + "; ".join([*env.degradations, *r.lookup_errors]))
     lines.append(f"Why a human: {why}")
+    if guide := resolution.load().guideline_line(c.intent, reason):
+        lines.append(guide)
     return "\n".join(lines)

@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 
 from supportmesh.v1.envelope_pb2 import Action, Envelope
+from supportmesh_core import resolution
 
 
-def handoff_summary(env: Envelope, why: str, actions: Sequence[Action]) -> str:
+def handoff_summary(env: Envelope, why: str, actions: Sequence[Action], reason: str = "") -> str:
     """Who wrote, what they asked, what was looked up, why a human is needed and what was proposed."""
     r, c = env.retrieval, env.classification
     who = f"{r.customer_name or 'unverified customer'}"
@@ -24,4 +25,6 @@ def handoff_summary(env: Envelope, why: str, actions: Sequence[Action]) -> str:
     if actions:
         lines.append("Proposed, not executed: " + "; ".join(
             f"{a.name} ({a.detail}, key {a.idempotency_key})" for a in actions))
+    if guide := resolution.load().guideline_line(c.intent, reason):
+        lines.append(guide)
     return "\n".join(lines)
