@@ -85,10 +85,11 @@ class Contracts:
         return next((rule for reason, rule in self.safety.items() if reason in flags), None)
 
     def guideline_line(self, intent: str, reason: str = "") -> str:
-        """For the human agent's handoff: the guideline to follow and its actions, or ''. A safety rule's
-        guideline (by `reason`) comes before the intent's."""
+        """For the human agent's handoff: the guideline to follow and its actions, or ''. For a safety
+        rule's `reason` only that rule's guideline counts."""
         rule, contract = self.safety.get(reason), self.intents.get(intent)
-        name = (rule.guideline if rule else "") or (contract.guideline if contract else "")
+        # A safety handoff is about the marker, not the request the ticket also made.
+        name = rule.guideline if rule else (contract.guideline if contract else "")
         if not name:
             return ""
         return f"Agent guideline ({name}): " + "; ".join(self.guidelines.get(name, ()))

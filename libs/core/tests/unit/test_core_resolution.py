@@ -37,7 +37,7 @@ def test_a_handoff_names_the_guideline_and_its_actions_a_safety_rule_first():
                                                 "Validate Purchase; Notify Internal Team")
     assert c.guideline_line("track_refund", "duplicate_charge").startswith(
         "Agent guideline (Subscription Inquiry / Manage Dispute Bill)")
-    assert c.guideline_line("review") == ""
+    assert c.guideline_line("review") == "" and c.guideline_line("cancel_order", "self_harm") == ""
 
 
 @pytest.mark.parametrize(("mutate", "message"), [

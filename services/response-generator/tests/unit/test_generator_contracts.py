@@ -181,3 +181,13 @@ def test_the_human_agents_handoff_names_the_guideline_to_follow():
     assert isinstance(out, Handoff)
     assert "Agent guideline (Product Defect / Refund Status): Pull up Account; Validate Purchase" in out.summary
     assert "guideline" not in out.customer_message.lower()
+
+
+def test_a_done_write_names_the_payment_method_as_the_customer_knows_it():
+    env = envelope("cancel_order")
+    env.analysis.actions[0].status = "done"
+    env.analysis.actions[0].detail = ("Order #W5555555 has been cancelled. The refund of $212.50 goes back to "
+                                      "PayPal account paypal_1 (within 5 to 7 business days).")
+    env.retrieval.payment_methods.append(PaymentMethodFacts(id="paypal_1", description="PayPal account"))
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert "goes back to PayPal account (within" in out.text and "paypal_1" not in out.text

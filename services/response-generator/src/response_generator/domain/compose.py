@@ -327,7 +327,7 @@ def _policy(env: Envelope) -> Reply | Handoff:
     elif (a.policy_code in ("cancel_not_pending", "cancel_pending_order_refused")
           and _order_status(env, a.policy_reason) == "delivered"):
         parts.append("Would you like to start a return or an exchange instead?")
-    return _finish(env, _readable_methods(env, "\n\n".join(parts)), [])
+    return _finish(env, "\n\n".join(parts), [])
 
 
 def _with_items(env: Envelope, text: str) -> str:
@@ -339,7 +339,8 @@ def _with_items(env: Envelope, text: str) -> str:
     return text
 
 
-_METHOD_ID = re.compile(r"\b(?:(?:credit card|paypal|gift card) )?((?:credit_card|paypal|gift_card)_\d+)\b", re.I)
+_METHOD_ID = re.compile(
+    r"\b(?:(?:credit card|paypal(?: account)?|gift card) )?((?:credit_card|paypal|gift_card)_\d+)\b", re.I)
 
 
 def _readable_methods(env: Envelope, text: str) -> str:
@@ -430,6 +431,7 @@ def _finish(env: Envelope, body: str, article_ids: list[str]) -> Reply | Handoff
     r, c = env.retrieval, env.classification
     greeting = f"Hi {r.customer_name.split()[0]}," if r.customer_id and r.customer_name.strip() else "Hello,"
     opener = "I'm sorry for the trouble this has caused. " if c.sentiment < APOLOGY_BELOW else ""
+    body = _readable_methods(env, body)
     text = f"{greeting}\n\n{opener}{body}"
     if find_placeholder(text, quoted_facts(env)):
         return _handoff(env, "template_error", "the drafted reply still contained a template placeholder",
