@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 EVAL_DIR = pathlib.Path(__file__).resolve().parent
 QUERIES = EVAL_DIR / "queries.jsonl"
-SCOPES = ("kb", "policy")
+SCOPES = ("kb", "store")
 SPLITS = ("dev", "heldout")
 # A query may not share this many consecutive words with the text indexed for its gold article: a longer
 # shared run means the query was copied from the article rather than written from reading it.

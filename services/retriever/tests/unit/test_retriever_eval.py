@@ -75,7 +75,7 @@ def test_split_is_fixed_by_the_query_id():
 def test_committed_query_set_loads_with_its_fixed_split_and_both_scopes():
     queries = load_queries()
     assert len(queries) >= 100
-    assert {q.scope for q in queries} == {"kb", "policy"}
+    assert {q.scope for q in queries} == {"kb", "store"}
     assert sum(q.split == "heldout" for q in queries) >= 70
 
 
@@ -89,7 +89,7 @@ def test_load_queries_rejects_a_record_whose_split_was_moved(tmp_path):
 
 
 async def test_summarize_reports_recall_mrr_and_latency_per_split():
-    queries = [Query("a", "t", ("g1",), "kb", "heldout"), Query("b", "t", ("g2",), "policy", "heldout"),
+    queries = [Query("a", "t", ("g1",), "kb", "heldout"), Query("b", "t", ("g2",), "store", "heldout"),
                Query("c", "t", ("g3",), "kb", "dev")]
     ranked = {"a": ["g1", "x"], "b": ["x", "y", "z", "w", "v", "g2"], "c": ["x", "g3"]}
 
