@@ -17,17 +17,21 @@ from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
 
 from .adapters.store_reads import StoreReads
 from .domain import confirmation as confirm
+from .domain import requests as several
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions
 from .domain.handoff import handoff_summary
 from .domain.policy import (
     ALLOWED,
+    NEEDS_HUMAN,
     NOT_APPLICABLE,
     REFUSED,
     PolicyDecision,
     PolicyRequest,
     candidate_orders,
     decide,
+    decide_for,
     normalize_order_id,
+    refund_within_limit,
     rule_for,
     rule_sentence,
 )
@@ -39,6 +43,7 @@ from .domain.writes import (
     Variant,
     order_by_options,
     plan_write,
+    unavailable_lines,
 )
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -111,6 +116,104 @@ class Proposals:
                 customer_id=env.retrieval.customer_id, customer_name=env.retrieval.customer_name,
                 writes=tuple(writes), created_ms=now, expires_ms=now + self._ttl_ms)
             await asyncio.to_thread(self._pending.save, proposal, now)
+
+    async def propose_several(self, env: Envelope, hop: HopRecord, request: PolicyRequest,
+                              asked: list[several.Request]) -> PolicyDecision | None:
+        """A ticket asking for several things: each request decided on its own order, the exact writes kept as
+        ONE proposal for the customer's "yes", one reason covering them all. Returns the decision to hand the
+        ticket to a human with when a refund is above the approval limit (then nothing is proposed), else None."""
+        outcomes = several.settle([await self._outcome(env, hop, request, r) for r in asked])
+        over = [o for o in outcomes if o.needs_human]
+        if over:
+            o = over[0]
+            amount = o.write.amount if o.write is not None else 0.0
+            reason = " ".join(x.reason for x in outcomes)
+            return PolicyDecision(NEEDS_HUMAN, "refund_above_limit", reason, o.request.order_id, [], amount,
+                                  "request")
+        writes = sorted((o.write for o in outcomes if o.write is not None),
+                        # An address change first: a pending order whose items were modified keeps its address.
+                        key=lambda w: w.action != MODIFY_ADDRESS)
+        a = env.analysis
+        a.actions.extend(Action(name=w.action, status="proposed", detail=w.detail, idempotency_key=w.idempotency_key)
+                         for w in writes)
+        a.actions.extend(Action(name=o.action, status="proposed" if not o.impossible else "refused", detail=o.reason)
+                         for o in outcomes if o.write is None and o.action)
+        a.policy_decision = ALLOWED if writes else REFUSED
+        a.policy_code = "several_requests"
+        a.policy_reason = " ".join(o.reason for o in outcomes)
+        hop.labels["requests"] = ",".join(
+            f"{o.request.rule}:{o.request.order_id or '?'}:{_state(o)}" for o in outcomes)[:256]
+        hop.labels["proposal"] = "kept" if writes else "choices_open"
+        if writes:
+            now = self._now_ms()
+            await asyncio.to_thread(self._pending.save, confirm.PendingProposal(
+                conversation_id=env.ticket.conversation_id or env.ticket.ticket_id, ticket_id=env.ticket.ticket_id,
+                customer_id=env.retrieval.customer_id, customer_name=env.retrieval.customer_name,
+                writes=tuple(writes), created_ms=now, expires_ms=now + self._ttl_ms), now)
+        return None
+
+    async def _outcome(self, env: Envelope, hop: HopRecord, request: PolicyRequest,
+                       r: several.Request) -> several.Outcome:
+        """One request's decision and, when the policy allows it, its exact write."""
+        if not r.order_id:
+            return several.Outcome(r, several.unresolved_reason(r))
+        facts = next(o for o in request.orders if normalize_order_id(o.order_id) == r.order_id)
+        partial = several.is_partial_cancel(r, list(facts.item_names)) and facts.status.strip().lower() == "pending"
+        if partial and (r.rule == several.REMOVE or several.only_those_items(r.clause)):
+            return several.Outcome(r, several.partial_cancel_reason(r.order_id, r.items), action="cancel_pending_order",
+                                   impossible=True)
+        rule = several.CANCEL if r.rule == several.REMOVE else r.rule
+        # The refund at stake is the items returned (checked below on the exact write), not the order's total.
+        decision = decide_for(dataclasses.replace(request, text=r.clause, amounts=[]), rule, r.order_id, self._limit)
+        over_total = decision.code == "refund_above_limit"
+        if (decision.decision != ALLOWED and not over_total) or not decision.actions:
+            return several.Outcome(r, decision.reason, impossible=True)
+        action = decision.actions[0].name
+        write, why = await self._request_write(env, hop, action, r)
+        if write is None:
+            if why:
+                return several.Outcome(r, f"{rule_sentence(decision.reason)} {why}", action=action, impossible=True)
+            return several.Outcome(r, decision.reason, action=action)
+        if action == "return_delivered_order_items" and write.amount > self._limit:
+            reason = (f"A refund of {write.amount:.2f} on order {r.order_id} is above the {self._limit:.2f} limit an "
+                      "agent may approve, so a member of our team must approve it.")
+            return several.Outcome(r, reason, write, action, needs_human=True)
+        if over_total:
+            decision = refund_within_limit(decision, dataclasses.replace(request, amounts=[]), write.amount,
+                                           self._limit)
+        said = rule_sentence(decision.reason)
+        if partial:
+            # "Cancel the skateboard" of an order holding more: only the whole order can be, and the reply says so.
+            said += f" {several.whole_order_note(r.order_id, facts.item_names)}"
+        return several.Outcome(r, f"{said}{why and ' ' + why}", write, action)
+
+    async def _request_write(self, env: Envelope, hop: HopRecord, action: str,
+                             r: several.Request) -> tuple[PlannedWrite | None, str]:
+        """The request's exact write and, when an option it asks for is not available, a sentence saying so."""
+        budget = _read_budget(env)
+        customer_id = env.retrieval.customer_id
+        try:
+            order = await self._reads.order(r.order_id, customer_id, budget)
+            customer = await self._reads.customer(customer_id, budget)
+            variants: dict[str, list[Variant]] = {}
+            if action in (EXCHANGE, MODIFY_ITEMS):
+                for product_id in dict.fromkeys(line.product_id for line in order.lines):
+                    variants[product_id] = await self._reads.variants(product_id, budget)
+            others = {}
+            if action == MODIFY_ADDRESS:
+                named = {normalize_order_id(e.value) for e in env.classification.entities if e.type == "order_id"}
+                for other in sorted(named - {r.order_id}):
+                    others[other] = await self._reads.order(other, customer_id, budget)
+        except LookupError as exc:
+            hop.labels["proposal.lookup_error"] = str(exc)[:256]
+            return None, ""
+        text = f"{env.ticket.subject}\n{env.ticket.body}"
+        write = plan_write(action, order, text, env.ticket.ticket_id, variants, customer, others, clause=r.clause)
+        missing = unavailable_lines(order, r.clause, variants) if variants else []
+        why = (f"The option you asked for is not available for the {', '.join(missing)}, so "
+               f"{'it is left out' if write is not None else 'we cannot make this change as asked'}."
+               if missing else "")
+        return write, why
 
     async def by_options(self, env: Envelope, hop: HopRecord, request: PolicyRequest):
         """Several orders hold the items the ticket names: the one whose item has the options it names, if any."""
@@ -203,6 +306,11 @@ class Proposals:
         a.policy_code = "proposal_confirmed" if not refused else "proposal_confirmed_refused"
         a.policy_reason = " ".join(refused)
         return Forward(env)
+
+
+def _state(o: several.Outcome) -> str:
+    """A request's outcome on the hop: kept (an exact write), refused (cannot be done as asked), open (a choice)."""
+    return "kept" if o.write is not None else "refused" if o.impossible else "open"
 
 
 def _read_budget(env: Envelope) -> float:

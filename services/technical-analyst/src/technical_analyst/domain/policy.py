@@ -154,6 +154,30 @@ def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
     return dataclasses.replace(decision, identified_by=how)
 
 
+def decide_for(req: PolicyRequest, rule: str, order_id: str, refund_limit: float) -> PolicyDecision:
+    """One request of a ticket with several: `rule` applied to the customer's looked-up order `order_id`, with
+    `req.text` the words of that request (its amount, if it names one)."""
+    order = next((o for o in req.orders if normalize_order_id(o.order_id) == normalize_order_id(order_id)), None)
+    if order is None:
+        reason = (f"We could not find order {normalize_order_id(order_id)} among the orders on your account, and "
+                  "the store policy lets us act only on your own orders.")
+        return PolicyDecision(REFUSED, "order_not_found", reason)
+    if order.user_id and order.user_id != req.customer_id:
+        reason = (f"Order {normalize_order_id(order.order_id)} does not belong to the verified account, and "
+                  "the store policy lets us help only the account holder.")
+        return PolicyDecision(REFUSED, "order_not_owned", reason)
+    status = order.status.strip().lower()
+    if rule == "cancel":
+        decision = _cancel(req, order, status)
+    elif rule == "modify_items":
+        decision = _modify_items(req, order, status)
+    elif rule == "modify_address":
+        decision = _modify_address(req, order, status)
+    else:
+        decision = _return(req, order, status, refund_limit)
+    return dataclasses.replace(decision, identified_by="request")
+
+
 _EVERYTHING = re.compile(r"\b(?:all|everything|every(?:thing| item| order))\b", re.I)
 
 

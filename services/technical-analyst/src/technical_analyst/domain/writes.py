@@ -96,6 +96,7 @@ _VERBS = {RETURN: re.compile(r"\breturn", re.I), CANCEL: re.compile(r"\bcancel",
           EXCHANGE: re.compile(r"\b(?:exchange|modify|change|swap|switch)", re.I)}
 _VERBS[MODIFY_ITEMS] = _VERBS[EXCHANGE]
 _MORE = re.compile(r"\b(?:more|most) expensive\b", re.I)
+_IF_NOT_AVAILABLE = re.compile(r"\bif\b[^,;.]*\b(?:no|not|n't|unavailable)\b", re.I)
 _LESS = re.compile(r"\b(?:less|least) expensive\b|\bcheap(?:er|est)\b", re.I)
 
 
@@ -159,14 +160,16 @@ def new_address(text: str, customer: CustomerDetail, orders: Mapping[str, OrderD
 
 def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
                variants: Mapping[str, Sequence[Variant]], customer: CustomerDetail,
-               orders: Mapping[str, OrderDetail] | None = None) -> PlannedWrite | None:
+               orders: Mapping[str, OrderDetail] | None = None, clause: str | None = None) -> PlannedWrite | None:
     """The exact write for `action` on `order` as the text asks it, or None when a choice is left open.
-    `orders` are the other orders the text names (by id), for an address taken from one of them."""
+    `orders` are the other orders the text names (by id), for an address taken from one of them. `clause`, for
+    one request of several (domain/requests.py), is the words asking for it: its items, options and reason
+    come from there, the payment method from the whole text."""
     oid = normalize_order_id(order.order_id)
     key = confirmation_key(ticket_id, action, oid)
     methods = customer.methods
     if action == CANCEL:
-        reason = "ordered by mistake" if _BY_MISTAKE.search(text) else "no longer needed"
+        reason = "ordered by mistake" if _BY_MISTAKE.search(clause or text) else "no longer needed"
         return PlannedWrite(CANCEL, oid, key, f"cancel order {oid} (reason: {reason})", reason=reason)
     if action == MODIFY_ADDRESS:
         address = new_address(text, customer, orders or {})
@@ -179,11 +182,15 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
         return None
     # The items named in the request's own sentence ("return the purifier. ... whether I could return the
     # vacuum later"), else up to the next request ("exchange it to i7 ... it is the 15-inch laptop").
-    lines = named_lines(order, action_clause(text, action, sentence=True)) or named_lines(
-        order, action_clause(text, action))
-    lines = _one_of_twins(lines, text)
-    if not lines and _ALL_ITEMS.search(text):
-        lines = [line for line in order.lines if line.item_id not in _excepted(order, text)]
+    if clause is not None:
+        lines = named_lines(order, clause)
+    else:
+        lines = named_lines(order, action_clause(text, action, sentence=True)) or named_lines(
+            order, action_clause(text, action))
+    words = clause if clause is not None else text
+    lines = _one_of_twins(lines, words)
+    if not lines and _ALL_ITEMS.search(words):
+        lines = [line for line in order.lines if line.item_id not in _excepted(order, words)]
     if not lines:
         return None
     if action == RETURN:
@@ -193,12 +200,18 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
         return PlannedWrite(RETURN, oid, key, f"return {names} from order {oid} for a refund of {amount:.2f} "
                             f"to {_method_words(method, methods)}", item_ids=tuple(line.item_id for line in lines),
                             payment_method_id=method, amount=amount)
-    swaps = []
+    swaps, missing = [], []
     for line in lines:
-        new = choose_variant(line, variants.get(line.product_id, ()), text)
+        new = choose_variant(line, variants.get(line.product_id, ()), words)
         if new is None:
-            return None
-        swaps.append((line, new))
+            missing.append(line)
+        else:
+            swaps.append((line, new))
+    # An item whose option is not available is left out only when the customer said what to do then ("if there
+    # is no clicky one, only exchange the thermostat"); otherwise the reply asks.
+    if missing and not (swaps and _IF_NOT_AVAILABLE.search(words)
+                        and all(option_unavailable(x, variants.get(x.product_id, ()), words) for x in missing)):
+        return None
     method = _method(text, methods, order.original_payment_method, refund=False)
     diff = round(sum(v.price - line.price for line, v in swaps), 2)
     what = "; ".join(f"{line.name} {_options(line.options)} to {_options(v.options)}" for line, v in swaps)
@@ -234,36 +247,21 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
     the text names (a value's words, sizes also as words: "large" for L) or moves the way a comparative asks
     ("a bigger one", "the maximum zoom"), and then by changing as little else as possible ("the same one but
     with clicky switches"); a price cue ("cheapest", "most expensive") decides
-    among equals. None when nothing the text says singles one out.
+    among equals. None when nothing the text says singles one out, or when the option that fits the text best
+    is not available (a near miss is not what the customer asked for; `option_unavailable` says so).
     """
-    # "the same material and color": those options must stay as they are ("the same, except for the zoom"
-    # keeps all but the zoom).
-    kept = [name for name in line.options
-            if re.search(rf"\bsame\b(?:(?!\bexcept\b|\bother than\b)[^.;]){{0,40}}\b{re.escape(name)}\b",
-                         text, re.I)]
-    candidates = [v for v in variants if v.available and v.item_id != line.item_id
-                  and all(v.options.get(name) == line.options[name] for name in kept)]
+    candidates = _candidates(line, variants, text, available_only=True)
     quoted = [v for v in candidates if re.search(rf"\b{re.escape(v.item_id)}\b", text)]
     if len(quoted) == 1:
         return quoted[0]
-    words = _tokens(text)
-    tokens, joined = set(words), " ".join(words)
-    cues = comparatives(line, text)
-    scored = []
-    for v in candidates:
-        changed = {name: value for name, value in v.options.items() if line.options.get(name) != value}
-        named = {name: _share_named(value, tokens, joined) for name, value in changed.items()}
-        for name, cue in cues.items():
-            named[name] = _cue_score(cue, line.options[name], v.options.get(name, ""), candidates, name)
-        # Whole values named (or moved as asked) count first, then changing nothing unasked, and only then
-        # words a value shares with the text: a preference list ("battery > USB > AC") or a payment card
-        # mentioned elsewhere must not buy an extra change.
-        score = (sum(1 for n in named.values() if n == 1.0), -sum(1 for n in named.values() if n == 0),
-                 round(sum(n for n in named.values() if n < 1.0), 3))
-        scored.append((score, v))
+    scored = _scores(line, candidates, text)
     if not scored:
         return None
     best = max(s for s, _ in scored)
+    # A price cue ("the cheapest green one") takes the best available; otherwise a better fit that is not
+    # available is not replaced by a near miss.
+    if not (_CHEAPEST.search(text) or _DEAREST.search(text)) and option_unavailable(line, variants, text):
+        return None
     top = [v for s, v in scored if s == best]
     if _CHEAPEST.search(text) or _DEAREST.search(text):
         ranked = sorted(top, key=lambda v: v.price, reverse=bool(_DEAREST.search(text)))
@@ -273,6 +271,66 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
     if best[0] == 0 and best[2] == 0:
         return None
     return top[0] if len(top) == 1 else None
+
+
+def option_unavailable(line: OrderLine, variants: Sequence[Variant], text: str) -> bool:
+    """Whether the option the text asks for exists but is not available: an unavailable variant whose changed
+    values the text names whole, fits strictly better than every available one (or none is left that keeps
+    what the text keeps: "the same material and color")."""
+    every = _candidates(line, variants, text, available_only=False)
+    if any(re.search(rf"\b{re.escape(v.item_id)}\b", text) for v in every if v.available):
+        return False
+    # Only whole values named and unasked changes count here: words a value merely shares with the text ("the
+    # other card" and "CF card") do not make an unavailable option the one asked for.
+    scored = [(s[:2], v) for s, v in _scores(line, every, text)]
+    if not scored:
+        return False
+    best = max(s for s, _ in scored)
+    if best[0] == 0:
+        return False
+    top = [v for s, v in scored if s == best]
+    return all(not v.available for v in top)
+
+
+def _candidates(line: OrderLine, variants: Sequence[Variant], text: str, available_only: bool) -> list[Variant]:
+    # "the same material and color": those options must stay as they are ("the same, except for the zoom"
+    # keeps all but the zoom).
+    kept = [name for name in line.options
+            if re.search(rf"\bsame\b(?:(?!\bexcept\b|\bother than\b)[^.;]){{0,40}}\b{re.escape(name)}\b",
+                         text, re.I)]
+    return [v for v in variants if (v.available or not available_only) and v.item_id != line.item_id
+            and all(v.options.get(name) == line.options[name] for name in kept)]
+
+
+def _scores(line: OrderLine, candidates: Sequence[Variant], text: str) -> list[tuple[tuple, Variant]]:
+    words = _tokens(text)
+    tokens, joined = set(words), " ".join(words)
+    cues = comparatives(line, text)
+    scored = []
+    for v in candidates:
+        changed = {name: value for name, value in v.options.items() if line.options.get(name) != value}
+        # Changing a value the text names as it is ("maple, 34 inch" of a 34 inch board) is not asked for.
+        named = {name: 0.0 if _keeps(line.options.get(name, ""), text, tokens, joined)
+                 else _share_named(value, tokens, joined) for name, value in changed.items()}
+        for name, cue in cues.items():
+            named[name] = _cue_score(cue, line.options[name], v.options.get(name, ""), candidates, name)
+        # Whole values named (or moved as asked) count first, then changing nothing unasked, and only then
+        # words a value shares with the text: a preference list ("battery > USB > AC") or a payment card
+        # mentioned elsewhere must not buy an extra change.
+        score = (sum(1 for n in named.values() if n == 1.0), -sum(1 for n in named.values() if n == 0),
+                 round(sum(n for n in named.values() if n < 1.0), 3))
+        scored.append((score, v))
+    return scored
+
+
+def _keeps(current: str, text: str, tokens: set[str], joined: str) -> bool:
+    """Whether the text names the item's current value as wanted ("maple, 34 inch" of a 34 inch board), not as
+    the one to leave ("instead of Apple HomeKit", "from blue")."""
+    if _share_named(current, tokens, joined) != 1.0:
+        return False
+    leaving = (r"\b(?:instead of|rather than|other than|from|not|than|replace|replacing)\s+(?:the |my |an? )?"
+               + re.escape(current))
+    return re.search(leaving, text, re.I) is None
 
 
 # Comparatives that move an ordered option: the words, the way they move it, and whether they want the end.
@@ -353,7 +411,12 @@ def _share_named(value: str, tokens: set[str], joined: str) -> float:
 def _tokens(text: str) -> list[str]:
     """Lower-case words, singular, hyphens as spaces ("15-inch" → 15 inch); decimals kept ("1.5")."""
     words = (w.strip(".") for w in re.findall(r"[a-z0-9.]+", text.lower().replace("-", " ")))
+    words = (_UNIT_WORDS.get(w, w) for w in words)
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w]
+
+
+# Units written out as often as abbreviated ("4 foot" for the option value "4 ft").
+_UNIT_WORDS = {"foot": "ft", "feet": "ft", "inches": "inch"}
 
 
 def _method(text: str, methods: Sequence[PaymentOption], original: str, refund: bool) -> str:
@@ -374,3 +437,10 @@ def _method_words(method_id: str, methods: Sequence[PaymentOption]) -> str:
 
 def _options(options: Mapping[str, str]) -> str:
     return "(" + ", ".join(f"{k} {v}" for k, v in options.items()) + ")"
+
+
+def unavailable_lines(order: OrderDetail, clause: str, variants: Mapping[str, Sequence[Variant]]) -> list[str]:
+    """The names of the items the clause names whose asked-for option exists but is not available."""
+    return [line.name for line in named_lines(order, clause)
+            if choose_variant(line, variants.get(line.product_id, ()), clause) is None
+            and option_unavailable(line, variants.get(line.product_id, ()), clause)]
