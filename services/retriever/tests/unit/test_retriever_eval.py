@@ -100,7 +100,7 @@ async def test_summarize_reports_recall_mrr_and_latency_per_split():
     assert report["heldout"]["recall@5"] == 0.5
     assert report["heldout"]["mrr@10"] == pytest.approx((1 + 1 / 6) / 2, abs=1e-4)
     assert report["dev"]["recall@1"] == 0.0 and report["dev"]["recall@5"] == 1.0
-    assert report["heldout/policy"]["queries"] == 1
+    assert report["heldout/store"]["queries"] == 1
     assert [m["id"] for m in report["heldout_misses"]] == ["b"]
     assert report["all"]["p95_ms"] >= 0
 
