@@ -105,6 +105,8 @@ class Mesh:
         c = self.classifier.classify(body)
         route = self.workflows.route(c, self.min_confidence)
         env.classification.CopyFrom(_to_proto(c, route.workflow, "local"))
+        if route.family:   # as the classifier's handler does
+            env.classification.family, env.classification.family_score = route.family, route.family_score
         return env, route
 
     async def _retrieve(self, env: Envelope) -> None:

@@ -72,6 +72,9 @@ class ClassifierHandler:
                 hop.labels["model.entities_dropped"] = str(refined.entities_dropped)
         route = self.workflows.route(c, self.min_confidence)
         env.classification.CopyFrom(_to_proto(c, route.workflow, engine))
+        if route.family:
+            env.classification.family, env.classification.family_score = route.family, route.family_score
+            hop.labels["family"] = f"{route.family}:{route.family_score:.2f}"
         hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, engine
         hop.labels.update(
             {

@@ -117,3 +117,63 @@ def test_every_intent_has_a_resolution_contract_and_every_contract_an_intent(raw
     assert routed == set(resolution.load().intents)
     assert set(parse_workflows(raw, STAGES).flag_workflows) | set(raw["escalate_now"]["flags"]) == \
         set(resolution.load().safety), "every safety rule of the contract is a marker the classifier routes"
+
+
+def _alts(*scores: tuple[str, float], sentiment=0.0) -> Classification:
+    return Classification(intent=scores[0][0], category="X", confidence=scores[0][1],
+                          alternatives=[IntentScore(i, s) for i, s in scores], sentiment=sentiment, flags=[],
+                          priority="medium", entities=[])
+
+
+def test_several_order_writes_below_the_floor_run_resolve_as_a_family(raw):
+    wf = parse_workflows(raw, STAGES)
+    route = wf.route(_alts(("change_order", 0.45), ("get_refund", 0.44), ("change_shipping_address", 0.06)), 0.6)
+    assert (route.workflow, route.stages, route.family, route.family_score) == ("resolve", FULL, "order_writes", 0.95)
+    route = wf.route(_alts(("cancel_order", 0.35), ("get_refund", 0.3), ("check_refund_policy", 0.2)), 0.6)
+    assert (route.workflow, route.family, route.family_score) == ("resolve", "order_writes", 0.65)
+
+
+@pytest.mark.parametrize("c", [
+    # a question breaks the run: only the leading alternatives count
+    _alts(("get_refund", 0.37), ("check_payment_methods", 0.21), ("change_order", 0.17)),
+    _alts(("check_payment_methods", 0.56), ("get_refund", 0.30), ("cancel_order", 0.11)),
+    # together still below the floor
+    _alts(("get_refund", 0.30), ("cancel_order", 0.25), ("track_refund", 0.2)),
+    # one intent alone is not a family
+    _alts(("change_order", 0.53), ("check_refund_policy", 0.12), ("check_payment_methods", 0.07)),
+    # tracking is not a write
+    _alts(("track_order", 0.4), ("track_refund", 0.35), ("get_refund", 0.1)),
+])
+def test_unclear_tickets_still_escalate_low_confidence(raw, c):
+    route = parse_workflows(raw, STAGES).route(c, 0.6)
+    assert (route.workflow, route.reason, route.family) == ("escalate", "low_confidence", "")
+
+
+def test_the_family_does_not_override_the_handoff_rules(raw):
+    wf = parse_workflows(raw, STAGES)
+    angry = _alts(("change_order", 0.45), ("get_refund", 0.44), sentiment=-0.9)
+    assert wf.route(angry, 0.6).reason == "negative_sentiment"
+    # above the floor the intent routes as before, without a family
+    assert wf.route(_alts(("get_refund", 0.7), ("change_order", 0.2)), 0.6).family == ""
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.__setitem__("intent_families", ["cancel_order"]), "intent_families must be a mapping"),
+    (lambda d: d["intent_families"]["order_writes"].pop("workflow"), "exactly 'intents' and 'workflow'"),
+    (lambda d: d["intent_families"]["order_writes"].__setitem__("intents", ["cancel_order"]), "two or more"),
+    (lambda d: d["intent_families"]["order_writes"].__setitem__("workflow", "nowhere"), "undefined workflow"),
+    (lambda d: d["intent_families"].__setitem__("again", {"intents": ["cancel_order", "get_invoice"],
+                                                          "workflow": "resolve"}), "already belong"),
+])
+def test_invalid_families_fail_fast(raw, mutate, message):
+    data = copy.deepcopy(raw)
+    mutate(data)
+    with pytest.raises(WorkflowError, match=message):
+        parse_workflows(data, STAGES)
+
+
+def test_family_intents_unknown_to_the_model_are_rejected(raw):
+    data = copy.deepcopy(raw)
+    data["intent_families"]["order_writes"]["intents"].append("cancel_ordr")
+    with pytest.raises(WorkflowError, match="cancel_ordr"):
+        parse_workflows(data, STAGES).check_intents(set(raw["intents"]) - {"default"} | {"contact_human_agent"})

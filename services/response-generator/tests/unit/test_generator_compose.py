@@ -171,6 +171,18 @@ def test_low_confidence_escalates(confidence):
     assert f"{confidence:.2f}" in out.summary
 
 
+def test_a_ticket_routed_by_its_intent_family_counts_the_familys_score():
+    env = set_policy(envelope("get_refund", confidence=0.45, orders=[ORDER]), "allowed", "several_requests",
+                     "Order #W2378156 is delivered, so its items can be returned.",
+                     [Action(name="return_delivered_order_items", status="proposed", idempotency_key="k",
+                             detail="return Desk Lamp from order #W2378156 for a refund of 12.50")])
+    env.classification.family, env.classification.family_score = "order_writes", 0.89
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply) and "Once you confirm, we will return Desk Lamp" in out.text
+    env.classification.family_score = 0.55
+    assert compose(env, MIN_CONF, MAX_STEPS).reason == "low_confidence"
+
+
 @pytest.mark.parametrize("intent", ["track_order", "cancel_order", "get_refund"])
 def test_unverified_identity_asks_for_email_or_name_and_zip(intent):
     env = set_policy(envelope(intent, verified=False), "refused", "identity_not_verified", "verify first")

@@ -20,7 +20,7 @@ class Entity(_message.Message):
     def __init__(self, type: _Optional[str] = ..., value: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class Classification(_message.Message):
-    __slots__ = ("intent", "category", "confidence", "sentiment", "flags", "priority", "entities", "workflow", "engine", "alternatives")
+    __slots__ = ("intent", "category", "confidence", "sentiment", "flags", "priority", "entities", "workflow", "engine", "alternatives", "family", "family_score")
     INTENT_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,8 @@ class Classification(_message.Message):
     WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_SCORE_FIELD_NUMBER: _ClassVar[int]
     intent: str
     category: str
     confidence: float
@@ -41,7 +43,9 @@ class Classification(_message.Message):
     workflow: str
     engine: str
     alternatives: _containers.RepeatedCompositeFieldContainer[IntentScore]
-    def __init__(self, intent: _Optional[str] = ..., category: _Optional[str] = ..., confidence: _Optional[float] = ..., sentiment: _Optional[float] = ..., flags: _Optional[_Iterable[str]] = ..., priority: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[Entity, _Mapping]]] = ..., workflow: _Optional[str] = ..., engine: _Optional[str] = ..., alternatives: _Optional[_Iterable[_Union[IntentScore, _Mapping]]] = ...) -> None: ...
+    family: str
+    family_score: float
+    def __init__(self, intent: _Optional[str] = ..., category: _Optional[str] = ..., confidence: _Optional[float] = ..., sentiment: _Optional[float] = ..., flags: _Optional[_Iterable[str]] = ..., priority: _Optional[str] = ..., entities: _Optional[_Iterable[_Union[Entity, _Mapping]]] = ..., workflow: _Optional[str] = ..., engine: _Optional[str] = ..., alternatives: _Optional[_Iterable[_Union[IntentScore, _Mapping]]] = ..., family: _Optional[str] = ..., family_score: _Optional[float] = ...) -> None: ...
 
 class IntentScore(_message.Message):
     __slots__ = ("intent", "score")

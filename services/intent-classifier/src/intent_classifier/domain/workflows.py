@@ -20,6 +20,16 @@ class Route:
     workflow: str  # the workflow's name, or "escalate"
     stages: tuple[str, ...]  # the routing slip; empty when escalating
     reason: str = ""  # escalation reason when workflow == "escalate"
+    family: str = ""  # the intent family that chose the workflow, when the intent alone was below the floor
+    family_score: float = 0.0  # the family's combined probability (its leading alternatives)
+
+
+@dataclass(frozen=True)
+class Family:
+    """Intents that ask for the same kind of work: together they can carry a ticket none of them carries alone."""
+
+    intents: frozenset[str]
+    workflow: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class Workflows:
     # flag → workflow: markers whose handoff needs evidence first (the orders and payments looked up, a case
     # opened by the analyst), checked in this order after the flags that hand off at once.
     flag_workflows: Mapping[str, str] = field(default_factory=dict)
+    # name → Family: a ticket under the confidence floor whose leading alternatives all belong to one family,
+    # together at or above the floor, runs the family's workflow instead of escalating `low_confidence`.
+    families: Mapping[str, Family] = field(default_factory=dict)
 
     def route(self, c: Classification, min_confidence: float) -> Route:
         """Escalate now (markers, human request, very negative sentiment, low confidence) or give the slip."""
@@ -47,9 +60,26 @@ class Workflows:
         if floor is not None and c.sentiment <= floor:
             return Route(ESCALATE, (), "negative_sentiment")
         if c.confidence < min_confidence:
+            if (found := self.family_of(c, min_confidence)) is not None:
+                name, score = found
+                workflow = self.families[name].workflow
+                return Route(workflow, self.workflows[workflow], family=name, family_score=score)
             return Route(ESCALATE, (), "low_confidence")
         name = self.intents.get(c.intent, self.intents["default"])
         return Route(name, self.workflows[name])
+
+    def family_of(self, c: Classification, min_confidence: float) -> tuple[str, float] | None:
+        """The family whose intents are the classification's leading alternatives (best first, up to the first
+        one outside it), at least two of them, together at or above the floor; with that combined score."""
+        for name, family in self.families.items():
+            leading = []
+            for alt in c.alternatives:
+                if alt.intent not in family.intents:
+                    break
+                leading.append(alt.score)
+            if len(leading) >= 2 and sum(leading) >= min_confidence:
+                return name, round(sum(leading), 4)
+        return None
 
     def check_intents(self, known: Collection[str]) -> None:
         """Fail if the file names an intent the model cannot predict (a typo would route to default)."""
@@ -57,6 +87,7 @@ class Workflows:
             (set(self.intents) - {"default"})
             | set(self.escalate_intents)
             | (set(self.sentiment_floors) - {"any"})
+            | {i for f in self.families.values() for i in f.intents}
         )
         unknown = sorted(named - set(known))
         if unknown:
@@ -97,6 +128,7 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
                             "hand off at once")
     if undefined := sorted({w for w in flag_workflows.values() if w not in workflows}):
         raise WorkflowError(f"flag_workflows refer to undefined workflows: {', '.join(undefined)}")
+    families = _families(data.get("intent_families") or {}, workflows)
     floors = {}
     for intent, floor in (escalate.get("negative_sentiment") or {}).items():
         if not isinstance(floor, int | float) or not -1 <= floor <= 1:
@@ -109,7 +141,33 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
         escalate_flags=tuple(flags),
         sentiment_floors=floors,
         flag_workflows=flag_workflows,
+        families=families,
     )
+
+
+def _families(raw: object, workflows: Mapping[str, tuple[str, ...]]) -> dict[str, Family]:
+    """`intent_families`: name → {intents: [two or more intents], workflow: a defined workflow}; an intent
+    belongs to at most one family."""
+    if not isinstance(raw, Mapping):
+        raise WorkflowError("intent_families must be a mapping of family name to {intents, workflow}")
+    families: dict[str, Family] = {}
+    seen: dict[str, str] = {}
+    for name, spec in raw.items():
+        if not isinstance(spec, Mapping) or set(spec) != {"intents", "workflow"}:
+            raise WorkflowError(f"intent_families.{name} must have exactly 'intents' and 'workflow'")
+        intents = spec["intents"]
+        if (not isinstance(intents, list) or len(intents) < 2 or not all(isinstance(i, str) for i in intents)
+                or len(set(intents)) != len(intents)):
+            raise WorkflowError(f"intent_families.{name}.intents must list two or more different intents")
+        if "default" in intents:
+            raise WorkflowError(f"intent_families.{name}: 'default' is not an intent")
+        if spec["workflow"] not in workflows:
+            raise WorkflowError(f"intent_families.{name} refers to the undefined workflow {spec['workflow']!r}")
+        if twice := sorted(i for i in intents if i in seen):
+            raise WorkflowError(f"intent_families.{name}: {twice} already belong to family {seen[twice[0]]!r}")
+        seen.update(dict.fromkeys(intents, str(name)))
+        families[str(name)] = Family(frozenset(intents), str(spec["workflow"]))
+    return families
 
 
 def _mapping(data: Mapping, key: str) -> Mapping:

@@ -76,8 +76,10 @@ def compose(env: Envelope, min_confidence: float, max_steps: int,
     if (rule := contracts.safety_rule(list(c.flags))) is not None:
         # Normally handed over before this stage; a marker must never get an ordinary answer.
         return _handoff(env, rule.reason, f"safety marker {rule.reason}", rule.told)
-    if c.confidence < min_confidence:
-        why = f"classifier confidence {c.confidence:.2f} is below {min_confidence:.2f}"
+    # A ticket routed by its intent family (several order writes, none sure alone) counts the family's score.
+    confidence = c.family_score if c.family else c.confidence
+    if confidence < min_confidence:
+        why = f"classifier confidence {confidence:.2f} is below {min_confidence:.2f}"
         return _handoff(env, "low_confidence", why, "We want to be sure we understand your request "
                         "correctly, so a member of our support team will review it and reply to you.")
     if a.policy_decision == "needs_human":
