@@ -191,3 +191,10 @@ def test_a_done_write_names_the_payment_method_as_the_customer_knows_it():
     env.retrieval.payment_methods.append(PaymentMethodFacts(id="paypal_1", description="PayPal account"))
     out = compose(env, MIN_CONF, MAX_STEPS)
     assert "goes back to PayPal account (within" in out.text and "paypal_1" not in out.text
+
+
+def test_an_upset_customer_gets_one_apology_not_one_per_element():
+    env = envelope("cancel_order")
+    env.classification.sentiment = -0.6
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert out.text.count("I'm sorry") == 1

@@ -125,10 +125,10 @@ def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Rep
     parts: list[str] = []
     for element in elements:
         if element == "policy_decision":
-            decided = _policy(env)
+            decided = _policy_text(env)
             if isinstance(decided, Handoff):
                 return decided
-            parts.append(decided.body)
+            parts.append(decided)
             continue
         part = _ELEMENTS[element](env, named) if element in _ELEMENTS else ""
         if part:
@@ -304,17 +304,19 @@ def _order(env: Envelope) -> Reply | Handoff:
     if not r.customer_id or a.policy_code == "identity_not_verified":
         return _finish(env, IDENTITY_REQUEST, [])
     if intent in ACTION_INTENTS:
-        return _policy(env)
+        decided = _policy_text(env)
+        return decided if isinstance(decided, Handoff) else _finish(env, decided, [])
     return _status(env)
 
 
-def _policy(env: Envelope) -> Reply | Handoff:
+def _policy_text(env: Envelope) -> str | Handoff:
+    """What the analyst decided for a write request, in the store's words, or the handoff without a decision."""
     a = env.analysis
     done = [x for x in a.actions if x.status == "done" and x.detail]
     if done:
         # What the store actually did, in its own words (amounts, payment method, timing); nothing else is
         # claimed, and nothing is asked for confirmation any more.
-        return _finish(env, "\n\n".join(["We have taken care of this for you."] + [x.detail for x in done]), [])
+        return "\n\n".join(["We have taken care of this for you."] + [x.detail for x in done])
     if a.policy_decision not in ("allowed", "refused") or not a.policy_reason:
         return _handoff(env, "no_policy_decision", "no store-policy decision was made for this order request",
                         "A member of our support team will look at your request and reply to you.")
@@ -329,7 +331,7 @@ def _policy(env: Envelope) -> Reply | Handoff:
     elif (a.policy_code in ("cancel_not_pending", "cancel_pending_order_refused")
           and _order_status(env, a.policy_reason) == "delivered"):
         parts.append("Would you like to start a return or an exchange instead?")
-    return _finish(env, "\n\n".join(parts), [])
+    return "\n\n".join(parts)
 
 
 def _with_items(env: Envelope, text: str) -> str:
