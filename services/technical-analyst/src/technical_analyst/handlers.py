@@ -28,13 +28,15 @@ from .domain.policy import (
     order_question,
     refund_within_limit,
 )
-from .domain.requests import several, split_requests
+from .domain.requests import USER_ADDRESS, several, split_requests
 from .domain.tool_calls import WRITE_INTENTS, ToolContext
 from .proposals import PendingStore, Proposals
 
 TECHNICAL_INTENT = "technical_support"
 TECHNICAL_CATEGORY = "TECHNICAL"
 COMMERCE_UNAVAILABLE = "commerce_unavailable"
+# The intent of "update my default address to …" (a request on the account, not an order).
+DEFAULT_ADDRESS_INTENT = "set_up_shipping_address"
 class AnalystHandler:
     """Translates an envelope into policy and diagnosis calls and writes the Analysis back."""
 
@@ -111,10 +113,19 @@ class AnalystHandler:
             text=f"{env.ticket.subject}\n{env.ticket.body}",
         )
         asked = (split_requests(request.text, request.orders, request.order_ids)
-                 if self._proposals is not None and request.customer_id and c.intent in ACTION_INTENTS
+                 if self._proposals is not None and request.customer_id
+                 and (c.intent in ACTION_INTENTS or c.intent == DEFAULT_ADDRESS_INTENT)
                  and not request.commerce_unavailable else [])
+        if c.intent == DEFAULT_ADDRESS_INTENT:
+            # "Update my default address to …": only a change of the account's address is decided here.
+            asked = [x for x in asked if x.rule == USER_ADDRESS]
         if several(asked):
             # Several requests: each decided on its own order, one proposal and one reply for them all.
+            if c.intent == DEFAULT_ADDRESS_INTENT:
+                # The reply proposes the change and asks for a yes: the change-address contract, which covers
+                # the default address too (set_up_shipping_address's only states the address on file).
+                c.intent = "change_shipping_address"
+                hop.labels["intent_from"] = DEFAULT_ADDRESS_INTENT
             held = await self._proposals.propose_several(env, hop, request, asked)
             if held is None:
                 return Forward(env)

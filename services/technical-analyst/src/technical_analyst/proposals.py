@@ -39,9 +39,11 @@ from .domain.writes import (
     EXCHANGE,
     MODIFY_ADDRESS,
     MODIFY_ITEMS,
+    MODIFY_USER_ADDRESS,
     PlannedWrite,
     Variant,
     order_by_options,
+    plan_user_address,
     plan_write,
     unavailable_lines,
 )
@@ -132,7 +134,7 @@ class Proposals:
                                   "request")
         writes = sorted((o.write for o in outcomes if o.write is not None),
                         # An address change first: a pending order whose items were modified keeps its address.
-                        key=lambda w: w.action != MODIFY_ADDRESS)
+                        key=lambda w: (w.action != MODIFY_USER_ADDRESS, w.action != MODIFY_ADDRESS))
         a = env.analysis
         a.actions.extend(Action(name=w.action, status="proposed", detail=w.detail, idempotency_key=w.idempotency_key)
                          for w in writes)
@@ -155,6 +157,8 @@ class Proposals:
     async def _outcome(self, env: Envelope, hop: HopRecord, request: PolicyRequest,
                        r: several.Request) -> several.Outcome:
         """One request's decision and, when the policy allows it, its exact write."""
+        if r.rule == several.USER_ADDRESS:
+            return await self._user_address(env, hop, r)
         if not r.order_id:
             return several.Outcome(r, several.unresolved_reason(r))
         facts = next(o for o in request.orders if normalize_order_id(o.order_id) == r.order_id)
@@ -186,6 +190,28 @@ class Proposals:
             # "Cancel the skateboard" of an order holding more: only the whole order can be, and the reply says so.
             said += f" {several.whole_order_note(r.order_id, facts.item_names)}"
         return several.Outcome(r, f"{said}{why and ' ' + why}", write, action)
+
+    async def _user_address(self, env: Envelope, hop: HopRecord, r: several.Request) -> several.Outcome:
+        """The account's default address: any verified customer may change it (policy: Modify user address);
+        the exact write needs the whole new address, written out or another order's."""
+        budget = _read_budget(env)
+        customer_id = env.retrieval.customer_id
+        try:
+            customer = await self._reads.customer(customer_id, budget)
+            others = {}
+            for other in sorted({normalize_order_id(e.value) for e in env.classification.entities
+                                 if e.type == "order_id"}):
+                others[other] = await self._reads.order(other, customer_id, budget)
+        except LookupError as exc:
+            hop.labels["proposal.lookup_error"] = str(exc)[:256]
+            return several.Outcome(r, several.unresolved_reason(r), action=MODIFY_USER_ADDRESS)
+        text = f"{env.ticket.subject}\n{env.ticket.body}"
+        write = plan_user_address(text, env.ticket.ticket_id, customer, others, clause=r.clause)
+        if write is None:
+            return several.Outcome(r, several.unresolved_reason(r), action=MODIFY_USER_ADDRESS)
+        return several.Outcome(r, "The default address on your account can be changed for your future orders; "
+                                  "orders already placed keep theirs unless you ask us to change them too.",
+                               write, MODIFY_USER_ADDRESS)
 
     async def _request_write(self, env: Envelope, hop: HopRecord, action: str,
                              r: several.Request) -> tuple[PlannedWrite | None, str]:

@@ -206,3 +206,55 @@ async def test_cancelling_only_an_item_is_refused_not_turned_into_a_whole_order(
     a = out.envelope.analysis
     assert [x.name for x in a.actions if x.idempotency_key] == ["return_delivered_order_items"]
     assert "Single items cannot be removed from order #W1000004" in a.policy_reason
+
+
+# ---- the account's default address ---------------------------------------------------------------------
+
+def test_a_change_of_the_default_address_is_a_request_on_no_order():
+    assert parts("Please update my default address to 445 Maple Drive, Suite 394, Fort Worth, TX 76165.") == [
+        ("user_address", "", (), False)]
+    # "the address of the order to my default one" is the order's address
+    assert parts("Change the address of the bookshelf order to my default address.") == [
+        ("modify_address", "#W1000003", ("Bookshelf",), False)]
+    # the user address and every pending order's; a second mention ("and back again") is the same request
+    assert parts("I want to change my user address and all possible order addresses to be 101 Highway, New York, "
+                 "10001. Then change the user address back to the original address.") == [
+        ("user_address", "", (), False), ("modify_address", "#W1000003", (), False),
+        ("modify_address", "#W1000004", (), False)]
+
+
+async def test_the_default_address_is_proposed_exactly_and_written_on_yes(analyst):
+    handler, commerce = analyst
+    hop = HopRecord()
+    body = "Hi, please update my default address to 445 Maple Drive, Suite 394, Fort Worth, Texas 76165."
+    out = await handler(envelope("T-1", body, "set_up_shipping_address"), hop)
+    a = out.envelope.analysis
+    # the reply proposes and asks for a yes: the change-address contract
+    assert out.envelope.classification.intent == "change_shipping_address"
+    assert hop.labels["intent_from"] == "set_up_shipping_address"
+    [action] = [x for x in a.actions if x.status == "proposed"]
+    assert action.name == "modify_user_address" and action.idempotency_key
+    assert "445 Maple Drive, Suite 394, Fort Worth, TX 76165, USA" in action.detail
+    assert commerce.writes == []
+    await handler(envelope("T-2", "Yes, please go ahead.", "out_of_scope", reply="yes"), HopRecord())
+    [(write, ticket)] = commerce.writes
+    assert (write.action, write.order_id, ticket) == ("modify_user_address", "", "T-1")
+    assert write.address == ("445 Maple Drive", "Suite 394", "Fort Worth", "TX", "USA", "76165")
+
+
+async def test_a_default_address_without_the_address_is_asked_for(analyst):
+    handler, commerce = analyst
+    out = await handler(envelope("T-1", "I want to change my home address, I moved.", "change_shipping_address"),
+                        HopRecord())
+    a = out.envelope.analysis
+    assert not any(x.idempotency_key for x in a.actions) and "full new address" in a.policy_reason
+    await handler(envelope("T-2", "Yes", "out_of_scope", reply="yes"), HopRecord())
+    assert commerce.writes == []
+
+
+async def test_a_question_about_the_default_address_is_not_a_change(analyst):
+    handler, _ = analyst
+    out = await handler(envelope("T-1", "What is the default address on my account?", "set_up_shipping_address"),
+                        HopRecord())
+    assert out.envelope.classification.intent == "set_up_shipping_address"
+    assert not out.envelope.analysis.actions

@@ -14,7 +14,9 @@ from technical_analyst.domain.writes import (
     Variant,
     choose_variant,
     confirmation_key,
+    option_unavailable,
     order_by_options,
+    plan_user_address,
     plan_write,
 )
 
@@ -142,3 +144,72 @@ def test_the_order_whose_item_has_the_named_options_is_told_apart():
     a, b = OrderDetail("#W1", "delivered", [laptop]), OrderDetail("#W2", "delivered", [other])
     assert order_by_options([a, b], "I received a laptop; it is the 15-inch, 32GB one.") is b
     assert order_by_options([a, b], "I received a laptop.") is None
+
+
+def test_a_written_out_address_for_an_order_or_the_account():
+    order = OrderDetail("#W5", "pending", [], "", ("1 Old Road", "", "Austin", "TX", "USA", "78701"))
+    w = plan_write(MODIFY_ADDRESS, order, "change the address of #W5 to 921 Park Avenue, Suite 892, Chicago, IL "
+                   "60612.", "T", {}, METHODS)
+    assert w.address == ("921 Park Avenue", "Suite 892", "Chicago", "IL", "USA", "60612")
+    u = plan_user_address("update my default address to 101 Highway, New York, 10001", "T", METHODS)
+    assert (u.action, u.order_id, u.address) == ("modify_user_address", "", ("101 Highway", "", "New York", "NY",
+                                                                            "USA", "10001"))
+    assert u.idempotency_key == confirmation_key("T", "modify_user_address", "")
+    # the address already on file, or none written: nothing to propose, the reply asks
+    assert plan_user_address("change my default address to 445 Maple Drive, Suite 394, Fort Worth, TX 76165", "T",
+                             METHODS) is None
+    assert plan_user_address("change my default address, I moved", "T", METHODS) is None
+
+
+KETTLE = OrderLine("7292993796", "p-kettle", "Tea Kettle", 94.8,
+                   {"material": "glass", "capacity": "2 liters", "stovetop compatibility": "induction"})
+KETTLES = OrderDetail("#W4316152", "delivered", [KETTLE, KETTLE], "credit_card_9513926")
+KETTLE_VARIANTS = {"p-kettle": [
+    Variant("7292993796", KETTLE.options, True, 94.8),
+    Variant("3761330360", {"material": "ceramic", "capacity": "2 liters", "stovetop compatibility": "gas"}, True,
+            101.12),
+    Variant("9647374798", {"material": "glass", "capacity": "1.5 liters", "stovetop compatibility": "gas"}, True,
+            109.58),
+    Variant("7497340597", {"material": "ceramic", "capacity": "1.5 liters", "stovetop compatibility": "gas"}, False,
+            100.83)]}
+
+
+@pytest.mark.parametrize("text", ["I want to return one of the tea kettles from order #W4316152",
+                                  "return just one kettle", "return a single tea kettle, please"])
+def test_one_of_two_identical_lines_is_one_line(text):
+    w = plan_write(RETURN, KETTLES, text, "T", {}, METHODS)
+    assert w.item_ids == ("7292993796",) and w.amount == 94.8
+
+
+def test_both_identical_lines_when_the_text_says_so():
+    assert plan_write(RETURN, KETTLES, "return both tea kettles", "T", {}, METHODS).item_ids == ("7292993796",) * 2
+
+
+def test_one_of_two_different_lines_needs_the_text_to_say_which():
+    other = OrderLine("3312883418", "p-kettle", "Tea Kettle", 104.82,
+                      {"material": "ceramic", "capacity": "1.5 liters", "stovetop compatibility": "induction"})
+    order = OrderDetail("#W1", "delivered", [KETTLE, other], "credit_card_9513926")
+    assert plan_write(RETURN, order, "return one of the tea kettles", "T", {}, METHODS) is None
+    assert plan_write(RETURN, order, "return one of the tea kettles, the ceramic one", "T", {},
+                      METHODS).item_ids == ("3312883418",)
+
+
+def test_identical_lines_exchanged_each_to_its_own_option():
+    text = ("exchange one Tea Kettle {'material': 'glass', 'capacity': '2 liters', 'stovetop compatibility': "
+            "'induction'} to {'material': 'ceramic', 'stovetop compatibility': 'gas'}; and another Tea Kettle "
+            "{'material': 'glass', 'capacity': '2 liters', 'stovetop compatibility': 'induction'} to "
+            "{'capacity': '1.5 liters', 'stovetop compatibility': 'gas'};")
+    w = plan_write(EXCHANGE, KETTLES, text, "T", KETTLE_VARIANTS, METHODS)
+    assert w.item_ids == ("7292993796", "7292993796") and w.new_item_ids == ("3761330360", "9647374798")
+
+
+def test_a_braced_option_set_names_the_variant_exactly():
+    variants = KETTLE_VARIANTS["p-kettle"]
+    text = "exchange Tea Kettle {'material': 'glass'} to {'material': 'ceramic', 'stovetop compatibility': 'gas'}"
+    assert choose_variant(KETTLE, variants, text).item_id == "3761330360"
+    # that exact variant is sold out, or there is none with those options: no near miss
+    sold_out = "Tea Kettle {'material': 'glass'} to {'material': 'ceramic', 'capacity': '1.5 liters', " \
+               "'stovetop compatibility': 'gas'}"
+    assert choose_variant(KETTLE, variants, sold_out) is None and option_unavailable(KETTLE, variants, sold_out)
+    none = "Tea Kettle {'material': 'glass'} to {'material': 'ceramic', 'capacity': '1.5 liters'}"
+    assert choose_variant(KETTLE, variants, none) is None and not option_unavailable(KETTLE, variants, none)

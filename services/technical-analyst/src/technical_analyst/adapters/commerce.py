@@ -14,7 +14,15 @@ from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
 from ..domain.billing import CaseRequest
 from ..domain.execution import CANCEL, DONE, FAILED, NEEDS_APPROVAL, REFUND, REFUSED, Execution, ExecutionResult
-from ..domain.writes import ADDRESS_PARTS, EXCHANGE, MODIFY_ADDRESS, MODIFY_ITEMS, RETURN, PlannedWrite
+from ..domain.writes import (
+    ADDRESS_PARTS,
+    EXCHANGE,
+    MODIFY_ADDRESS,
+    MODIFY_ITEMS,
+    MODIFY_USER_ADDRESS,
+    RETURN,
+    PlannedWrite,
+)
 
 # Answers that mean "the store will not do this", with a reason worth telling the customer; anything
 # else (unavailable, timeout, internal, auth) is a failure of ours.
@@ -66,6 +74,10 @@ class GrpcCommerceActions:
         elif write.action == MODIFY_ADDRESS:
             method, request = self._stub.ModifyPendingOrderAddress, pb.ModifyPendingOrderAddressRequest(
                 **common, address=pb.Address(**dict(zip(ADDRESS_PARTS, write.address, strict=True))))
+        elif write.action == MODIFY_USER_ADDRESS:
+            method, request = self._stub.ModifyCustomerAddress, pb.ModifyCustomerAddressRequest(
+                idempotency_key=write.idempotency_key, ticket_id=ticket_id, customer_id=customer_id,
+                address=pb.Address(**dict(zip(ADDRESS_PARTS, write.address, strict=True))))
         else:
             raise ValueError(f"no commerce write for {write.action}")
         return await self._call(method, request, timeout_s)

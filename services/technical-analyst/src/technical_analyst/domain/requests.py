@@ -24,15 +24,22 @@ from supportmesh.v1.envelope_pb2 import OrderFacts
 from .policy import EXCEPT, first_mention, normalize_order_id, text_tokens
 
 CANCEL, RETURN, MODIFY_ITEMS, MODIFY_ADDRESS = "cancel", "return", "modify_items", "modify_address"
+# The account's default address ("change my user / default / home address to …"): no order, order_id "".
+USER_ADDRESS = "user_address"
 # "remove the jacket from my order": a cancellation of some items, which the policy does not offer.
 REMOVE = "remove"
 # The statuses each change acts on (policy.md: cancel / modify pending, return / exchange delivered).
-_STATUSES = {CANCEL: ("pending",), REMOVE: ("pending",), MODIFY_ADDRESS: ("pending",), RETURN: ("delivered",),
-             MODIFY_ITEMS: ("pending", "delivered")}
+_STATUSES = {USER_ADDRESS: ("",), CANCEL: ("pending",), REMOVE: ("pending",), MODIFY_ADDRESS: ("pending",),
+             RETURN: ("delivered",), MODIFY_ITEMS: ("pending", "delivered")}
 # Verbs that ask for a change, most specific first (an address change also reads as "change the …"); an address
 # change's words stop at another request verb ("change the lamp to red, and change the address").
 _OTHER_VERB = r"(?!\b(?:change|modify|exchange|return|cancel|swap|switch)\b)"
+_ACCOUNT_ADDRESS = (r"(?:(?:my|the|our)\s+)?(?:(?:user|default|account|profile|home|permanent)\s+)+(?:shipping\s+)?"
+                    r"address(?!es)\b(?!\s+(?:of|for|on)\s+(?:the|my|this|that)\s+order)"
+                    r"|(?:(?:my|the)\s+)?address\s+(?:on|in)\s+(?:my\s+)?(?:account|profile|file)\b")
 _VERBS = (
+    (USER_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix|set)\w*\s+(?:{_ACCOUNT_ADDRESS})"
+                              rf"|\band\s+(?:also\s+)?(?:{_ACCOUNT_ADDRESS})(?=[^.;]{{0,40}}\bto\b)", re.I)),
     (MODIFY_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix)\w*\b(?:{_OTHER_VERB}[^.;]){{0,60}}?\baddress",
                                 re.I)),
     (CANCEL, re.compile(r"\bcancel(?:l?ing|s)?\b|\bbe cancell?ed\b", re.I)),
@@ -126,6 +133,8 @@ def _sentence_start(text: str, pos: int) -> int:
 # "the same address as order #W…" names an order to copy from, not one to change.
 _REFERENCE = re.compile(r"\bsame\b[^.;]{0,30}?\bas\b[^.;#]{0,20}#?W\d{7}", re.I)
 _THE_ORDER = re.compile(r"\border\b", re.I)
+_ORDER_ADDRESSES = re.compile(r"\ball\b[^.;]{0,20}\border(?:s'|s)? (?:shipping )?addresses\b"
+                              r"|\bincluding (?:all )?(?:the|my) (?:pending )?orders\b", re.I)
 _SAME_ORDER = re.compile(r"\b(?:in|from|of) the same order\b", re.I)
 _OTHER_ORDER = re.compile(r"\b(?:in|from) (?:an|my|the) ?other order\b|\bin another order\b", re.I)
 
@@ -146,6 +155,13 @@ def split_requests(text: str, orders: Sequence[OrderFacts], named_order_ids: Seq
                                               re.findall(r"#?\bW\d{7}\b", _REFERENCE.sub(" ", part.sentence), re.I))
                      if i in by_id]
         whole = bool(_WHOLE_ORDER.search(part.sentence))
+        if rule == USER_ADDRESS:
+            requests.append(Request(rule, "", clause, (), part.fallback))
+            if _ORDER_ADDRESSES.search(part.sentence):
+                # "my user address and all possible order addresses": each pending order's too.
+                requests.extend(Request(MODIFY_ADDRESS, normalize_order_id(o.order_id), clause, (), part.fallback)
+                                for o in orders if _status(o) == "pending")
+            continue
         if in_clause:
             tokens = text_tokens(EXCEPT.sub(" ", clause))
             targets = [(oid, _named_items(by_id[oid], tokens)) for oid in in_clause]
@@ -247,6 +263,14 @@ def _merged(requests: list[Request]) -> list[Request]:
     A fallback that asks for the same change on the same order as its primary adds nothing and is dropped."""
     out: list[Request] = []
     for r in requests:
+        if r.rule == USER_ADDRESS:
+            # One default address: a second mention ("… and then change it back") adds its words to the first.
+            first = next((i for i, x in enumerate(out) if x.rule == USER_ADDRESS), None)
+            if first is None:
+                out.append(r)
+            else:
+                out[first] = Request(USER_ADDRESS, "", f"{out[first].clause} {r.clause}", (), out[first].fallback)
+            continue
         if not r.order_id and not r.items and any(x.rule == r.rule and x.order_id for x in requests):
             continue   # "make sure all the items I want to return are returned": restates a request made
         same = next((i for i, x in enumerate(out) if r.order_id and x.order_id == r.order_id and x.rule == r.rule),
@@ -283,8 +307,9 @@ class Outcome:
 
 
 def several(requests: Sequence[Request]) -> bool:
-    """Whether the ticket asks for more than one thing, at least one of them on an order it tells."""
-    return len(requests) > 1 and any(r.order_id for r in requests)
+    """Whether the ticket is decided request by request: it asks for more than one thing, at least one of them on
+    an order it tells, or it asks to change the account's default address (a request on no order)."""
+    return (len(requests) > 1 and any(r.order_id for r in requests)) or any(r.rule == USER_ADDRESS for r in requests)
 
 
 def settle(outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -331,6 +356,9 @@ def partial_cancel_reason(order_id: str, items: Sequence[str]) -> str:
 
 
 def unresolved_reason(request: Request) -> str:
+    if request.rule == USER_ADDRESS:
+        return ("The default address on your account can be changed; please send us the full new address (street, "
+                "apartment or suite if any, city, state and zip code).")
     what = {CANCEL: "cancel", RETURN: "return", MODIFY_ITEMS: "change", MODIFY_ADDRESS: "change the address of",
             REMOVE: "change"}[request.rule]
     if request.candidates:

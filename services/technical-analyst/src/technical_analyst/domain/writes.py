@@ -6,11 +6,14 @@ ticket leaves a choice open (no item named, no option that fits), there is no ex
 instead of proposing something the customer did not say.
 """
 
+import ast
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .address import parse_address
+from .address import words as address_words
 from .policy import EXCEPT, first_mention, normalize_order_id, text_tokens
 
 CANCEL = "cancel_pending_order"
@@ -18,6 +21,7 @@ RETURN = "return_delivered_order_items"
 EXCHANGE = "exchange_delivered_order_items"
 MODIFY_ITEMS = "modify_pending_order_items"
 MODIFY_ADDRESS = "modify_pending_order_address"
+MODIFY_USER_ADDRESS = "modify_user_address"   # the account's default address (no order)
 ADDRESS_PARTS = ("address1", "address2", "city", "state", "country", "zip")
 _BY_MISTAKE = re.compile(r"\b(?:by mistake|by accident|accidental(?:ly)?|mistaken(?:ly)?|in error)\b", re.I)
 _ALL_ITEMS = re.compile(r"\b(?:all|everything|every item|whole order|entire order)\b", re.I)
@@ -146,9 +150,14 @@ _DEFAULT_ADDRESS = re.compile(r"\b(?:default|profile|account|on file)\b[^.;]{0,4
                               r"|\baddress\b[^.;]{0,40}\b(?:in|on) (?:my )?(?:profile|account|file)\b", re.I)
 
 
-def new_address(text: str, customer: CustomerDetail, orders: Mapping[str, OrderDetail]) -> tuple[str, ...]:
-    """The address the text points at: another order's ("the same as order #W…") or the default one on the
-    account ("my default address"); () when it points at none the store knows."""
+def new_address(text: str, customer: CustomerDetail, orders: Mapping[str, OrderDetail],
+                clause: str | None = None) -> tuple[str, ...]:
+    """The address the text points at: one it writes out (in the request's own words first), another order's
+    ("the same as order #W…") or the default one on the account ("my default address"); () when it points at
+    none the store knows."""
+    written = parse_address(clause) if clause else ()
+    if written or (written := parse_address(text)):
+        return written
     same = _SAME_AS_ORDER.search(text)
     if same:
         other = orders.get(normalize_order_id(same.group(1)))
@@ -172,12 +181,11 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
         reason = "ordered by mistake" if _BY_MISTAKE.search(clause or text) else "no longer needed"
         return PlannedWrite(CANCEL, oid, key, f"cancel order {oid} (reason: {reason})", reason=reason)
     if action == MODIFY_ADDRESS:
-        address = new_address(text, customer, orders or {})
+        address = new_address(text, customer, orders or {}, clause)
         if not address or address == order.address:
             return None     # the reply asks for the full new address
-        words = ", ".join(x for x in address if x)
-        return PlannedWrite(MODIFY_ADDRESS, oid, key, f"change the shipping address of order {oid} to {words}",
-                            address=address)
+        return PlannedWrite(MODIFY_ADDRESS, oid, key, f"change the shipping address of order {oid} to "
+                            f"{address_words(address)}", address=address)
     if action not in (RETURN, EXCHANGE, MODIFY_ITEMS):
         return None
     # The items named in the request's own sentence ("return the purifier. ... whether I could return the
@@ -189,6 +197,10 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
             order, action_clause(text, action))
     words = clause if clause is not None else text
     lines = _one_of_twins(lines, words)
+    twins = twin_words(lines, words)
+    if twins is None:
+        return None     # "one of the kettles" of two different ones, and nothing says which: the reply asks
+    lines, own_words = twins
     if not lines and _ALL_ITEMS.search(words):
         lines = [line for line in order.lines if line.item_id not in _excepted(order, words)]
     if not lines:
@@ -201,8 +213,8 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
                             f"to {_method_words(method, methods)}", item_ids=tuple(line.item_id for line in lines),
                             payment_method_id=method, amount=amount)
     swaps, missing = [], []
-    for line in lines:
-        new = choose_variant(line, variants.get(line.product_id, ()), words)
+    for n, line in enumerate(lines):
+        new = choose_variant(line, variants.get(line.product_id, ()), own_words.get(n, words))
         if new is None:
             missing.append(line)
         else:
@@ -227,6 +239,22 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
                         new_item_ids=tuple(v.item_id for _, v in swaps), payment_method_id=method, amount=diff)
 
 
+def plan_user_address(text: str, ticket_id: str, customer: CustomerDetail,
+                      orders: Mapping[str, OrderDetail] | None = None, clause: str | None = None,
+                      ) -> PlannedWrite | None:
+    """The account's new default address as the text writes it out (or another order's, "the same as order
+    #W…"); None when it gives none, or the one it gives is already the default (the reply asks)."""
+    words = clause if clause is not None else text
+    address = parse_address(words) or parse_address(text)
+    if not address and (same := _SAME_AS_ORDER.search(text)):
+        other = (orders or {}).get(normalize_order_id(same.group(1)))
+        address = other.address if other is not None else ()
+    if not address or address == customer.address:
+        return None
+    return PlannedWrite(MODIFY_USER_ADDRESS, "", confirmation_key(ticket_id, MODIFY_USER_ADDRESS, ""),
+                        f"change the default address on your account to {address_words(address)}", address=address)
+
+
 def _one_of_twins(lines: list[OrderLine], text: str) -> list[OrderLine]:
     """Two lines of one product and "the more (less) expensive one": only that one."""
     cue = max if _MORE.search(text) else min if _LESS.search(text) else None
@@ -240,6 +268,88 @@ def _one_of_twins(lines: list[OrderLine], text: str) -> list[OrderLine]:
     return kept
 
 
+# Before a product's name: one line of several identical ones ("one of the tea kettles", "just one kettle", "a
+# single kettle"), or each of them in turn ("one Tea Kettle … to …; and another Tea Kettle … to …").
+_ONE = r"(?:(?:just|only)\s+)?(?:one|a single|a|the first|the second|another|the other|a second)"
+_OF = r"(?:\s+of\s+(?:the|my|these|those|both|them|the two)(?:\s+two)?)?"
+
+
+def _name_pattern(name: str) -> str:
+    parts = [re.escape(p) for p in re.findall(r"[a-z0-9]+", name.lower())]
+    head = "".join(rf"(?:{p}[\s-]+)?" for p in parts[:-1])
+    return rf"{head}{parts[-1]}(?:e?s)?\b"
+
+
+def twin_words(lines: list[OrderLine], text: str) -> tuple[list[OrderLine], dict[int, str]] | None:
+    """Lines of one product ordered more than once, as the text counts them: "one of the kettles" keeps one
+    (either, when they are identical; the one whose options the text names, when they differ), "one kettle
+    … to X; and another kettle … to Y" keeps each with its own words (index in the returned lines → words).
+    None when the text asks for one of several different lines and does not say which."""
+    kept: list[OrderLine] = []
+    own: dict[int, str] = {}
+    seen: set[str] = set()
+    for line in lines:
+        twins = [x for x in lines if x.name == line.name]
+        if len(twins) == 1:
+            kept.append(line)
+            continue
+        if line.name in seen:
+            continue
+        seen.add(line.name)
+        marks = list(re.finditer(rf"\b{_ONE}{_OF}\s+(?:[\w-]+\s+){{0,2}}?{_name_pattern(line.name)}", text, re.I))
+        if len(marks) >= 2 and len(marks) <= len(twins):
+            # Each mention with its own words, up to the next.
+            for n, m in enumerate(marks):
+                end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
+                own[len(kept)] = text[m.start():end]
+                kept.append(twins[n])
+            continue
+        one = [m for m in marks if re.match(r"(?:(?:just|only)\s+)?(?:one|a single)\b", m.group(0), re.I)]
+        if len(one) == 1 and not re.search(r"\b(?:both|all|two|each)\b", text[one[0].end():][:40], re.I):
+            if len({x.item_id for x in twins}) == 1:
+                kept.append(twins[0])
+                continue
+            tokens = _tokens(text)
+            fit = [x for x in twins if any(_share_named(v, set(tokens), " ".join(tokens)) == 1.0
+                                           for k, v in x.options.items()
+                                           if any(y.options.get(k) != v for y in twins))]
+            if len(fit) != 1:
+                return None
+            kept.append(fit[0])
+            continue
+        kept.extend(twins)
+    return kept, own
+
+
+_BRACED = re.compile(r"(\{[^{}]*\})\s*(?:to|into|for)\s*(\{[^{}]*\})")
+
+
+def _literal(text: str) -> dict[str, str] | None:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
+_NO_SUCH = Variant("", {}, False, 0.0)   # the text names an exact option set that no variant has
+
+
+def braced_target(line: OrderLine, variants: Sequence[Variant], text: str) -> Variant | None:
+    """"Tea Kettle {'material': 'glass', …} to {'material': 'ceramic'}": the variant with the line's options
+    changed exactly as the second set says, when the first set is the line's (or part of it); None when the text
+    has no such pair for this line; an unavailable placeholder when no variant has exactly those options (no
+    near miss is taken for them)."""
+    for m in _BRACED.finditer(text):
+        old, new = _literal(m.group(1)), _literal(m.group(2))
+        if old is None or not new or any(line.options.get(k) != v for k, v in old.items()):
+            continue
+        wanted = {**line.options, **new}
+        exact = [v for v in variants if v.options == wanted and v.item_id != line.item_id]
+        return exact[0] if len(exact) == 1 else _NO_SUCH
+    return None
+
+
 def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> Variant | None:
     """The available other option of the line's product that fits the text best.
 
@@ -250,6 +360,8 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
     among equals. None when nothing the text says singles one out, or when the option that fits the text best
     is not available (a near miss is not what the customer asked for; `option_unavailable` says so).
     """
+    if (braced := braced_target(line, variants, text)) is not None:
+        return braced if braced.available else None
     candidates = _candidates(line, variants, text, available_only=True)
     quoted = [v for v in candidates if re.search(rf"\b{re.escape(v.item_id)}\b", text)]
     if len(quoted) == 1:
@@ -277,6 +389,8 @@ def option_unavailable(line: OrderLine, variants: Sequence[Variant], text: str) 
     """Whether the option the text asks for exists but is not available: an unavailable variant whose changed
     values the text names whole, fits strictly better than every available one (or none is left that keeps
     what the text keeps: "the same material and color")."""
+    if (braced := braced_target(line, variants, text)) is not None:
+        return braced is not _NO_SUCH and not braced.available
     every = _candidates(line, variants, text, available_only=False)
     if any(re.search(rf"\b{re.escape(v.item_id)}\b", text) for v in every if v.available):
         return False
