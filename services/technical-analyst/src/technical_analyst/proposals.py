@@ -43,6 +43,7 @@ from .domain.writes import (
     PlannedWrite,
     Variant,
     order_by_options,
+    order_by_price,
     plan_user_address,
     plan_write,
     unavailable_lines,
@@ -253,11 +254,13 @@ class Proposals:
         except LookupError as exc:
             hop.labels["proposal.lookup_error"] = str(exc)[:256]
             return None
-        chosen = order_by_options(details, request.text)
+        chosen, how = order_by_options(details, request.text), "options"
+        if chosen is None:
+            chosen, how = order_by_price(details, request.text), "price"
         if chosen is None:
             return None
         decision = decide(dataclasses.replace(request, order_ids=[chosen.order_id]), self._limit)
-        return dataclasses.replace(decision, identified_by="options")
+        return dataclasses.replace(decision, identified_by=how)
 
     async def exact_write(self, env: Envelope, hop: HopRecord, action: str, order_id: str,
                            text: str) -> PlannedWrite | None:

@@ -210,6 +210,9 @@ def test_a_return_is_re_decided_on_the_refund_of_the_items_named():
     assert held.code == "refund_above_limit"
     within = refund_within_limit(held, req, 54.04, LIMIT)
     assert (within.decision, within.code, within.amount) == (ALLOWED, "return_delivered", 54.04)
-    assert refund_within_limit(held, req, 640.0, LIMIT) is held
+    # still above the limit: a human approves, the refund at stake is the items' (not the order total)
+    above = refund_within_limit(held, req, 640.0, LIMIT)
+    assert (above.decision, above.code, above.amount) == (held.decision, "refund_above_limit", 640.0)
+    assert "640.00" in above.reason and "900.00" not in above.reason
     named = request("get_refund", order("delivered", 900.0), amounts=["$900"])
     assert refund_within_limit(decide(named, LIMIT), named, 54.04, LIMIT).code == "refund_above_limit"

@@ -16,6 +16,7 @@ from technical_analyst.domain.writes import (
     confirmation_key,
     option_unavailable,
     order_by_options,
+    order_by_price,
     plan_user_address,
     plan_write,
 )
@@ -213,3 +214,14 @@ def test_a_braced_option_set_names_the_variant_exactly():
     assert choose_variant(KETTLE, variants, sold_out) is None and option_unavailable(KETTLE, variants, sold_out)
     none = "Tea Kettle {'material': 'glass'} to {'material': 'ceramic', 'capacity': '1.5 liters'}"
     assert choose_variant(KETTLE, variants, none) is None and not option_unavailable(KETTLE, variants, none)
+
+
+def test_the_order_holding_the_cheaper_of_two_same_products_is_told_by_price():
+    cheap = OrderDetail("#W1", "delivered", [OrderLine("a", "p-tab", "Tablet", 938.92, {})], "")
+    dear = OrderDetail("#W2", "delivered", [OrderLine("b", "p-tab", "Tablet", 989.70, {})], "")
+    text = "I received two tablets and only need one. I want to return the less expensive one."
+    assert order_by_price([cheap, dear], text) is cheap
+    assert order_by_price([cheap, dear], "return the more expensive tablet").order_id == "#W2"
+    # the cue said first wins; no cue, or no single line per order: no choice
+    assert order_by_price([cheap, dear], "return the cheaper tablet; or else the more expensive one") is cheap
+    assert order_by_price([cheap, dear], "return one of my tablets") is None

@@ -97,9 +97,16 @@ def rule_sentence(reason: str) -> str:
 def refund_within_limit(decision: PolicyDecision, req: PolicyRequest, amount: float, limit: float) -> PolicyDecision:
     """A return held for approval on the order's total, re-decided on the refund of the items the customer
     names: within the limit it is an ordinary return. A refund the customer named stays as decided."""
-    if decision.code != "refund_above_limit" or req.amounts or amount > limit:
+    if decision.code != "refund_above_limit" or req.amounts:
         return decision
     oid = decision.order_id
+    if amount > limit:
+        if not 0 < amount < decision.amount:
+            return decision
+        # Still above the limit, but the refund at stake is the items', not the whole order's.
+        reason = (f"A refund of {amount:.2f} on order {oid} is above the {limit:.2f} limit an agent may approve, "
+                  "so a member of our team must approve it.")
+        return dataclasses.replace(decision, reason=reason, amount=amount)
     action = _propose(req, "return_delivered_order_items", f"return items of order {oid} for a refund of {amount:.2f}")
     reason = (f"Order {oid} is delivered, so its items can be returned. The refund "
               f"of {amount:.2f} goes back to the payment method you paid with, or to one of your gift cards.")

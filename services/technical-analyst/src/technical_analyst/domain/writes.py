@@ -255,9 +255,38 @@ def plan_user_address(text: str, ticket_id: str, customer: CustomerDetail,
                         f"change the default address on your account to {address_words(address)}", address=address)
 
 
+def price_cue(text: str):
+    """`max` for "the more expensive one", `min` for "the less expensive / cheaper one", the one said first when
+    both are; None without either."""
+    more, less = _MORE.search(text), _LESS.search(text)
+    if more and less:
+        return max if more.start() < less.start() else min
+    return max if more else min if less else None
+
+
+def order_by_price(orders: Sequence[OrderDetail], text: str) -> OrderDetail | None:
+    """Among orders that each hold one line of a product the text names, the one holding the more (less)
+    expensive one when the text says so ("I received two tablets … return the less expensive one"); None
+    otherwise, or when prices tie."""
+    cue = price_cue(text)
+    if cue is None:
+        return None
+    priced = []
+    for order in orders:
+        lines = named_lines(order, text)
+        if len(lines) != 1:
+            return None
+        priced.append((lines[0].price, order))
+    if len({name for o in orders for name in (x.name for x in named_lines(o, text))}) != 1:
+        return None     # different products: the price cue does not tell one of them
+    best = cue(p for p, _ in priced)
+    winners = [o for p, o in priced if p == best]
+    return winners[0] if len(winners) == 1 else None
+
+
 def _one_of_twins(lines: list[OrderLine], text: str) -> list[OrderLine]:
     """Two lines of one product and "the more (less) expensive one": only that one."""
-    cue = max if _MORE.search(text) else min if _LESS.search(text) else None
+    cue = price_cue(text)
     if cue is None:
         return lines
     kept = []
