@@ -75,6 +75,8 @@ class ClassifierHandler:
         if route.family:
             env.classification.family, env.classification.family_score = route.family, route.family_score
             hop.labels["family"] = f"{route.family}:{route.family_score:.2f}"
+        if route.marker:
+            hop.labels["request_marker"] = route.marker
         hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, engine
         hop.labels.update(
             {

@@ -177,3 +177,34 @@ def test_family_intents_unknown_to_the_model_are_rejected(raw):
     data["intent_families"]["order_writes"]["intents"].append("cancel_ordr")
     with pytest.raises(WorkflowError, match="cancel_ordr"):
         parse_workflows(data, STAGES).check_intents(set(raw["intents"]) - {"default"} | {"contact_human_agent"})
+
+
+@pytest.mark.parametrize("c", [
+    _c("check_payment_methods", 0.68, flags=["order_request"]),    # read as the question it also asks
+    _c("get_refund", 0.36, flags=["order_request"]),               # below the floor, a single write intent
+    _c("out_of_scope", 0.9, flags=["order_request"]),
+])
+def test_an_order_request_runs_resolve_whatever_its_intent_and_confidence(raw, c):
+    route = parse_workflows(raw, STAGES).route(c, 0.6)
+    assert (route.workflow, route.stages, route.marker, route.reason) == ("resolve", FULL, "order_request", "")
+
+
+def test_an_order_request_does_not_override_the_handoff_rules(raw):
+    wf = parse_workflows(raw, STAGES)
+    assert wf.route(_c("contact_human_agent", flags=["order_request"]), 0.6).reason == "human_requested"
+    assert wf.route(_c("get_refund", sentiment=-0.9, flags=["order_request"]), 0.6).reason == "negative_sentiment"
+    assert wf.route(_c("get_refund", flags=["order_request", "threat"]), 0.6).reason == "threat"
+    assert wf.route(_c("get_refund", flags=["order_request", "fraud"]), 0.6).workflow == "dispute"
+    assert wf.route(_c("check_payment_methods", 0.9), 0.6).workflow == "inform"   # no marker: the intent's
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.__setitem__("request_workflows", {"angry": "resolve"}), "not request markers"),
+    (lambda d: d.__setitem__("request_workflows", {"order_request": "nowhere"}), "undefined workflows"),
+    (lambda d: d.__setitem__("request_workflows", {"order_request": "inform"}), "must run the technical-analyst"),
+])
+def test_invalid_request_workflows_fail_fast(raw, mutate, message):
+    data = copy.deepcopy(raw)
+    mutate(data)
+    with pytest.raises(WorkflowError, match=message):
+        parse_workflows(data, STAGES)

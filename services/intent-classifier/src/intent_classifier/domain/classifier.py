@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 from .entities import Entity, extract_entities
 from .model import IntentModel, IntentScore
+from .order_request import ORDER_REQUEST, is_order_request
 from .priority import priority
 from .sentiment import flags, sentiment
 
@@ -16,7 +17,7 @@ class Classification:
     confidence: float  # calibrated probability of `intent`
     alternatives: list[IntentScore]  # the three most probable intents, best first (includes `intent`)
     sentiment: float  # -1 .. 1
-    flags: list[str]
+    flags: list[str]  # the money and safety markers, "angry", and `order_request` (the customer asks for a write)
     priority: str
     entities: list[Entity]
 
@@ -31,6 +32,8 @@ class Classifier:
         best = ranked[0]
         polarity = sentiment(text)
         markers = flags(text)
+        if is_order_request(text, self.products):
+            markers.append(ORDER_REQUEST)
         return Classification(
             intent=best.intent,
             category=self.model.categories[best.intent],

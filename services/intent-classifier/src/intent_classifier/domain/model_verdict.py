@@ -80,7 +80,8 @@ def merge(local: Classification, verdict: BaseModel, text: str, categories: Mapp
     intent: str = verdict.intent
     confidence = float(verdict.confidence)
     marked = set(local.flags) | set(verdict.flags)
-    flags = [f for f in FLAG_NAMES if f in marked]
+    # The local-only markers (`order_request`: the customer's own words ask for a write) are kept as they are.
+    flags = [f for f in FLAG_NAMES if f in marked] + [f for f in local.flags if f not in FLAG_NAMES]
     alternatives = [IntentScore(intent, confidence)] + [a for a in local.alternatives if a.intent != intent]
     entities, dropped = _ground(local.entities, verdict.entities, text, products)
     return Classification(

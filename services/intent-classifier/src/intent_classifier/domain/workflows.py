@@ -7,6 +7,8 @@ from .classifier import Classification
 
 FLAG_REASONS = ("self_harm", "threat", "legal", "fraud", "chargeback", "duplicate_charge", "unexpected_charge",
                 "vip")
+# Markers of a request the analyst acts on (domain/order_request.py): `request_workflows` in workflows.yaml.
+REQUEST_MARKERS = ("order_request",)
 ESCALATE = "escalate"
 FINAL_STAGE = "response-generator"
 
@@ -22,6 +24,7 @@ class Route:
     reason: str = ""  # escalation reason when workflow == "escalate"
     family: str = ""  # the intent family that chose the workflow, when the intent alone was below the floor
     family_score: float = 0.0  # the family's combined probability (its leading alternatives)
+    marker: str = ""  # the request marker that chose the workflow, whatever the intent and its confidence
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Workflows:
     # name → Family: a ticket under the confidence floor whose leading alternatives all belong to one family,
     # together at or above the floor, runs the family's workflow instead of escalating `low_confidence`.
     families: Mapping[str, Family] = field(default_factory=dict)
+    # marker → workflow: a ticket whose own words ask for a store write runs this workflow whatever its intent
+    # and confidence; checked after the escalate-now rules and before the confidence floor.
+    request_workflows: Mapping[str, str] = field(default_factory=dict)
 
     def route(self, c: Classification, min_confidence: float) -> Route:
         """Escalate now (markers, human request, very negative sentiment, low confidence) or give the slip."""
@@ -59,6 +65,9 @@ class Workflows:
         floor = self.sentiment_floors.get(c.intent, self.sentiment_floors.get("any"))
         if floor is not None and c.sentiment <= floor:
             return Route(ESCALATE, (), "negative_sentiment")
+        for marker, name in self.request_workflows.items():
+            if marker in c.flags:
+                return Route(name, self.workflows[name], marker=marker)
         if c.confidence < min_confidence:
             if (found := self.family_of(c, min_confidence)) is not None:
                 name, score = found
@@ -129,6 +138,13 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
     if undefined := sorted({w for w in flag_workflows.values() if w not in workflows}):
         raise WorkflowError(f"flag_workflows refer to undefined workflows: {', '.join(undefined)}")
     families = _families(data.get("intent_families") or {}, workflows)
+    request_workflows = {str(k): str(v) for k, v in (data.get("request_workflows") or {}).items()}
+    if bad := sorted(m for m in request_workflows if m not in REQUEST_MARKERS):
+        raise WorkflowError(f"request_workflows: {bad} are not request markers ({', '.join(REQUEST_MARKERS)})")
+    if undefined := sorted({w for w in request_workflows.values() if w not in workflows}):
+        raise WorkflowError(f"request_workflows refer to undefined workflows: {', '.join(undefined)}")
+    if without := sorted(w for w in set(request_workflows.values()) if "technical-analyst" not in workflows[w]):
+        raise WorkflowError(f"request_workflows: {without} must run the technical-analyst, which acts on the request")
     floors = {}
     for intent, floor in (escalate.get("negative_sentiment") or {}).items():
         if not isinstance(floor, int | float) or not -1 <= floor <= 1:
@@ -142,6 +158,7 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
         sentiment_floors=floors,
         flag_workflows=flag_workflows,
         families=families,
+        request_workflows=request_workflows,
     )
 
 
