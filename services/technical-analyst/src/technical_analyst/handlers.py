@@ -28,7 +28,7 @@ from .domain.policy import (
     order_question,
     refund_within_limit,
 )
-from .domain.requests import USER_ADDRESS, several, split_requests
+from .domain.requests import USER_ADDRESS, requested_intent, several, split_requests
 from .domain.tool_calls import WRITE_INTENTS, ToolContext
 from .proposals import PendingStore, Proposals
 
@@ -37,6 +37,11 @@ TECHNICAL_CATEGORY = "TECHNICAL"
 COMMERCE_UNAVAILABLE = "commerce_unavailable"
 # The intent of "update my default address to …" (a request on the account, not an order).
 DEFAULT_ADDRESS_INTENT = "set_up_shipping_address"
+# The classifier's marker for a ticket whose own words ask for a store write (intent_classifier/domain/
+# order_request.py): decided as the write its first request verb asks for, whatever the intent says.
+ORDER_REQUEST = "order_request"
+
+
 class AnalystHandler:
     """Translates an envelope into policy and diagnosis calls and writes the Analysis back."""
 
@@ -62,7 +67,7 @@ class AnalystHandler:
         if self._proposals is not None and (answered := await self._proposals.reply_to_pending(env, hop)):
             return answered
         technical = c.intent == TECHNICAL_INTENT or c.category.upper() == TECHNICAL_CATEGORY
-        if technical and not order_question([e.type for e in c.entities]):
+        if technical and not order_question([e.type for e in c.entities]) and ORDER_REQUEST not in c.flags:
             return self._technical(env, hop)
         return await self._policy(env, hop)
 
@@ -89,7 +94,8 @@ class AnalystHandler:
 
     async def _policy(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         c, r = env.classification, env.retrieval
-        if (self._agent is not None and c.intent in WRITE_INTENTS.values() and r.customer_id
+        intent = self._intent(env, hop)
+        if (self._agent is not None and intent in WRITE_INTENTS.values() and r.customer_id
                 and COMMERCE_UNAVAILABLE not in env.degradations):
             budget = remaining_seconds(env) * self._model_share
             proposal = await self._agent.propose(env, self._tool_context(env), budget)
@@ -106,7 +112,7 @@ class AnalystHandler:
                 return self._after_execution(env, hop, execution, result)
             # No approved write: the rules engine decides, exactly as without a model.
         request = PolicyRequest(
-            ticket_id=env.ticket.ticket_id, intent=c.intent, customer_id=r.customer_id, orders=list(r.orders),
+            ticket_id=env.ticket.ticket_id, intent=intent, customer_id=r.customer_id, orders=list(r.orders),
             order_ids=[e.value for e in c.entities if e.type == "order_id"],
             amounts=[e.value for e in c.entities if e.type == "amount"],
             commerce_unavailable=COMMERCE_UNAVAILABLE in env.degradations,
@@ -114,9 +120,9 @@ class AnalystHandler:
         )
         asked = (split_requests(request.text, request.orders, request.order_ids)
                  if self._proposals is not None and request.customer_id
-                 and (c.intent in ACTION_INTENTS or c.intent == DEFAULT_ADDRESS_INTENT)
+                 and (intent in ACTION_INTENTS or intent == DEFAULT_ADDRESS_INTENT)
                  and not request.commerce_unavailable else [])
-        if c.intent == DEFAULT_ADDRESS_INTENT:
+        if intent == DEFAULT_ADDRESS_INTENT:
             # "Update my default address to …": only a change of the account's address is decided here.
             asked = [x for x in asked if x.rule == USER_ADDRESS]
         if several(asked):
@@ -179,6 +185,18 @@ class AnalystHandler:
         return Escalate(env, Escalation(reason=rule.reason, priority=rule.priority, case_id=case_id,
                                         summary=handoff_summary(env, why, [], rule.reason), customer_message=told,
                                         actions=a.actions))
+
+    @staticmethod
+    def _intent(env: Envelope, hop: HopRecord) -> str:
+        """The intent the policy decides: the classifier's, or for an `order_request` ticket the classifier read
+        as something else (a question, a problem) the write its first request verb asks for."""
+        c = env.classification
+        if ORDER_REQUEST not in c.flags or c.intent in ACTION_INTENTS or c.intent == DEFAULT_ADDRESS_INTENT:
+            return c.intent
+        asked = requested_intent(f"{env.ticket.subject}\n{env.ticket.body}")
+        if asked:
+            hop.labels["request_intent"] = asked
+        return asked or c.intent
 
     async def _single(self, env: Envelope, hop: HopRecord, request: PolicyRequest) -> PolicyDecision:
         """The policy's decision for a ticket asking for one thing (or whose requests are not told apart)."""

@@ -258,3 +258,30 @@ async def test_a_question_about_the_default_address_is_not_a_change(analyst):
                         HopRecord())
     assert out.envelope.classification.intent == "set_up_shipping_address"
     assert not out.envelope.analysis.actions
+
+
+def test_the_intent_an_order_request_asks_for_is_its_first_request_verb():
+    assert rq.requested_intent("Hi. I want to return the water bottle, and exchange the helmet.") == "get_refund"
+    assert rq.requested_intent("If it is cheaper I exchange it. If not, cancel the order.") == "cancel_order"
+    assert rq.requested_intent("Please change the address of my order to 1 Elm St.") == "change_shipping_address"
+    assert rq.requested_intent("I want to cancel or return everything I ordered.") == "get_refund"
+    assert rq.requested_intent("I do not want to cancel anything, where is my order?") == ""
+
+
+async def test_an_order_request_read_as_a_question_is_decided_as_the_write_it_asks_for(analyst):
+    handler, commerce = analyst
+    body = "I want to return the water bottle, refunded to my credit card rather than PayPal."
+    env = envelope("T-5", body, "check_payment_methods")
+    hop = HopRecord()
+    # Without the classifier's marker the question gets no write decision.
+    out = await handler(env, hop)
+    assert out.envelope.analysis.policy_code != "return_delivered" and not out.envelope.analysis.actions
+    env = envelope("T-6", body, "check_payment_methods")
+    env.classification.flags.append("order_request")
+    out = await handler(env, hop)
+    a = out.envelope.analysis
+    assert out.envelope.classification.intent == "check_payment_methods"     # the reply keeps the question's
+    assert hop.labels["request_intent"] == "get_refund"
+    assert a.policy_decision == "allowed"
+    assert [(x.name, x.status) for x in a.actions] == [("return_delivered_order_items", "proposed")]
+    assert "#W1000001" in a.actions[0].detail and commerce.writes == []     # nothing before the customer's yes

@@ -365,3 +365,22 @@ def unresolved_reason(request: Request) -> str:
         return (f"Several of your orders hold {', '.join(request.items) or 'what you name'} "
                 f"({', '.join(request.candidates)}); please tell us which one you want us to {what}.")
     return f"We could not tell which order you want us to {what}; please send us its order number."
+
+
+# The intent a request verb asks for: what an `order_request` ticket is decided as when the classifier read it as
+# a question (the reply keeps the question's contract and leads with the decision).
+_RULE_INTENTS = {CANCEL: "cancel_order", RETURN: "get_refund", MODIFY_ITEMS: "change_order",
+                 MODIFY_ADDRESS: "change_shipping_address", USER_ADDRESS: "set_up_shipping_address"}
+
+
+_CANCEL_OR_RETURN = re.compile(r"\b(?:cancel\w*\s+or\s+return|return\w*\s+or\s+cancel)\w*\b", re.I)
+
+
+def requested_intent(text: str) -> str:
+    """The write intent of the text's first request verb that asks for something; "" when none does (a negated
+    or conditional verb, or only "remove … from the order", which the policy does not offer). "Cancel or return
+    everything" asks for the purchase to be undone as each order's status allows: the return's rule, which also
+    covers every delivered order (policy.decide)."""
+    if _CANCEL_OR_RETURN.search(text):
+        return _RULE_INTENTS[RETURN]
+    return next((_RULE_INTENTS[p.rule] for p in request_parts(text) if p.rule in _RULE_INTENTS), "")
