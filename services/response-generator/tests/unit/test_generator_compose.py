@@ -276,3 +276,41 @@ def test_no_reply_ever_contains_a_placeholder_or_an_unknown_order(intent, verifi
     for oid in re.findall(r"#W\d+", out.text):
         assert oid == "#W2378156" and f"order:{oid}" in out.citations
     assert "None" not in out.text and "nan" not in out.text.split()
+
+
+def _marked_write(intent: str, confidence: float) -> Envelope:
+    env = set_policy(envelope(intent, confidence=confidence, orders=[ORDER]), "allowed", "return_delivered",
+                     "Order #W2378156 is delivered, so its items can be returned.",
+                     [Action(name="return_delivered_order_items", status="proposed", idempotency_key="k",
+                             detail="return Desk Lamp from order #W2378156 for a refund of 12.50")])
+    env.classification.flags.append("order_request")
+    return env
+
+
+def test_a_write_request_read_as_a_question_leads_with_the_decision_and_keeps_the_contract():
+    env = _marked_write("check_payment_methods", 0.68)
+    env.retrieval.payment_methods.add(description="Mastercard credit card ending in 2478")
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    body = out.text.split("\n\n", 1)[1]
+    assert body.startswith("Order #W2378156 (Office Chair, Desk Lamp) is delivered")
+    assert "Once you confirm, we will return Desk Lamp" in body and 'reply "yes"' in body
+    assert body.index("Once you confirm") < body.index("Mastercard credit card ending in 2478")   # the contract's
+
+
+def test_a_marked_write_request_below_the_floor_is_answered_from_the_decision():
+    out = compose(_marked_write("get_refund", 0.36), MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply) and "Once you confirm, we will return Desk Lamp" in out.text
+    unmarked = _marked_write("get_refund", 0.36)
+    del unmarked.classification.flags[:]
+    assert compose(unmarked, MIN_CONF, MAX_STEPS).reason == "low_confidence"
+    undecided = envelope("check_payment_methods", confidence=0.36)
+    undecided.classification.flags.append("order_request")   # no decision: the floor still holds
+    assert compose(undecided, MIN_CONF, MAX_STEPS).reason == "low_confidence"
+
+
+def test_a_question_without_a_write_decision_keeps_its_contract():
+    env = envelope("check_refund_policy")
+    set_policy(env, "not_applicable", "informational", "")
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply) and "Once you confirm" not in out.text

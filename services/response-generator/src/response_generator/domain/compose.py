@@ -24,6 +24,11 @@ HUMAN_REQUESTED_INTENT = "contact_human_agent"
 ACTION_INTENTS = {"cancel_order", "change_order", "change_shipping_address", "get_refund"}
 STATUS_INTENTS = {"track_order", "track_refund"}
 COMMERCE_UNAVAILABLE = "commerce_unavailable"
+# The classifier's marker for a ticket whose own words ask for a store write: it reached the analyst whatever its
+# intent and confidence, so the analyst's decision on it, not the intent's confidence, carries the reply.
+ORDER_REQUEST = "order_request"
+# Policy codes that decide no write: an intent that only asks, or no order request at all.
+_NO_WRITE_CODES = {"informational", "no_order_request", "technical"}
 MAX_ORDERS_LISTED = 5
 MAX_SNIPPET_CHARS = 420
 # The analyst's codes for a turn that answered a proposal ("yes" / "no"): the answer is replied to from what
@@ -78,7 +83,8 @@ def compose(env: Envelope, min_confidence: float, max_steps: int,
         return _handoff(env, rule.reason, f"safety marker {rule.reason}", rule.told)
     # A ticket routed by its intent family (several order writes, none sure alone) counts the family's score.
     confidence = c.family_score if c.family else c.confidence
-    if confidence < min_confidence:
+    marked = ORDER_REQUEST in c.flags and write_decided(env)
+    if confidence < min_confidence and not marked:
         why = f"classifier confidence {confidence:.2f} is below {min_confidence:.2f}"
         return _handoff(env, "low_confidence", why, "We want to be sure we understand your request "
                         "correctly, so a member of our support team will review it and reply to you.")
@@ -91,6 +97,10 @@ def compose(env: Envelope, min_confidence: float, max_steps: int,
         return _handoff(env, "human_requested", "the customer asked for a human agent",
                         "We are passing your conversation to a member of our support team, who will reply "
                         "to you.")
+    if write_decided(env) and (c.intent in (OUT_OF_SCOPE, TECHNICAL_INTENT)
+                               or c.category.upper() == TECHNICAL_CATEGORY):
+        # A write request read as something else: the analyst's decision is the answer.
+        return _order(env, decide_write=True)
     if c.intent == OUT_OF_SCOPE:
         # A ticket naming the verified customer's own order is about that order, whatever else it says.
         named = _named_orders(env)
@@ -109,6 +119,10 @@ def compose(env: Envelope, min_confidence: float, max_steps: int,
 def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Reply | Handoff:
     """The contract's elements in order, each from the envelope's facts; the help pages cited by id."""
     r, elements = env.retrieval, contract.elements
+    if "policy_decision" not in elements and write_decided(env):
+        # A write request the classifier read as another intent (a question about payment methods, a refund's
+        # status): the analyst's decision leads, the contract's own elements follow.
+        elements = ("policy_decision", *elements)
     named = _named_orders(env)
     names_one = any(e.type == "order_id" for e in env.classification.entities)
     about_orders = bool(ORDER_ELEMENTS & set(elements)) and ("identity" in elements or names_one)
@@ -141,6 +155,17 @@ def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Rep
         return _handoff(env, "no_grounding", f"nothing was found to answer a {contract.intent} ticket with",
                         "A member of our support team will look into your request and reply to you.")
     return _finish(env, "\n\n".join(parts), [p.id for p in pages])
+
+
+def write_decided(env: Envelope) -> bool:
+    """The analyst decided a write request: it proposed, refused or made an action, or allowed or refused a
+    change (an identity refusal counts only for a ticket marked `order_request`)."""
+    a = env.analysis
+    if any(x.status in ("proposed", "refused", "done") for x in a.actions):
+        return True
+    if a.policy_decision not in ("allowed", "refused") or not a.policy_reason or a.policy_code in _NO_WRITE_CODES:
+        return False
+    return a.policy_code != "identity_not_verified" or ORDER_REQUEST in env.classification.flags
 
 
 def _named_orders(env: Envelope) -> list[OrderFacts]:
@@ -294,7 +319,7 @@ def _concerns_orders(env: Envelope) -> bool:
     return c.intent in ACTION_INTENTS or c.intent in STATUS_INTENTS or named
 
 
-def _order(env: Envelope) -> Reply | Handoff:
+def _order(env: Envelope, decide_write: bool = False) -> Reply | Handoff:
     r, a, intent = env.retrieval, env.analysis, env.classification.intent
     if COMMERCE_UNAVAILABLE in env.degradations:
         errors = "; ".join(r.lookup_errors) or "the commerce service was unavailable"
@@ -303,7 +328,7 @@ def _order(env: Envelope) -> Reply | Handoff:
                         "look up your order and reply to you.")
     if not r.customer_id or a.policy_code == "identity_not_verified":
         return _finish(env, IDENTITY_REQUEST, [])
-    if intent in ACTION_INTENTS:
+    if intent in ACTION_INTENTS or decide_write:
         decided = _policy_text(env)
         return decided if isinstance(decided, Handoff) else _finish(env, decided, [])
     return _status(env)
