@@ -65,11 +65,16 @@ class Workflows:
         floor = self.sentiment_floors.get(c.intent, self.sentiment_floors.get("any"))
         if floor is not None and c.sentiment <= floor:
             return Route(ESCALATE, (), "negative_sentiment")
-        for marker, name in self.request_workflows.items():
-            if marker in c.flags:
-                return Route(name, self.workflows[name], marker=marker)
+        found = self.family_of(c, min_confidence) if c.confidence < min_confidence else None
+        # A write request is routed by its verbs only when the classifier is sure of the ticket (alone or by the
+        # order-write family): under the floor a person reads it first, since a write read wrongly is worse
+        # than a handoff.
+        if c.confidence >= min_confidence or found is not None:
+            for marker, name in self.request_workflows.items():
+                if marker in c.flags:
+                    return Route(name, self.workflows[name], marker=marker)
         if c.confidence < min_confidence:
-            if (found := self.family_of(c, min_confidence)) is not None:
+            if found is not None:
                 name, score = found
                 workflow = self.families[name].workflow
                 return Route(workflow, self.workflows[workflow], family=name, family_score=score)
