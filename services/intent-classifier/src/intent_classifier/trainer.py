@@ -24,7 +24,16 @@ from .config import Settings
 from .domain.classifier import Classifier
 from .domain.examples import EXTRA_CATEGORIES, technical_examples
 from .domain.model import DEFAULT_C, IntentModel, build_pipeline
-from .domain.training import KB_WEIGHT, OWN_WEIGHT, assemble, calibrate, evaluate, split_bitext, training_rows
+from .domain.training import (
+    BROAD_WEIGHT,
+    KB_WEIGHT,
+    OWN_WEIGHT,
+    assemble,
+    calibrate,
+    evaluate,
+    split_bitext,
+    training_rows,
+)
 
 log = structlog.get_logger()
 
@@ -40,15 +49,16 @@ def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[Inte
         read_bitext(settings.bitext_path), settings.holdout_fraction, settings.seed
     )
     kb = technical_examples(read_kb_titles(settings.kb_path), settings.kb_examples, settings.seed)
+    broad = read_own_lines("out_of_scope_broad.txt")
     examples = assemble(
         bitext_train,
         [*read_own_pairs("retail_tickets.txt"), *read_author_pairs()],
         kb,
         read_own_lines("technical_support.txt"),
-        read_own_lines("out_of_scope.txt"),
+        [*read_own_lines("out_of_scope.txt"), *broad],
     )
     texts, intents, weights, groups = training_rows(
-        examples, {e.text for e in bitext_train}, settings.seed, frozenset(e.text for e in kb)
+        examples, {e.text for e in bitext_train}, settings.seed, frozenset(e.text for e in kb), frozenset(broad)
     )
     counts = Counter(e.intent for e in examples)
     echo(
@@ -75,6 +85,7 @@ def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[Inte
         "c": DEFAULT_C,
         "own_weight": OWN_WEIGHT,
         "kb_weight": KB_WEIGHT,
+        "broad_weight": BROAD_WEIGHT,
         "temperature": temperature,
         "holdout_fraction": settings.holdout_fraction,
         "kb_examples": settings.kb_examples,
