@@ -5,7 +5,8 @@ out-of-domain utterances (share classified out_of_scope), the entity set, and fo
 tickets (29 intents) by four authors: tickets_holdout3.csv is the held-out one (never looked at while changing
 the model); tickets_holdout.csv and tickets_holdout2.csv were each held out once and then used for development,
 like tickets.csv, so they are reported without a target. Targets: accuracy >= 0.993 and macro-F1 >= 0.99 on
-Bitext, >= 0.95 out_of_scope, >= 0.92 on the held-out tickets, entity precision and recall >= 0.97 per type and
+Bitext, >= 0.95 out_of_scope on both out-of-domain sets (out_of_domain_holdout.csv: domains never written
+about in training), >= 0.94 on the held-out tickets, entity precision and recall >= 0.97 per type and
 overall. Exit code 1 when a target is missed.
 """
 
@@ -23,7 +24,10 @@ EVAL_DIR = pathlib.Path(__file__).resolve().parents[1] / "services" / "intent-cl
 MIN_CONFIDENCE = 0.6
 HELD_OUT_TICKETS = "tickets_holdout3"
 DEV_TICKETS = ("tickets", "tickets_holdout", "tickets_holdout2")   # held out once each, then used for development
-LABELLED_SETS = ("bitext_holdout", "out_of_domain", HELD_OUT_TICKETS, *DEV_TICKETS)
+# Out-of-domain text from 16 domains listed before any training negative was written and kept out of them;
+# written last, by a separate author (eval/README.md): the measure of "out of scope from anywhere".
+OOD_HOLDOUT = "out_of_domain_holdout"
+LABELLED_SETS = ("bitext_holdout", "out_of_domain", OOD_HOLDOUT, HELD_OUT_TICKETS, *DEV_TICKETS)
 
 
 def run(model_dir: str) -> dict:
@@ -53,7 +57,8 @@ def targets(r: dict) -> list[tuple[str, float, float, bool]]:
         ("Bitext held-out accuracy (27 intents)", r["bitext_holdout"]["accuracy"], 0.993),
         ("Bitext held-out macro-F1", r["bitext_holdout"]["macro_f1"], 0.99),
         ("out-of-domain classified out_of_scope", r["out_of_domain"]["accuracy"], 0.95),
-        ("held-out multi-sentence tickets accuracy (29)", r[HELD_OUT_TICKETS]["accuracy"], 0.92),
+        ("out-of-domain, unseen domains, out_of_scope", r[OOD_HOLDOUT]["accuracy"], 0.95),
+        ("held-out multi-sentence tickets accuracy (29)", r[HELD_OUT_TICKETS]["accuracy"], 0.94),
         ("entity precision (overall)", ent["overall"]["precision"], 0.97),
         ("entity recall (overall)", ent["overall"]["recall"], 0.97),
     ]
