@@ -27,8 +27,6 @@ import time
 import urllib.request
 from collections import Counter
 
-import grpc
-from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.grpcutil import tracing_channel
@@ -36,11 +34,9 @@ from supportmesh_core.kafka import Escalate
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+from eval_mesh_retail import CONFIRMATION, REFUND_LIMIT, audits  # noqa: E402
 from retail_mesh_cases import DEV, build_cases, load_data, score_write, split_scenarios  # noqa: E402
 
-OPS_TOKEN = "dev-ops-token"
-REFUND_LIMIT = 500.0
-CONFIRMATION = "Yes, please go ahead."
 
 
 def _free_port() -> int:
@@ -149,15 +145,7 @@ class Mesh:
         return outcome
 
     async def audit(self, ticket_ids: list[str]) -> dict[str, list[dict]]:
-        found = {}
-        async with grpc.aio.insecure_channel(self.addr) as channel:
-            stub = commerce_pb2_grpc.CommerceServiceStub(channel)
-            for tid in ticket_ids:
-                reply = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id=tid, limit=100),
-                                             metadata=(("x-service-token", OPS_TOKEN),), timeout=10)
-                found[tid] = [{"rpc": e.rpc, "outcome": e.outcome, "order_id": e.order_id, "detail": e.detail}
-                              for e in reply.entries]
-        return found
+        return await audits(self.addr, ticket_ids)
 
 
 def _action(a) -> dict:

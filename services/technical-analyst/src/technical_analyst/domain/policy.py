@@ -144,21 +144,25 @@ def decide(req: PolicyRequest, refund_limit: float) -> PolicyDecision:
         return _return_everything(req, refund_limit) or refusal
     assert order is not None
     rule = rule_for(req.intent, req.text)
-    status = order.status.strip().lower()
-    if rule == "cancel":
-        decision = _cancel(req, order, status)
-    elif rule == "modify_items":
-        decision = _modify_items(req, order, status)
-    elif rule == "modify_address":
-        decision = _modify_address(req, order, status)
-    else:
-        decision = _return(req, order, status, refund_limit)
+    decision = _apply(rule, req, order, refund_limit)
     if others:
         decision = dataclasses.replace(decision, reason=(
             f"{decision.reason} Your message also names items of order{'s' if len(others) > 1 else ''} "
             f"{', '.join(others)}; this reply is about order {normalize_order_id(order.order_id)} only, so "
             "please write to us about the others once it is settled.").strip())
     return dataclasses.replace(decision, identified_by=how)
+
+
+def _apply(rule: str, req: PolicyRequest, order: OrderFacts, refund_limit: float) -> PolicyDecision:
+    """The policy rule `rule` (cancel, modify_items, modify_address, else return) on one order."""
+    status = order.status.strip().lower()
+    if rule == "cancel":
+        return _cancel(req, order, status)
+    if rule == "modify_items":
+        return _modify_items(req, order, status)
+    if rule == "modify_address":
+        return _modify_address(req, order, status)
+    return _return(req, order, status, refund_limit)
 
 
 def decide_for(req: PolicyRequest, rule: str, order_id: str, refund_limit: float) -> PolicyDecision:
@@ -173,15 +177,7 @@ def decide_for(req: PolicyRequest, rule: str, order_id: str, refund_limit: float
         reason = (f"Order {normalize_order_id(order.order_id)} does not belong to the verified account, and "
                   "the store policy lets us help only the account holder.")
         return PolicyDecision(REFUSED, "order_not_owned", reason)
-    status = order.status.strip().lower()
-    if rule == "cancel":
-        decision = _cancel(req, order, status)
-    elif rule == "modify_items":
-        decision = _modify_items(req, order, status)
-    elif rule == "modify_address":
-        decision = _modify_address(req, order, status)
-    else:
-        decision = _return(req, order, status, refund_limit)
+    decision = _apply(rule, req, order, refund_limit)
     return dataclasses.replace(decision, identified_by="request")
 
 
