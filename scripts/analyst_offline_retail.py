@@ -38,7 +38,6 @@ from eval_mesh_retail import CONFIRMATION, REFUND_LIMIT, audits  # noqa: E402
 from retail_mesh_cases import DEV, build_cases, load_data, score_write, split_scenarios  # noqa: E402
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
