@@ -92,6 +92,7 @@ def test_the_disputed_order_is_named_or_found_by_the_amount_quoted():
     by_amount = envelope(["duplicate_charge"], body="charged twice $20.00", entities=(("amount", "$20.00"),))
     assert disputed_order(by_amount).order_id == "#W1111111"
     assert disputed_order(envelope(["fraud"], body="odd charge", entities=())) is None
+    assert disputed_order(envelope(["fraud"], body="odd charge", entities=(), orders=(OTHER,))).order_id == "#W1111111"
 
 
 def test_an_unverified_customer_gets_a_case_without_order_facts():

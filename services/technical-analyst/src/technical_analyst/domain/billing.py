@@ -50,7 +50,7 @@ def disputed_order(env: Envelope) -> OrderFacts | None:
     by_amount = [o for o in orders if quoted & {round(p.amount, 2) for p in o.payments}]
     if len(by_amount) == 1:
         return by_amount[0]
-    return orders[0] if len(orders) == 1 and named else None
+    return orders[0] if len(orders) == 1 else None
 
 
 def evidence(env: Envelope, rule: SafetyRule) -> list[str]:
