@@ -17,14 +17,10 @@ Tune on `--split dev` only (the default); the held-out scenarios are for the fin
 import argparse
 import asyncio
 import json
-import os
 import pathlib
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 
 from supportmesh.v1.envelope_pb2 import Envelope
@@ -34,34 +30,9 @@ from supportmesh_core.kafka import Escalate
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+from bench_commerce import start_server  # noqa: E402
 from eval_mesh_retail import CONFIRMATION, REFUND_LIMIT, audits  # noqa: E402
 from retail_mesh_cases import DEV, build_cases, load_data, score_write, split_scenarios  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_commerce(tmp: pathlib.Path) -> tuple[subprocess.Popen, str]:
-    grpc_port, http_port = _free_port(), _free_port()
-    env = {**os.environ, "COMMERCE_GRPC_PORT": str(grpc_port), "HTTP_PORT": str(http_port),
-           "COMMERCE_DB_PATH": str(tmp / "commerce.sqlite3"),
-           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_free_port()}", "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "0.5"}
-    env.pop("COMMERCE_TOKENS", None)
-    log = open(tmp / "commerce.log", "wb")  # noqa: SIM115 - lives as long as the process
-    proc = subprocess.Popen([sys.executable, "-m", "commerce"], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"commerce did not start (log {tmp / 'commerce.log'})")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/readyz", timeout=1) as reply:
-                if reply.status == 200:
-                    return proc, f"127.0.0.1:{grpc_port}"
-        except OSError:
-            time.sleep(0.1)
 
 
 class Mesh:
@@ -162,7 +133,7 @@ def _outcome(env: Envelope, result, handoff_type) -> dict:
 
 async def run(cases, split, verbose: bool) -> list[dict]:
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="analyst-offline-"))
-    proc, addr = start_commerce(tmp)
+    proc, addr = start_server(tmp)
     rows = []
     try:
         mesh = Mesh(addr, tmp)

@@ -217,20 +217,8 @@ class Proposals:
     async def _request_write(self, env: Envelope, hop: HopRecord, action: str,
                              r: several.Request) -> tuple[PlannedWrite | None, str]:
         """The request's exact write and, when an option it asks for is not available, a sentence saying so."""
-        budget = _read_budget(env)
-        customer_id = env.retrieval.customer_id
         try:
-            order = await self._reads.order(r.order_id, customer_id, budget)
-            customer = await self._reads.customer(customer_id, budget)
-            variants: dict[str, list[Variant]] = {}
-            if action in (EXCHANGE, MODIFY_ITEMS):
-                for product_id in dict.fromkeys(line.product_id for line in order.lines):
-                    variants[product_id] = await self._reads.variants(product_id, budget)
-            others = {}
-            if action == MODIFY_ADDRESS:
-                named = {normalize_order_id(e.value) for e in env.classification.entities if e.type == "order_id"}
-                for other in sorted(named - {r.order_id}):
-                    others[other] = await self._reads.order(other, customer_id, budget)
+            order, customer, variants, others = await self._write_inputs(env, action, r.order_id)
         except LookupError as exc:
             hop.labels["proposal.lookup_error"] = str(exc)[:256]
             return None, ""
@@ -241,6 +229,25 @@ class Proposals:
                f"{'it is left out' if write is not None else 'we cannot make this change as asked'}."
                if missing else "")
         return write, why
+
+    async def _write_inputs(self, env: Envelope, action: str, order_id: str):
+        """What an exact write of `action` on `order_id` is planned from: the order, the customer, the variants of
+        its products (item changes) and the other orders the ticket names ("the same address as order #W…").
+        Raises LookupError when commerce does not answer in time."""
+        budget = _read_budget(env)
+        customer_id = env.retrieval.customer_id
+        order = await self._reads.order(order_id, customer_id, budget)
+        customer = await self._reads.customer(customer_id, budget)
+        variants: dict[str, list[Variant]] = {}
+        if action in (EXCHANGE, MODIFY_ITEMS):
+            for product_id in dict.fromkeys(line.product_id for line in order.lines):
+                variants[product_id] = await self._reads.variants(product_id, budget)
+        others = {}
+        if action == MODIFY_ADDRESS:
+            named = {normalize_order_id(e.value) for e in env.classification.entities if e.type == "order_id"}
+            for other in sorted(named - {normalize_order_id(order_id)}):
+                others[other] = await self._reads.order(other, customer_id, budget)
+        return order, customer, variants, others
 
     async def by_options(self, env: Envelope, hop: HopRecord, request: PolicyRequest):
         """Several orders hold the items the ticket names: the one whose item has the options it names, if any."""
@@ -264,21 +271,8 @@ class Proposals:
 
     async def exact_write(self, env: Envelope, hop: HopRecord, action: str, order_id: str,
                            text: str) -> PlannedWrite | None:
-        budget = _read_budget(env)
-        customer_id = env.retrieval.customer_id
         try:
-            order = await self._reads.order(order_id, customer_id, budget)
-            customer = await self._reads.customer(customer_id, budget)
-            variants: dict[str, list[Variant]] = {}
-            if action in (EXCHANGE, MODIFY_ITEMS):
-                for product_id in dict.fromkeys(line.product_id for line in order.lines):
-                    variants[product_id] = await self._reads.variants(product_id, budget)
-            others = {}
-            if action == MODIFY_ADDRESS:
-                # "the same address as order #W…": the other orders the ticket names, the customer's own.
-                named = {normalize_order_id(e.value) for e in env.classification.entities if e.type == "order_id"}
-                for other in sorted(named - {normalize_order_id(order_id)}):
-                    others[other] = await self._reads.order(other, customer_id, budget)
+            order, customer, variants, others = await self._write_inputs(env, action, order_id)
         except LookupError as exc:
             hop.labels["proposal.lookup_error"] = str(exc)[:256]
             return None
