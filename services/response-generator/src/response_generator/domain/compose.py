@@ -136,7 +136,9 @@ def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Rep
     if about_orders and not verified:
         # Nothing about an order before the customer is verified; the store's general answer still helps.
         return _finish(env, "\n\n".join([IDENTITY_REQUEST, *(p.text for p in pages)]), [p.id for p in pages])
-    parts: list[str] = []
+    # A named order that is not the customer's is said once, before whatever the elements state.
+    missing = _unknown_order(env) if ORDER_ELEMENTS & set(elements) else ""
+    parts: list[str] = [missing] if missing else []
     for element in elements:
         if element == "policy_decision":
             decided = _policy_text(env)
@@ -183,10 +185,11 @@ def _order_status_part(env: Envelope, named: list[OrderFacts]) -> str:
     """Status, items and tracking of the orders asked about; a general delivery question needs none."""
     intent = env.classification.intent
     if intent not in STATUS_INTENTS and not named:
-        return _unknown_order(env)
+        return ""
     orders = _asked_orders(env, named)
     if not orders:
-        return _unknown_order(env) or "Please send us the order number you are asking about, so we can look it up."
+        asked = "Please send us the order number you are asking about, so we can look it up."
+        return "" if _unknown_order(env) else asked
     return "\n".join(_describe(o) for o in orders)
 
 
@@ -214,10 +217,7 @@ def _refund_part(env: Envelope, named: list[OrderFacts]) -> str:
         elif asking_status:
             lines.append(f"Order {_order_id(o)} is {o.status}: no refund has been issued for it yet. "
                          + _REFUND_NEXT.get(o.status.strip().lower(), _REFUND_NEXT_DEFAULT))
-    missing = _unknown_order(env)
-    if missing:
-        lines.insert(0, missing)
-    if not lines and asking_status:
+    if not lines and asking_status and not _unknown_order(env):
         return "Please send us the order number you are asking about, so we can look its refund up."
     return "\n".join(lines)
 
@@ -242,8 +242,7 @@ def _payments_part(env: Envelope, named: list[OrderFacts]) -> str:
                           f"({p.payment_method})" for p in o.payments) or "no payment recorded"
         items = f" ({', '.join(o.item_names)})" if o.item_names else ""
         lines.append(f"Order {_order_id(o)}{items} is {o.status}, total ${o.total:,.2f}; its payments: {moves}.")
-    missing = _unknown_order(env)
-    return "\n".join([missing, *lines] if missing else lines)
+    return "\n".join(lines)
 
 
 def _cancellation_part(env: Envelope, named: list[OrderFacts]) -> str:
@@ -258,8 +257,7 @@ def _cancellation_part(env: Envelope, named: list[OrderFacts]) -> str:
                          "can return it.")
         else:
             lines.append(f"Order {_order_id(o)} is {o.status}, so it can no longer be cancelled.")
-    missing = _unknown_order(env)
-    return "\n".join([missing, *lines] if missing else lines)
+    return "\n".join(lines)
 
 
 def _payment_methods_part(env: Envelope, named: list[OrderFacts]) -> str:
