@@ -26,7 +26,7 @@ from collections import Counter
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.grpcutil import tracing_channel
-from supportmesh_core.kafka import Escalate
+from supportmesh_core.stage import Escalate
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 

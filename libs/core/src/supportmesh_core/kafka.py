@@ -1,42 +1,55 @@
-"""Kafka plumbing: topic creation, a hop sink, the ticket ledger, and the stage runner every agent uses.
+"""The Kafka edge on faststream: topic creation, producers for tools, the hop sink, and the stage runner.
 
 The runner's contract (DESIGN §2): consume → handle each message (conversations in parallel, each
 conversation in order) → publish what it produced (next stage, outcome, DLQ, hop records) → wait for
 the broker's acks → commit the offsets up to the first message not yet published. A crash anywhere
 before the commit redelivers the message; the ticket ledger makes sure a redelivered ticket is still
 handled once per stage and answered only once.
+
+faststream owns the connection, the consume loop, the publishers, consumer and publisher metrics, the
+AsyncAPI description (`declare_stage`) and the in-memory test broker. What it lacks is ours, here: its
+manual ack commits the consumer's whole position and its concurrent subscribers keep order only per
+partition, so the subscriber hands each message to a conversation lane and returns, and the runner commits
+each partition up to its oldest message not yet published (`Watermarks`). Tracing stays ours too (the
+consume span must cover the lane's work, which faststream's middleware, ending when the subscriber
+returns, would not; the same W3C headers continue into gRPC metadata).
 """
 
 import asyncio
+import logging
 import random
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from google.protobuf.message import DecodeError
-from opentelemetry import trace
-from supportmesh.v1.envelope_pb2 import Envelope
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaPublisher, Topic
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from prometheus_client import REGISTRY
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh.v1.outcomes_pb2 import DlqRecord, DlqSource, Escalation, Response
 
 from . import metrics, topics
-from .breaker import CircuitBreaker
-from .chaos import Draw, FaultFlags, InjectedError, mark_fault
-from .codec import BadMessage, b64, encode_output, now_rfc3339
-from .hops import finish_hop, start_hop
 from .settings import ServiceSettings
-from .telemetry import extract_headers, inject_headers, parent_span_id
+from .stage import Decoder, Handler, Outgoing, Stage, decode_envelope
 
 log = structlog.get_logger()
 
-# The most of a dead-lettered message kept in its DLQ record (base64 grows it by a third).
-DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
+# What each topic carries, for the AsyncAPI document (docs/asyncapi.yaml) and nothing else.
+TOPIC_DESCRIPTIONS = {
+    topics.INBOUND: "Customer tickets as they arrive (JSON Ticket, or protobuf supportmesh.v1.Ticket).",
+    topics.RESPONSES: "Answers to customers: one per answered ticket (JSON or protobuf supportmesh.v1.Response).",
+    topics.ESCALATIONS: "Tickets handed to a person, with the reason and a summary (supportmesh.v1.Escalation).",
+    topics.DLQ: "Messages no stage could read, with the error and the original bytes (supportmesh.v1.DlqRecord).",
+    topics.HOPS: "One record per hop and per call a stage made, for Elasticsearch (supportmesh.v1.HopRecord).",
+    **{topics.stage_topic(s): f"Tickets on their way to the {s} (protobuf supportmesh.v1.Envelope)."
+       for s in topics.STAGES[1:]},
+}
 
 
 async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
@@ -76,108 +89,6 @@ class KafkaHopSink:
             log.warning("hop record not sent", error=str(exc), action=hop.action)
 
 
-_call_hops: ContextVar[list[HopRecord] | None] = ContextVar("supportmesh_call_hops", default=None)
-
-
-class StageHopSink:
-    """A hop sink for the calls a stage makes while handling a message (gRPC, models).
-
-    Their hop records join the message's own output, so they are published with the batch and
-    committed with it, in the handled message's trace, without a second producer.
-    """
-
-    async def emit(self, hop: HopRecord) -> None:
-        bucket = _call_hops.get()
-        if bucket is not None:
-            bucket.append(hop)
-        else:
-            log.debug("hop emitted outside a handled message; dropped", action=hop.action)
-
-
-class TicketLedger:
-    """Ticket ids a stage must not handle again: answered or escalated by any stage, or passed on by this one.
-
-    The output topics are the record of outcomes: the ledger reads back `window` of tickets.responses and
-    tickets.escalations (their `ticket-id` header) and then keeps following them, so a stage also learns
-    what the stages after it answered, and survives restarts without a store of its own. The tickets this
-    stage forwarded are kept in memory only; after a restart the stages downstream still recognise them.
-    Entries older than the window are forgotten, so memory stays bounded.
-    """
-
-    def __init__(self, window_hours: float) -> None:
-        self._window_s = window_hours * 3600
-        self._ids: dict[str, float] = {}   # ticket id -> when recorded (unix s), about oldest first
-        self.caught_up = asyncio.Event()   # the window was read back: safe to start handling
-
-    def __contains__(self, ticket_id: str) -> bool:
-        return ticket_id in self._ids
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def add(self, ticket_id: str, at: float | None = None) -> None:
-        now = time.time()
-        self._ids.setdefault(ticket_id, now if at is None else at)
-        cutoff = now - self._window_s
-        while self._ids:
-            oldest = next(iter(self._ids))
-            if self._ids[oldest] >= cutoff:
-                break
-            del self._ids[oldest]
-
-    def discard(self, ticket_id: str) -> None:
-        self._ids.pop(ticket_id, None)
-
-    async def follow(self, bootstrap: str) -> None:
-        """Read the window back, set `caught_up`, then follow new outcomes until cancelled."""
-        attempt = 0
-        while True:
-            try:
-                await self._read(bootstrap)
-            except KafkaError as exc:
-                # Just-created topics have no leader for a moment, or the broker is restarting.
-                attempt += 1
-                log.warning("outcome topics not readable; retrying", error=str(exc), attempt=attempt)
-                await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
-
-    async def _read(self, bootstrap: str) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
-                     for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
-            if not parts:
-                raise KafkaError("outcome topics have no partitions yet")
-            consumer.assign(parts)
-            since_ms = int((time.time() - self._window_s) * 1000)
-            starts = await consumer.offsets_for_times({tp: since_ms for tp in parts})
-            behind = await consumer.end_offsets(parts)
-            for tp in parts:
-                start = starts.get(tp)
-                if start is None:
-                    await consumer.seek_to_end(tp)
-                    behind.pop(tp)
-                else:
-                    consumer.seek(tp, start.offset)
-                    if start.offset >= behind[tp]:
-                        behind.pop(tp)
-            while True:
-                if not behind and not self.caught_up.is_set():
-                    self.caught_up.set()
-                    log.info("outcome ledger loaded", tickets=len(self._ids),
-                             window_hours=self._window_s / 3600)
-                batch = await consumer.getmany(timeout_ms=1000)
-                for tp, records in batch.items():
-                    for rec in records:
-                        ticket_id = dict(rec.headers or ()).get("ticket-id")
-                        if ticket_id:
-                            self.add(ticket_id.decode(errors="replace"), rec.timestamp / 1000)
-                    if tp in behind and records and records[-1].offset + 1 >= behind[tp]:
-                        del behind[tp]
-        finally:
-            await consumer.stop()
-
-
 async def _when_kafka_answers(step: Callable[[], Awaitable[None]], patience_s: float = 120.0) -> None:
     """Run a start-up step, retrying while the broker is away (a restart of Kafka and of a service can overlap)."""
     deadline = time.monotonic() + patience_s
@@ -193,62 +104,41 @@ async def _when_kafka_answers(step: Callable[[], Awaitable[None]], patience_s: f
             await asyncio.sleep(min(5.0, 0.5 * attempt))
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # the public API has no metadata refresh
-    return consumer.partitions_for_topic(topic) or set()
+def new_broker(bootstrap: str, service: str) -> KafkaBroker:
+    """A faststream broker whose producer never loses or reorders an acked message (acks=all, idempotent).
+
+    Messages publish as each finishes; a 5 ms linger lets those finishing together share a produce request
+    (at 0 the broker's CPU doubled at 50 tickets/s and the paced p95 rose; docs/architecture.md).
+    """
+    return KafkaBroker(
+        bootstrap, client_id=service, acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=30000,
+        middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),),
+        # Its per-message "Received"/"Processed" lines at debug: at info they doubled the log volume per hop.
+        logger=structlog.get_logger("faststream"), log_level=logging.DEBUG,
+    )
 
 
-@dataclass
-class Forward:
-    """Pass the envelope to the next stage on its routing slip."""
+def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = None,
+                  listener: ConsumerRebalanceListener | None = None,
+                  max_poll_records: int | None = None) -> tuple[DefaultSubscriber, dict[str, KafkaPublisher]]:
+    """A stage's subscriber (its input topic, its own group, manual commits) and a publisher per topic it writes.
 
-    envelope: Envelope
-
-
-@dataclass
-class Respond:
-    """Answer the customer: the ticket is done."""
-
-    envelope: Envelope
-    response: Response
-
-
-@dataclass
-class Escalate:
-    """Hand the ticket to a human: the ticket is done."""
-
-    envelope: Envelope
-    escalation: Escalation
-
-
-Result = Forward | Respond | Escalate
-Handler = Callable[[Envelope, HopRecord], Awaitable[Result]]
-Decoder = Callable[[ConsumerRecord], Envelope]
-
-
-@dataclass
-class Outgoing:
-    topic: str
-    value: bytes
-    key: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-    ticket_id: str = ""   # set on forwards and outcomes, so a failed send can release the ledger entry
-
-
-def decode_envelope(record: ConsumerRecord) -> Envelope:
-    env = Envelope()
-    try:
-        env.ParseFromString(record.value or b"")
-    except (DecodeError, RecursionError) as exc:
-        raise BadMessage(f"not an Envelope: {exc}") from None
-    if not env.ticket.ticket_id:
-        raise BadMessage("envelope has no ticket")
-    return env
-
-
-def remaining_seconds(env: Envelope, floor: float = 0.05) -> float:
-    """What is left of the ticket's latency budget, never less than `floor`: the timeout for calls."""
-    return max(floor, (env.deadline_unix_ms - time.time() * 1000) / 1000)
+    The services run on what this declares, and `make asyncapi` documents the same declarations. `source`
+    replaces the stage's own input topic (tests run a stage on a topic of their own).
+    """
+    source = source or topics.stage_topic(service)
+    subscriber = broker.subscriber(
+        # The topics are created beforehand with our partition count (ensure_topics), not by faststream.
+        Topic(source, declare=False), group_id=service, ack_policy=AckPolicy.MANUAL,
+        # A new group starts at the beginning so tickets published before the first start are not skipped.
+        auto_offset_reset="earliest", max_poll_records=max_poll_records, listener=listener,
+        title=f"{source}:{service}", description=TOPIC_DESCRIPTIONS.get(source, ""),
+    )
+    targets = [topics.stage_topic(s) for s in topics.STAGES[1:] if topics.stage_topic(s) != source]
+    targets += [topics.RESPONSES, topics.ESCALATIONS, topics.DLQ, topics.HOPS]
+    publishers = {t: broker.publisher(t, title=f"{t}:{service}", description=TOPIC_DESCRIPTIONS[t])
+                  for t in targets}
+    return subscriber, publishers
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -292,37 +182,38 @@ class Watermarks:
         self._next.pop(tp, None)
 
 
-class StageRunner:
-    """Consumes one topic and runs `handler` on each message, forwarding along the routing slip."""
+class StageRunner(Stage):
+    """Consumes one topic through faststream and runs the stage on each message, forwarding along the routing slip."""
 
-    def __init__(self, settings: ServiceSettings, handler: Handler, *, input_topic: str,
+    def __init__(self, settings: ServiceSettings, handler: Handler, *, input_topic: str | None = None,
                  decoder: Decoder = decode_envelope, partitions: int = 3) -> None:
-        self.settings = settings
-        self.service = settings.service_name
-        self.handler = handler
-        self.input_topic = input_topic
-        self.decoder = decoder
+        super().__init__(settings, handler, decoder=decoder)
+        self.input_topic = input_topic or topics.stage_topic(self.service)
         self.partitions = partitions
-        self.ledger = TicketLedger(settings.dedupe_window_hours)
+        self.broker = new_broker(settings.kafka_bootstrap_servers, self.service)
+        self.subscriber, self.publishers = declare_stage(
+            self.broker, self.service, source=self.input_topic, listener=_CommitOnRevoke(self),
+            max_poll_records=settings.max_batch)
+        self.subscriber(self._receive, decoder=_raw_body)
         self._following: asyncio.Task | None = None
-        self.producer: AIOKafkaProducer | None = None
-        self.consumer: AIOKafkaConsumer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._marks = Watermarks()
         self._in_flight: dict[asyncio.Task, TopicPartition] = {}
         self._tails: dict[bytes | None, asyncio.Task] = {}  # each conversation's newest message in flight
+        self._room = asyncio.Event()   # set while fewer than max_batch messages are in flight
+        self._room.set()
         self._failure: BaseException | None = None
+        self._dispatched = 0
+        self._last_lag_sleep = 0.0
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._tracer = trace.get_tracer(self.service)
         self.handled = 0
-        # Chaos flags are checked here, at the handler edge, and nowhere in the stage's own code.
-        self.faults = FaultFlags(self.service, settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
-        self.stage_breaker = CircuitBreaker(settings.stage_failure_threshold, settings.stage_breaker_cooldown_s)
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
         await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions))
+        if self.input_topic not in topics.all_topics():
+            await ensure_topics(bootstrap, [self.input_topic], self.partitions)
         self._following = asyncio.create_task(self.ledger.follow(bootstrap))
         caught_up = asyncio.create_task(self.ledger.caught_up.wait())
         # Answering twice is worse than waiting: no message is handled before the window was read back.
@@ -330,17 +221,7 @@ class StageRunner:
         if self._following.done():
             caught_up.cancel()
             self._following.result()   # raises what stopped it
-        # Messages publish as each finishes; a 5 ms linger lets those finishing together share a produce request
-        # (at 0 the broker's CPU doubled at 50 tickets/s and the paced p95 rose; docs/architecture.md).
-        self.producer = new_producer(bootstrap, linger_ms=5)
-        await self.producer.start()
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=self.service, enable_auto_commit=False,
-            # A new group starts at the beginning so tickets published before the first start are not skipped.
-            auto_offset_reset="earliest", max_poll_records=self.settings.max_batch,
-        )
-        self.consumer.subscribe([self.input_topic], listener=_CommitOnRevoke(self))
-        await self.consumer.start()
+        await self.broker.start()
         self.faults.start()
         self.ready.set()
         metrics.TICKET_BUDGET.labels(self.service).set(self.settings.ticket_budget_ms / 1000)
@@ -354,50 +235,56 @@ class StageRunner:
         if self._following is not None:
             self._following.cancel()
             await asyncio.gather(self._following, return_exceptions=True)
-        if self.consumer is not None:
-            await self.consumer.stop()
-        if self.producer is not None:
-            await self.producer.stop()
+        await self.broker.stop()
 
     async def run(self) -> None:
-        """Consume and handle until `stop()`; what was handled is committed before returning.
+        """Commit what was handled until `stop()`; then finish what is in flight and commit it before returning.
 
-        Each message is handled as soon as it is fetched, up to `max_batch` in flight: a message that
-        arrives while a slow one runs does not wait for it (unless it is the same conversation, which
-        stays in order). Offsets are committed only up to messages whose output the broker acknowledged,
-        and not after every message: at most every `commit_interval_ms`, and at once when the topic goes
-        quiet. What a crash redelivers in exchange (up to one interval) is deduplicated downstream like
-        any redelivery.
+        faststream's consume loop hands each message to `_receive` as soon as it is fetched, up to `max_batch`
+        in flight: a message that arrives while a slow one runs does not wait for it (unless it is the same
+        conversation, which stays in order). Offsets are committed only up to messages whose output the broker
+        acknowledged, and not after every message: at most every `commit_interval_ms`, and at once when the
+        topic goes quiet. What a crash redelivers in exchange (up to one interval) is deduplicated downstream
+        like any redelivery.
         """
-        assert self.consumer is not None and self.producer is not None
         interval = self.settings.commit_interval_ms / 1000
         last_commit = last_lag = time.monotonic()
+        seen = self._dispatched
         try:
             while not self._stopping.is_set():
                 if self._failure is not None:
                     raise self._failure  # a bug, not a broker error: crash, restart, read it again
-                room = self.settings.max_batch - len(self._in_flight)
-                if room <= 0:
-                    await asyncio.wait(list(self._in_flight), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=room)
-                if time.monotonic() - last_lag >= 1.0:
-                    await metrics.observe_lag(self.service, self.consumer)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=0.2)
+                except TimeoutError:
+                    pass
+                consumer = self.subscriber.consumer
+                if consumer is not None and time.monotonic() - last_lag >= 1.0:
+                    await metrics.observe_lag(self.service, consumer)
                     last_lag = time.monotonic()
-                if batch:
-                    lag = self.faults.lag_seconds()
-                    if lag:  # the `lagMs` fault: a consumer that falls behind
-                        await asyncio.sleep(lag)
-                    for tp, recs in batch.items():
-                        metrics.MESSAGES_IN.labels(self.service, tp.topic).inc(len(recs))
-                        for rec in recs:
-                            self.dispatch(tp, rec)
-                if self._uncommitted and (not batch or time.monotonic() - last_commit >= interval):
+                quiet = self._dispatched == seen
+                seen = self._dispatched
+                if self._uncommitted and (quiet or time.monotonic() - last_commit >= interval):
                     await self._commit()
                     last_commit = time.monotonic()
         finally:
             await self.drain()
             await self._commit()
+
+    async def _receive(self, body: bytes, msg: KafkaMessage) -> None:
+        """faststream's handler: wait for room, then start the message in its conversation's lane and return."""
+        if self._stopping.is_set():
+            await asyncio.Event().wait()  # fetch nothing more; what is read and not started is read again later
+        while not self._room.is_set():
+            await self._room.wait()
+        lag = self.faults.lag_seconds()
+        if lag and time.monotonic() - self._last_lag_sleep >= lag:
+            # The `lagMs` fault: a consumer that falls behind, once per fetch as before (not per message).
+            await asyncio.sleep(lag)
+            self._last_lag_sleep = time.monotonic()
+        rec: ConsumerRecord = msg.raw_message
+        metrics.MESSAGES_IN.labels(self.service, rec.topic).inc()
+        self.dispatch(TopicPartition(rec.topic, rec.partition), rec)
 
     def dispatch(self, tp: TopicPartition, rec: ConsumerRecord) -> asyncio.Task:
         """Start handling one message: after the previous message of its conversation, beside all others."""
@@ -405,9 +292,14 @@ class StageRunner:
         task = asyncio.create_task(self._handle_and_publish(tp, rec, self._tails.get(rec.key)))
         self._tails[rec.key] = task
         self._in_flight[task] = tp
+        self._dispatched += 1
+        if len(self._in_flight) >= self.settings.max_batch:
+            self._room.clear()
 
         def forget(done: asyncio.Task) -> None:
             self._in_flight.pop(done, None)
+            if len(self._in_flight) < self.settings.max_batch:
+                self._room.set()
             if self._tails.get(rec.key) is done:
                 del self._tails[rec.key]
             if not done.cancelled() and done.exception() is not None and self._failure is None:
@@ -449,10 +341,11 @@ class StageRunner:
 
     async def _commit(self, only: set[TopicPartition] | None = None) -> None:
         offsets = {tp: o for tp, o in self._uncommitted.items() if only is None or tp in only}
-        if not offsets or self.consumer is None:
+        consumer = self.subscriber.consumer   # None on faststream's in-memory test broker: nothing to commit
+        if not offsets or consumer is None:
             return
         try:
-            await self.consumer.commit(offsets)
+            await consumer.commit(offsets)
         except KafkaError as exc:
             # The group moved on (rebalance) or the broker is away: the new owner re-reads from the last
             # committed offset and the ticket ledger absorbs the repeats.
@@ -463,10 +356,10 @@ class StageRunner:
 
     async def _publish(self, outgoing: list[Outgoing]) -> bool:
         """Send one message's output and wait for the acks; False (after a pause) when the broker failed."""
-        assert self.producer is not None
         try:
-            futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in outgoing]
-            await asyncio.gather(*futures)
+            # Each publish waits for its ack; together they share the producer's batches.
+            await asyncio.gather(*(self.publishers[o.topic].publish(
+                o.value, key=o.key, headers={k: v.decode() for k, v in o.headers}) for o in outgoing))
             for o in outgoing:
                 metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
             return True
@@ -475,175 +368,7 @@ class StageRunner:
             await asyncio.sleep(1 + random.random())
             return False
 
-    async def handle_record(self, rec: ConsumerRecord) -> list[Outgoing]:
-        """Everything one input message produces, hop record last. Never raises."""
-        ctx = extract_headers(rec.headers)
-        with self._tracer.start_as_current_span(f"{self.service} process", context=ctx,
-                                                kind=trace.SpanKind.CONSUMER) as span:
-            hop = start_hop(self.service, self.service, span, parent_span_id(ctx), "consumer")
-            hop.kafka_topic, hop.kafka_partition, hop.kafka_offset = rec.topic, rec.partition, rec.offset
-            try:
-                env = self.decoder(rec)
-            except BadMessage as exc:
-                span.set_attribute("supportmesh.dlq", True)
-                hop.destination = topics.DLQ
-                hop.action = "dead_letter"
-                return [self._dead_letter(rec, str(exc), hop.trace_id), self._hop_out(finish_hop(hop, str(exc)))]
-            hop.ticket_id, hop.conversation_id = env.ticket.ticket_id, env.ticket.conversation_id
-            if env.ticket.ticket_id in self.ledger:
-                # A redelivery (after a crash or a rebalance upstream) of a ticket handled here or answered
-                # further on: a second pass could take another path (a late copy has lost its budget) and
-                # answer the ticket a second time from a stage that does not know of the first answer.
-                hop.labels["duplicate_suppressed"] = "true"
-                log.info("duplicate ticket dropped", ticket=env.ticket.ticket_id)
-                return [self._hop_out(finish_hop(hop, ""))]
-            if not env.trace_id:
-                env.trace_id = hop.trace_id
-            structlog.contextvars.bind_contextvars(ticket_id=env.ticket.ticket_id)
-            drawn = self.faults.draw()
-            if drawn is not None:
-                mark_fault(span, hop, drawn.attributes(self.faults.current()))
-            call_hops: list[HopRecord] = []
-            token = _call_hops.set(call_hops)
-            try:
-                result, error = await self._run_handler(env, hop, drawn)
-                if result.envelope.degradations:
-                    hop.labels["degradations"] = "; ".join(result.envelope.degradations)
-                out = self._route(result, hop)
-            finally:
-                _call_hops.reset(token)
-                structlog.contextvars.unbind_contextvars("ticket_id")
-            for call in call_hops:
-                call.ticket_id, call.conversation_id = hop.ticket_id, hop.conversation_id
-                out.append(self._hop_out(call))
-            out.append(self._hop_out(finish_hop(hop, error)))
-            metrics.observe_hop(hop)
-            return out
 
-    async def _run_handler(self, env: Envelope, hop: HopRecord, drawn: Draw | None = None) -> tuple[Result, str]:
-        """The handler with retries, a deadline per attempt, and the degradation paths (DESIGN §2, Resilience)."""
-        if drawn is not None and drawn.delay_ms:
-            # An injected slow service: the time counts against the ticket's budget like real slowness.
-            await asyncio.sleep(drawn.delay_ms / 1000)
-        optional = self.settings.is_optional_stage()
-        if (optional and env.deadline_unix_ms
-                and env.deadline_unix_ms - time.time() * 1000 < self.settings.degrade_below_ms):
-            return self._skip(env, hop, "low_budget"), ""
-        if not self.stage_breaker.allow():
-            if optional:
-                return self._skip(env, hop, "stage_failing"), ""
-            error = f"{self.service} failed {self.settings.stage_failure_threshold}+ tickets in a row; not tried"
-            hop.escalation_reason = "degraded"
-            return Escalate(env, Escalation(
-                reason="degraded",
-                summary=f"{error}. Customer wrote: {env.ticket.subject} {env.ticket.body[:500]}",
-                customer_message="We have passed your request to a member of our support team, who will reply "
-                                 "shortly.")), error
-        attempts = self.settings.handler_attempts
-        error = ""
-        for attempt in range(1, attempts + 1):
-            work = Envelope()
-            work.CopyFrom(env)  # each attempt starts from the message as received
-            hop.retries = attempt - 1
-            try:
-                async with asyncio.timeout(self._attempt_timeout(env)):
-                    if drawn is not None:
-                        await self.faults.during_attempt(drawn)
-                    result = await self.handler(work, hop)
-                self.stage_breaker.record_success()
-                return result, ""
-            except Exception as exc:  # noqa: BLE001 - a failing stage escalates instead of blocking the topic
-                if isinstance(exc, InjectedError):
-                    hop.fault["error"] = "injected"
-                    span = trace.get_current_span()
-                    span.set_attribute("fault.error", "injected")
-                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                log.warning("stage handler failed", attempt=attempt, error=error)
-                if attempt < attempts:
-                    await asyncio.sleep(min(1.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
-        self.stage_breaker.record_failure()
-        hop.escalation_reason = "stage_failed"
-        escalation = Escalation(
-            reason="stage_failed",
-            summary=f"{self.service} failed {attempts} times ({error}). Customer wrote: "
-                    f"{env.ticket.subject} {env.ticket.body[:500]}",
-            customer_message="We have passed your request to a member of our support team, who will reply shortly.",
-        )
-        return Escalate(env, escalation), error
-
-    def _attempt_timeout(self, env: Envelope) -> float:
-        """What is left of the ticket's budget, but at least the floor: a late ticket is still handled."""
-        floor = self.settings.stage_timeout_floor_ms / 1000
-        if not env.deadline_unix_ms:
-            return max(floor, self.settings.ticket_budget_ms / 1000)
-        return max(floor, remaining_seconds(env))
-
-    def _skip(self, env: Envelope, hop: HopRecord, why: str) -> Forward:
-        """Degradation: pass the ticket on without this (optional) stage's work, and say so."""
-        env.degradations.append(f"{self.service}: skipped ({why})")
-        hop.labels["degraded"] = why
-        log.info("optional stage skipped", reason=why)
-        return Forward(env)
-
-    def _route(self, result: Result, hop: HopRecord) -> list[Outgoing]:
-        env = result.envelope
-        key = env.ticket.conversation_id.encode()
-        headers = inject_headers() + [("ticket-id", env.ticket.ticket_id.encode())]
-        if isinstance(result, Forward):
-            if self.service not in env.visited:
-                env.visited.append(self.service)
-            if not env.routing_slip:
-                return self._route(Escalate(env, Escalation(
-                    reason="routing_error", summary=f"{self.service} had no next stage on the routing slip",
-                    customer_message="We have passed your request to our support team.")), hop)
-            nxt = env.routing_slip.pop(0)
-            hop.destination = topics.stage_topic(nxt)
-            self.ledger.add(env.ticket.ticket_id)
-            return [Outgoing(hop.destination, env.SerializeToString(), key,
-                             headers + [("content-type", b"application/x-protobuf")], env.ticket.ticket_id)]
-        ticket_id = env.ticket.ticket_id
-        if ticket_id in self.ledger:
-            hop.labels["duplicate_suppressed"] = "true"
-            log.info("duplicate outcome suppressed", ticket=ticket_id)
-            return []
-        self.ledger.add(ticket_id)
-        latency_ms = int(time.time() * 1000 - env.received_unix_ms) if env.received_unix_ms else 0
-        c = env.classification
-        if isinstance(result, Respond):
-            msg, topic = result.response, topics.RESPONSES
-            msg.answered_at = msg.answered_at or now_rfc3339()
-            msg.intent, msg.category, msg.priority = c.intent, c.category, c.priority
-            msg.sentiment, msg.confidence = c.sentiment, c.confidence
-            msg.degradations.extend(d for d in env.degradations if d not in msg.degradations)
-        else:
-            msg, topic = result.escalation, topics.ESCALATIONS
-            msg.escalated_at = msg.escalated_at or now_rfc3339()
-            msg.escalated_by = msg.escalated_by or self.service
-            msg.intent, msg.category, msg.priority = c.intent, c.category, c.priority or "medium"
-            msg.sentiment, msg.confidence = c.sentiment, c.confidence
-            hop.escalation_reason = msg.reason
-        msg.ticket_id, msg.conversation_id, msg.trace_id = ticket_id, env.ticket.conversation_id, hop.trace_id
-        msg.latency_ms = min(max(0, latency_ms), 2**31 - 1)
-        metrics.observe_outcome(self.service, topic, msg.latency_ms, c.sentiment)
-        hop.destination = topic
-        value, ctype = encode_output(msg, self.settings.output_format)
-        return [Outgoing(topic, value, key, headers + [("content-type", ctype.encode())], ticket_id)]
-
-    def _dead_letter(self, rec: ConsumerRecord, error: str, trace_id: str) -> Outgoing:
-        log.warning("dead-lettered", topic=rec.topic, partition=rec.partition, offset=rec.offset, error=error)
-        original = rec.value or b""
-        if len(original) > DLQ_MAX_ORIGINAL_BYTES:
-            # Base64 of a near-1 MB message would not fit in a Kafka record: the publish would fail and the
-            # batch be redelivered forever. The source offset still points at the whole message.
-            error += f" (original truncated to {DLQ_MAX_ORIGINAL_BYTES} of {len(original)} bytes)"
-            original = original[:DLQ_MAX_ORIGINAL_BYTES]
-        record = DlqRecord(
-            error=error, source=DlqSource(topic=rec.topic, partition=rec.partition, offset=rec.offset,
-                                          key=(rec.key or b"").decode(errors="replace")),
-            original_base64=b64(original), received_at=now_rfc3339(), service=self.service, trace_id=trace_id)
-        value, ctype = encode_output(record, self.settings.output_format)
-        return Outgoing(topics.DLQ, value, rec.key, inject_headers() + [("content-type", ctype.encode())])
-
-    @staticmethod
-    def _hop_out(hop: HopRecord) -> Outgoing:
-        return Outgoing(topics.HOPS, hop.SerializeToString(), hop.trace_id.encode())
+async def _raw_body(msg) -> bytes:
+    """faststream's decoder for stage input: the bytes as they are (the stage decodes them itself)."""
+    return msg.body

@@ -5,9 +5,10 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from .http import HealthServer
-from .kafka import Decoder, Handler, StageRunner, decode_envelope
+from .kafka import StageRunner
 from .logging import configure_logging
 from .settings import ServiceSettings
+from .stage import Decoder, Handler, decode_envelope
 from .telemetry import setup_tracing
 from .topics import stage_topic
 

@@ -8,8 +8,9 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.outcomes_pb2 import Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
-from supportmesh_core.kafka import Respond, StageRunner, ensure_topics, new_producer
+from supportmesh_core.kafka import StageRunner, ensure_topics, new_producer
 from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.stage import Respond
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import chaos, topics
-from supportmesh_core.kafka import Forward, StageRunner
+from supportmesh_core.kafka import StageRunner
 from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.stage import Forward
 
 pytestmark = pytest.mark.unit
 
@@ -165,7 +166,7 @@ async def test_after_n_failed_tickets_the_stage_escalates_degraded_without_tryin
 
 
 async def test_a_near_megabyte_message_is_dead_lettered_with_its_original_truncated():
-    from supportmesh_core.kafka import DLQ_MAX_ORIGINAL_BYTES
+    from supportmesh_core.stage import DLQ_MAX_ORIGINAL_BYTES
 
     runner = StageRunner(settings(), ok, input_topic="stage.retriever")
     huge = b"\xff" + b"A" * 900_000

@@ -3,15 +3,17 @@
 import asyncio
 
 import pytest
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from prometheus_client import REGISTRY
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import metrics
 from supportmesh_core.http import HealthServer
-from supportmesh_core.kafka import Escalate, Forward, StageRunner
+from supportmesh_core.kafka import StageRunner
 from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.stage import Escalate, Forward
+from supportmesh_core.testing import stage_harness
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +36,7 @@ def envelope(ticket_id: str, sentiment: float = 0.0) -> Envelope:
     return env
 
 
-async def test_handled_messages_feed_handling_confidence_escalation_and_outcome_metrics(acking_producer):
+async def test_handled_messages_feed_handling_confidence_escalation_and_outcome_metrics():
     service = "metrics-test"
 
     async def handler(env: Envelope, hop):
@@ -50,11 +52,10 @@ async def test_handled_messages_feed_handling_confidence_escalation_and_outcome_
         "esc": value("supportmesh_escalations_total", service=service, reason="low_confidence"),
         "neg": value("supportmesh_ticket_sentiment_bucket", service=service, le="-0.6"),
     }
-    runner.producer = acking_producer
-    tp = TopicPartition("stage.metrics-test", 0)
-    runner.dispatch(tp, record(envelope("T-fwd")))
-    runner.dispatch(tp, record(envelope("T-esc", sentiment=-0.9), offset=1))
-    await runner.drain()
+    async with stage_harness(runner) as stage:
+        await stage.send(envelope("T-fwd").SerializeToString())
+        await stage.send(envelope("T-esc", sentiment=-0.9).SerializeToString())
+        await stage.settle(2)
     assert value("supportmesh_handling_seconds_count", service=service, outcome="success") == before["ok"] + 2
     assert value("supportmesh_confidence_bucket", service=service, le="0.5") == before["conf"] + 2
     assert value("supportmesh_escalations_total", service=service, reason="low_confidence") == before["esc"] + 1

@@ -11,8 +11,11 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
-from supportmesh_core.kafka import Escalate, Forward, Respond, StageHopSink, StageRunner, TicketLedger, Watermarks
+from supportmesh_core.kafka import StageRunner, Watermarks
+from supportmesh_core.ledger import TicketLedger
 from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.stage import Escalate, Forward, Respond, StageHopSink
+from supportmesh_core.testing import stage_harness
 
 pytestmark = pytest.mark.unit
 
@@ -142,7 +145,7 @@ async def test_forward_with_an_empty_slip_escalates_instead_of_dropping():
     assert json.loads(out[0].value)["reason"] == "routing_error"
 
 
-async def test_each_conversation_stays_in_order_while_others_overlap(acking_producer):
+async def test_each_conversation_stays_in_order_while_others_overlap():
     finished = []
 
     async def handler(env, hop):
@@ -151,16 +154,15 @@ async def test_each_conversation_stays_in_order_while_others_overlap(acking_prod
         return Escalate(env, Escalation(reason="test"))
 
     runner = StageRunner(settings(), handler, input_topic="stage.retriever")
-    runner.producer = acking_producer
-    tp = TopicPartition("stage.retriever", 0)
-    for i in range(6):
-        runner.dispatch(tp, record(envelope(f"T-{i}").SerializeToString(), key=f"C-{i % 2}".encode(), offset=i))
-    await runner.drain()
+    async with stage_harness(runner) as stage:
+        for i in range(6):
+            await stage.send(envelope(f"T-{i}").SerializeToString(), key=f"C-{i % 2}".encode())
+        await stage.settle(6)
     assert [t for t in finished if t in ("T-0", "T-2", "T-4")] == ["T-0", "T-2", "T-4"]
     assert [t for t in finished if t in ("T-1", "T-3", "T-5")] == ["T-1", "T-3", "T-5"]
     assert finished.index("T-5") < finished.index("T-0")  # the slow conversation held up no other
     assert runner.handled == 6 and not runner._in_flight
-    assert sum(1 for topic, _, _ in acking_producer.sent if topic == topics.ESCALATIONS) == 6
+    assert len(stage.on(topics.ESCALATIONS)) == 6
 
 
 def test_commit_point_is_the_oldest_message_not_yet_published():

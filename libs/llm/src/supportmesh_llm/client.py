@@ -137,7 +137,7 @@ class ModelClient:
     Args:
         config: endpoint, model chain, retry, breaker and price settings (`ModelConfig.from_env`).
         service: the calling service, written on hop records.
-        hop_sink: where one hop record per call goes; in a stage, `supportmesh_core.kafka.StageHopSink()`.
+        hop_sink: where one hop record per call goes; in a stage, `supportmesh_core.stage.StageHopSink()`.
         tracer: the tracer for the CLIENT span (the global provider's by default).
         breakers: the breaker registry (the process-wide one by default).
     """

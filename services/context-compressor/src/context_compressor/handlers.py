@@ -8,7 +8,7 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.envelope_pb2 import Turn as TurnMsg
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh_core.kafka import Forward, remaining_seconds
+from supportmesh_core.stage import Forward, remaining_seconds
 
 from .domain.compress import compress, key_facts
 from .domain.confirmation import read_reply

@@ -4,8 +4,8 @@ import argparse
 import asyncio
 
 import yaml
-from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
+from supportmesh_core.stage import StageHopSink
 from supportmesh_core.topics import STAGES
 from supportmesh_llm import ModelClient, ModelConfig
 

@@ -11,7 +11,7 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core.codec import decode_ticket
-from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
+from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
 from .adapters.model import ModelClassifier
 from .domain import handoff

@@ -12,7 +12,8 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.ticket_pb2 import Customer, Ticket
 from supportmesh_core.codec import BadMessage
-from supportmesh_core.kafka import Escalate, Forward, StageRunner
+from supportmesh_core.kafka import StageRunner
+from supportmesh_core.stage import Escalate, Forward
 from supportmesh_core.topics import STAGES
 
 pytestmark = pytest.mark.unit

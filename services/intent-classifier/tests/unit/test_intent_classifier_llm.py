@@ -21,7 +21,7 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.ticket_pb2 import Customer, Ticket
 from supportmesh_core.hops import ListHopSink
-from supportmesh_core.kafka import Escalate, Forward
+from supportmesh_core.stage import Escalate, Forward
 from supportmesh_core.topics import STAGES
 from supportmesh_llm import BreakerRegistry, ModelClient, ModelConfig
 

@@ -2,8 +2,8 @@
 
 import asyncio
 
-from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
+from supportmesh_core.stage import StageHopSink
 from supportmesh_llm import ModelClient, ModelConfig
 
 from .adapters.model import ModelWriter

@@ -3,7 +3,7 @@
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
-from supportmesh_core.kafka import Escalate, Respond, remaining_seconds
+from supportmesh_core.stage import Escalate, Respond, remaining_seconds
 
 from .adapters.model import ModelWriter
 from .domain.compose import Handoff, cite, compose

@@ -6,7 +6,7 @@ from response_generator.config import Settings
 from response_generator.handlers import GeneratorHandler
 from supportmesh.v1.envelope_pb2 import Action, Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh_core.kafka import Escalate, Respond
+from supportmesh_core.stage import Escalate, Respond
 
 pytestmark = pytest.mark.unit
 

@@ -17,7 +17,7 @@ from response_generator.handlers import GeneratorHandler
 from supportmesh.v1.envelope_pb2 import Action, Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.hops import ListHopSink
-from supportmesh_core.kafka import Respond
+from supportmesh_core.stage import Respond
 from supportmesh_llm import BreakerRegistry, ModelClient, ModelConfig
 
 pytestmark = pytest.mark.unit

@@ -6,9 +6,9 @@ import asyncio
 import structlog
 from elasticsearch import AsyncElasticsearch
 from supportmesh_core.grpcutil import tracing_channel
-from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.logging import configure_logging
 from supportmesh_core.service import run_stage_service
+from supportmesh_core.stage import StageHopSink
 
 from .adapters.commerce import GrpcCommerce
 from .adapters.kb_files import read_kb

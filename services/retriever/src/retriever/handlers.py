@@ -8,7 +8,7 @@ import structlog
 from supportmesh.v1.envelope_pb2 import Article, Envelope, OrderFacts, PaymentLine, PaymentMethodFacts
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import resolution
-from supportmesh_core.kafka import Forward, remaining_seconds
+from supportmesh_core.stage import Forward, remaining_seconds
 
 from .adapters.kb_store import KbUnavailable
 from .domain.lookups import Commerce, LookupResult, identity, look_up, payment_method_text

@@ -20,7 +20,7 @@ from retriever.handlers import RetrieverHandler
 from supportmesh.v1.envelope_pb2 import Entity, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.ticket_pb2 import Customer, Ticket
-from supportmesh_core.kafka import Forward
+from supportmesh_core.stage import Forward
 
 pytestmark = pytest.mark.unit
 

@@ -3,8 +3,8 @@
 import asyncio
 
 from supportmesh_core.grpcutil import tracing_channel
-from supportmesh_core.kafka import StageHopSink
 from supportmesh_core.service import run_stage_service
+from supportmesh_core.stage import StageHopSink
 from supportmesh_llm import ModelClient, ModelConfig
 
 from .adapters.commerce import GrpcCommerceActions

@@ -13,7 +13,7 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
-from supportmesh_core.kafka import Escalate, Forward, remaining_seconds
+from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
 from .adapters.store_reads import StoreReads
 from .domain import confirmation as confirm

@@ -6,7 +6,7 @@ import time
 import pytest
 from supportmesh.v1.envelope_pb2 import Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh_core.kafka import Escalate, Forward
+from supportmesh_core.stage import Escalate, Forward
 from technical_analyst.adapters.pending import SqlitePendingStore
 from technical_analyst.domain import confirmation as confirm
 from technical_analyst.domain.execution import ExecutionResult

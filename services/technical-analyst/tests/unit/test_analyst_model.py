@@ -12,7 +12,7 @@ import pytest
 from supportmesh.v1.envelope_pb2 import Entity, Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.hops import ListHopSink
-from supportmesh_core.kafka import Escalate, Forward
+from supportmesh_core.stage import Escalate, Forward
 from supportmesh_llm import BreakerRegistry, ModelClient, ModelConfig
 from technical_analyst.adapters.tool_agent import ModelToolAgent
 from technical_analyst.domain.execution import ExecutionResult

@@ -6,7 +6,7 @@ import pytest
 from supportmesh.v1.envelope_pb2 import Entity, Envelope, OrderFacts, PaymentLine
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import resolution
-from supportmesh_core.kafka import Escalate
+from supportmesh_core.stage import Escalate
 from technical_analyst.domain.billing import case_request, disputed_order, evidence
 from technical_analyst.domain.execution import ExecutionResult
 from technical_analyst.domain.policy import idempotency_key
