@@ -282,8 +282,7 @@ class StageRunner(Stage):
             # The `lagMs` fault: a consumer that falls behind, once per fetch as before (not per message).
             await asyncio.sleep(lag)
             self._last_lag_sleep = time.monotonic()
-        rec: ConsumerRecord = msg.raw_message
-        metrics.MESSAGES_IN.labels(self.service, rec.topic).inc()
+        rec: ConsumerRecord = msg.raw_message   # counted by faststream's Prometheus middleware
         self.dispatch(TopicPartition(rec.topic, rec.partition), rec)
 
     def dispatch(self, tp: TopicPartition, rec: ConsumerRecord) -> asyncio.Task:
