@@ -134,7 +134,8 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
         auto_offset_reset="earliest", max_poll_records=max_poll_records, listener=listener,
         title=f"{source}:{service}", description=TOPIC_DESCRIPTIONS.get(source, ""),
     )
-    targets = [topics.stage_topic(s) for s in topics.STAGES[1:] if topics.stage_topic(s) != source]
+    # Every stage topic, its own too: a routing slip is data, and a slip naming any stage must be publishable.
+    targets = [topics.stage_topic(s) for s in topics.STAGES[1:]]
     targets += [topics.RESPONSES, topics.ESCALATIONS, topics.DLQ, topics.HOPS]
     publishers = {t: broker.publisher(t, title=f"{t}:{service}", description=TOPIC_DESCRIPTIONS[t])
                   for t in targets}
