@@ -1,4 +1,4 @@
-"""Wires hop-indexer: settings, logging, tracing, Elasticsearch, the consumer loop and /healthz, /readyz."""
+"""Wires hop-indexer: settings, logging, tracing, Elasticsearch, the faststream edge and /healthz, /readyz."""
 
 import asyncio
 import signal

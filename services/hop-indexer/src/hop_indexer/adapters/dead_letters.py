@@ -4,7 +4,7 @@ import asyncio
 import json
 from typing import Protocol
 
-from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaPublisher
 from supportmesh_core.codec import JSON_TYPE
 
 
@@ -16,16 +16,14 @@ class DeadLetters(Protocol):
 
 
 class KafkaDeadLetters:
-    """Writes letters to a Kafka topic and waits for every ack."""
+    """Publishes letters through the broker's declared DLQ publisher (acks=all) and waits for every ack."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        self._producer, self.topic = producer, topic
+    def __init__(self, publisher: KafkaPublisher) -> None:
+        self._publisher = publisher
 
     async def send(self, letters: list[dict]) -> None:
-        futures = []
-        for letter in letters:
-            trace_id = (letter.get("hop") or {}).get("trace_id", "")
-            value = json.dumps(letter, ensure_ascii=False, separators=(",", ":")).encode()
-            futures.append(await self._producer.send(self.topic, value, key=trace_id.encode() or None,
-                                                     headers=[("content-type", JSON_TYPE.encode())]))
-        await asyncio.gather(*futures)
+        # Each publish waits for its ack; started together they share the producer's batches.
+        await asyncio.gather(*(self._publisher.publish(
+            json.dumps(letter, ensure_ascii=False, separators=(",", ":")).encode(),
+            key=(letter.get("hop") or {}).get("trace_id", "").encode() or None,
+            headers={"content-type": JSON_TYPE}) for letter in letters))
