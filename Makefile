@@ -7,7 +7,7 @@ PY := .venv/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help sync protos proto-check train up run down status logs test test-unit test-integration \
+.PHONY: help sync protos proto-check asyncapi asyncapi-check train up run down status logs test test-unit test-integration \
         test-e2e lint eval chaos toxiproxy bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
 
 help: ## list the targets
@@ -24,6 +24,12 @@ proto-check: sync ## fail if libs/protos drifted from protos/
 	@tmp=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$tmp && \
 	  diff -r -q -x __pycache__ $$tmp libs/protos/src >/dev/null || \
 	  { echo "generated code differs from protos/: run 'make protos'"; rm -rf $$tmp; exit 1; }; rm -rf $$tmp; echo "protos up to date"
+
+asyncapi: sync ## regenerate docs/asyncapi.yaml from the services' faststream declarations
+	@$(PY) scripts/asyncapi.py
+
+asyncapi-check: sync ## fail if docs/asyncapi.yaml drifted from the declarations (also a unit test, so make test fails)
+	@$(PY) scripts/asyncapi.py --check
 
 train: sync ## train the intent classifier (deterministic) into artifacts/
 	@$(PY) -m intent_classifier train

@@ -45,6 +45,6 @@ def test_every_service_is_started_by_the_native_launcher_and_has_a_readme():
 
 def test_makefile_has_the_documented_targets():
     targets = set(re.findall(r"^([a-z-]+):", (REPO / "Makefile").read_text(), re.M))
-    wanted = {"run", "test", "up", "down", "status", "logs", "protos", "proto-check", "lint", "bench",
-              "publish", "tail", "train"}
+    wanted = {"run", "test", "up", "down", "status", "logs", "protos", "proto-check", "asyncapi", "asyncapi-check",
+              "lint", "bench", "publish", "tail", "train"}
     assert wanted <= targets, wanted - targets
