@@ -1,4 +1,4 @@
-"""A stage at its Kafka edge, the same tests on faststream's in-memory broker (unit) and on the real Kafka (integration).
+"""A stage at its Kafka edge: the same tests on faststream's in-memory broker (unit) and the real Kafka.
 
 The routing slip, the DLQ path, the dedupe drop and a fault flag, through the subscriber and publishers the
 services run on: in memory with no server, and through the real consumer group, acks and commits.
