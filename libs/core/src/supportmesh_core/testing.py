@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker, TestKafkaBroker, TopicPartition
 from faststream.kafka.annotations import KafkaMessage
 
 from .kafka import StageRunner, ensure_topics
@@ -51,14 +51,25 @@ class StageHarness:
             self.published.append(record)
 
 
-def _add_collectors(harness: StageHarness, group: str) -> None:
-    """A subscriber on every topic the stage publishes to, recording the raw records it sees."""
-    for topic in harness.runner.publishers:
-        async def collect(body: bytes, msg: KafkaMessage) -> None:
-            harness._collect(msg.raw_message)
+def _add_collectors(harness: StageHarness, real: bool) -> None:
+    """A subscriber on every topic the stage publishes to, recording the raw records it sees.
 
-        harness.runner.broker.subscriber(topic, group_id=group, auto_offset_reset="earliest",
-                                         include_in_schema=False)(collect, decoder=_keep_bytes)
+    On the real broker each reads every partition from its end, assigned at once (no group to join), so
+    it is in place before the stage, which first reads its ledger and joins its group, publishes anything.
+    """
+    runner = harness.runner
+
+    async def collect(body: bytes, msg: KafkaMessage) -> None:
+        harness._collect(msg.raw_message)
+
+    for topic in runner.publishers:
+        if real:
+            subscriber = runner.broker.subscriber(
+                partitions=[TopicPartition(topic, p) for p in range(runner.partitions)],
+                auto_offset_reset="latest", include_in_schema=False)
+        else:
+            subscriber = runner.broker.subscriber(topic, group_id="harness", include_in_schema=False)
+        subscriber(collect, decoder=_keep_bytes)
 
 
 async def _keep_bytes(msg) -> bytes:
@@ -71,7 +82,7 @@ async def stage_harness(runner: StageRunner, *, real: bool = False) -> AsyncIter
     since_ms = int(time.time() * 1000) - 1000
     if not real:
         harness = StageHarness(runner, runner.broker, since_ms)
-        _add_collectors(harness, "harness")
+        _add_collectors(harness, real=False)
         async with TestKafkaBroker(runner.broker):
             runner.ledger.caught_up.set()   # the in-memory broker has no outcome history to read back
             yield harness
@@ -80,7 +91,7 @@ async def stage_harness(runner: StageRunner, *, real: bool = False) -> AsyncIter
     bootstrap = runner.settings.kafka_bootstrap_servers
     await ensure_topics(bootstrap, [runner.input_topic])
     harness = StageHarness(runner, runner.broker, since_ms)
-    _add_collectors(harness, f"harness-{runner.service}-{since_ms}")
+    _add_collectors(harness, real=True)
     await runner.start()
     task = asyncio.create_task(runner.run())
     try:
