@@ -1,0 +1,146 @@
+"""The context-compressor at its Kafka edge, in memory (unit) and on the real Kafka (integration)."""
+
+import asyncio
+import importlib.util
+import pathlib
+import time
+import uuid
+
+import pytest
+from context_compressor.adapters.store import SqliteConversationStore
+from context_compressor.adapters.tokenizer import BpeTokenizer
+from context_compressor.config import Settings
+from context_compressor.handlers import CompressorHandler
+from supportmesh.v1.envelope_pb2 import Envelope
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh_core import topics
+from supportmesh_core.kafka import StageRunner
+from supportmesh_core.testing import stage_harness
+
+
+def _unit_module(name: str):
+    # The envelopes exactly as the unit tests build them (test folders are no packages: loaded from the file).
+    path = pathlib.Path(__file__).parent / "unit" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"compressor_edge_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+unit = _unit_module("test_compressor_handler")
+
+OUTPUTS = ("stage.retriever", topics.HOPS)
+BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
+           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
+
+
+@pytest.fixture(params=BROKERS)
+def real(request):
+    """None for the in-memory broker, else a reader of the suite's Kafka (fails, never skips, without it)."""
+    return request.getfixturevalue("topic_reader") if request.param else None
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = SqliteConversationStore(tmp_path / "c.db")
+    yield store
+    store.close()
+
+
+def runner(real, store) -> StageRunner:
+    # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is
+    # a stage of its own (name, group, topic): joining "context-compressor" would rebalance a running compressor.
+    # Being the optional stage also goes by name (OPTIONAL_STAGES), so there the unique name is made the optional
+    # stage: the skip under a short budget is the compressor's own on both brokers.
+    unique = uuid.uuid4().hex[:10]
+    name = f"test-compressor-{unique}" if real else "context-compressor"
+    settings = Settings(OTEL_SERVICE_NAME=name,
+                        **({"KAFKA_BOOTSTRAP_SERVERS": real.bootstrap, "OPTIONAL_STAGES": name} if real else {}))
+    assert settings.is_optional_stage()
+    return StageRunner(settings, CompressorHandler(store, BpeTokenizer(), budget=512),
+                       input_topic=f"test.edge.{unique}" if real else None)
+
+
+def envelope(conversation: str, ticket: str, body: str, budget_ms: int = 30_000, **kw) -> bytes:
+    # A roomy budget: a new consumer group on the real broker can take seconds to get its partitions, and a
+    # ticket that waited that long would rightly be skipped.
+    env: Envelope = unit.envelope(ticket, body, **kw)
+    env.ticket.conversation_id = conversation   # C-77 would meet other tests' tickets on the real broker
+    env.deadline_unix_ms = int(time.time() * 1000) + budget_ms
+    env.routing_slip.extend(["retriever", "technical-analyst", "response-generator"])
+    return env.SerializeToString()
+
+
+def ours(records, topic: str, ticket: str) -> list:
+    # On the real broker the topics also carry every other test's and benchmark's tickets.
+    mine = [r for r in records if r.topic == topic]
+    if topic == topics.HOPS:
+        return [h for h in map(HopRecord.FromString, (r.value for r in mine)) if h.ticket_id == ticket]
+    return [r for r in mine if dict(r.headers or ()).get("ticket-id") == ticket.encode()]
+
+
+async def published(real, stage, marks, topic: str, ticket: str, count: int = 1, timeout: float = 60.0) -> list:
+    """What was published since the test began, once `count` of the ticket's records reached `topic`.
+
+    In memory the harness collected it. On the real broker it is read from where the topics ended before the
+    test: the harness's own readers start at each topic's beginning and, after a benchmark, need minutes to
+    reach this test's records.
+    """
+    if real is None:
+        async with asyncio.timeout(timeout):
+            while len(ours(stage.published, topic, ticket)) < count:
+                await asyncio.sleep(0.05)
+        return stage.published
+    return await real.collect(marks, lambda rs: len(ours(rs, topic, ticket)) >= count, timeout)
+
+
+async def test_a_follow_up_goes_to_the_retriever_with_the_conversation_so_far(real, store):
+    run = uuid.uuid4().hex[:6]
+    conversation, first, second = f"C-{run}", f"T-first-{run}", f"T-second-{run}"
+    marks = await real.mark(*OUTPUTS) if real else None
+    async with stage_harness(runner(real, store), real=real is not None) as stage:
+        # One conversation's tickets share a key, so the second is compressed after the first was recorded.
+        await stage.send(envelope(conversation, first, "Order #W2378156 has not arrived.", subject="Late order"),
+                         key=conversation.encode())
+        await stage.send(envelope(conversation, second, "Thanks, any update? Zip code 19122."),
+                         key=conversation.encode())
+        await stage.settle(2)
+        seen = await published(real, stage, marks, "stage.retriever", second)
+    (out,) = ours(seen, "stage.retriever", second)
+    passed = Envelope.FromString(out.value)
+    assert list(passed.routing_slip) == ["technical-analyst", "response-generator"]
+    ctx = passed.context
+    assert ctx.turn_count == 2 and [t.ticket_id for t in ctx.recent_turns] == [first, second]
+    assert ctx.facts["order_ids"] == "#W2378156" and ctx.facts["zip"] == "19122"
+    assert 0 < ctx.token_count <= 512
+
+
+async def test_a_ticket_short_of_budget_skips_the_compressor_and_says_so(real, store):
+    ticket = f"T-late-{uuid.uuid4().hex[:6]}"
+    marks = await real.mark(*OUTPUTS) if real else None
+    async with stage_harness(runner(real, store), real=real is not None) as stage:
+        # Under DEGRADE_BELOW_MS left: the answer matters more than the context, so the optional stage steps aside.
+        await stage.send(envelope(f"C-{ticket}", ticket, "Where is order #W2378156?", budget_ms=300),
+                         key=f"C-{ticket}".encode())
+        await stage.settle(1)
+        await published(real, stage, marks, "stage.retriever", ticket)
+        seen = await published(real, stage, marks, topics.HOPS, ticket)
+    (out,), (hop,) = ours(seen, "stage.retriever", ticket), ours(seen, topics.HOPS, ticket)
+    passed = Envelope.FromString(out.value)
+    assert list(passed.degradations) == [f"{stage.runner.service}: skipped (low_budget)"]
+    assert not passed.HasField("context") and store.turns_until(f"C-{ticket}", ticket) == []
+    assert hop.labels["degraded"] == "low_budget"
+
+
+async def test_a_redelivered_ticket_is_dropped_not_passed_on_twice(real, store):
+    ticket = f"T-again-{uuid.uuid4().hex[:6]}"
+    marks = await real.mark(*OUTPUTS) if real else None
+    async with stage_harness(runner(real, store), real=real is not None) as stage:
+        for _ in range(2):   # the classifier's output read twice after a crash before its commit
+            await stage.send(envelope(f"C-{ticket}", ticket, "Where is order #W2378156?"),
+                             key=f"C-{ticket}".encode())
+        await stage.settle(2)
+        await published(real, stage, marks, "stage.retriever", ticket)
+        seen = await published(real, stage, marks, topics.HOPS, ticket, count=2)
+    assert len(ours(seen, "stage.retriever", ticket)) == 1
+    assert [h.labels.get("duplicate_suppressed") for h in ours(seen, topics.HOPS, ticket)] == [None, "true"]

@@ -1,0 +1,132 @@
+"""The retriever at its Kafka edge, in memory (unit) and on the real Kafka (integration)."""
+
+import asyncio
+import importlib.util
+import pathlib
+import uuid
+
+import pytest
+from retriever.adapters.kb_store import KbUnavailable
+from retriever.config import Settings
+from retriever.domain.lookups import LookupFailed
+from retriever.handlers import RetrieverHandler
+from supportmesh.v1.envelope_pb2 import Envelope
+from supportmesh.v1.hop_pb2 import HopRecord
+from supportmesh_core import topics
+from supportmesh_core.kafka import StageRunner
+from supportmesh_core.testing import stage_harness
+
+
+def _unit_module(name: str):
+    # The fake KB and commerce and the envelopes exactly as the unit tests build them (test folders are no
+    # packages, so the module is loaded from its file).
+    path = pathlib.Path(__file__).parent / "unit" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"retriever_edge_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+unit = _unit_module("test_retriever_lookups")
+HIT = {"id": "help:cancellations", "title": "Cancel", "url": "u", "description": "d", "resolution": "- one",
+       "_score": 2.0}
+
+OUTPUTS = ("stage.technical-analyst", topics.ESCALATIONS, topics.HOPS)
+BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
+           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
+
+
+@pytest.fixture(params=BROKERS)
+def real(request):
+    """None for the in-memory broker, else a reader of the suite's Kafka (fails, never skips, without it)."""
+    return request.getfixturevalue("topic_reader") if request.param else None
+
+
+def runner(real, handler) -> StageRunner:
+    # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is
+    # a stage of its own (name, group, topic): joining "retriever" would rebalance a running retriever.
+    # Nothing the retriever does depends on its name (it is no optional stage); only `visited` shows it.
+    unique = uuid.uuid4().hex[:10]
+    name = f"test-retriever-{unique}" if real else "retriever"
+    settings = Settings(OTEL_SERVICE_NAME=name, **({"KAFKA_BOOTSTRAP_SERVERS": real.bootstrap} if real else {}))
+    return StageRunner(settings, handler, input_topic=f"test.edge.{unique}" if real else None)
+
+
+def envelope(ticket: str, **kw) -> bytes:
+    env: Envelope = unit.envelope(email="yusuf.rossi7301@example.com", **kw)
+    env.ticket.ticket_id, env.ticket.conversation_id = ticket, f"C-{ticket}"   # T-1 would meet other tests' T-1
+    env.routing_slip.extend(["technical-analyst", "response-generator"])
+    return env.SerializeToString()
+
+
+def ours(records, topic: str, ticket: str) -> list:
+    # On the real broker the topics also carry every other test's and benchmark's tickets.
+    mine = [r for r in records if r.topic == topic]
+    if topic == topics.HOPS:
+        return [h for h in map(HopRecord.FromString, (r.value for r in mine)) if h.ticket_id == ticket]
+    return [r for r in mine if dict(r.headers or ()).get("ticket-id") == ticket.encode()]
+
+
+async def published(real, stage, marks, topic: str, ticket: str, count: int = 1, timeout: float = 60.0) -> list:
+    """What was published since the test began, once `count` of the ticket's records reached `topic`.
+
+    In memory the harness collected it. On the real broker it is read from where the topics ended before the
+    test: the harness's own readers start at each topic's beginning and, after a benchmark, need minutes to
+    reach this test's records.
+    """
+    if real is None:
+        async with asyncio.timeout(timeout):
+            while len(ours(stage.published, topic, ticket)) < count:
+                await asyncio.sleep(0.05)
+        return stage.published
+    return await real.collect(marks, lambda rs: len(ours(rs, topic, ticket)) >= count, timeout)
+
+
+async def test_the_articles_customer_and_order_go_on_to_the_analyst(real):
+    ticket = f"T-order-{uuid.uuid4().hex[:6]}"
+    handler = RetrieverHandler(unit.FakeKb(hits=[HIT]), unit.FakeCommerce())
+    marks = await real.mark(*OUTPUTS) if real else None
+    async with stage_harness(runner(real, handler), real=real is not None) as stage:
+        await stage.send(envelope(ticket), key=f"C-{ticket}".encode())
+        await stage.settle(1)
+        seen = await published(real, stage, marks, "stage.technical-analyst", ticket)
+    (out,) = ours(seen, "stage.technical-analyst", ticket)
+    passed = Envelope.FromString(out.value)
+    assert list(passed.routing_slip) == ["response-generator"] and list(passed.visited) == [stage.runner.service]
+    r = passed.retrieval
+    assert [a.id for a in r.articles] == ["help:cancellations"] and r.customer_id == "yusuf_rossi_9620"
+    assert [(o.order_id, list(o.tracking_ids)) for o in r.orders] == [("#W2378156", ["843053632392"])]
+    assert out.key == f"C-{ticket}".encode()
+
+
+async def test_with_the_kb_and_commerce_down_the_ticket_still_goes_on_degraded(real):
+    # Neither failure holds the ticket: it goes on, saying what is missing (the analyst's policy reads
+    # commerce_unavailable), rather than escalating or waiting here.
+    ticket = f"T-down-{uuid.uuid4().hex[:6]}"
+    handler = RetrieverHandler(unit.FakeKb(error=KbUnavailable("ConnectionError")),
+                               unit.FakeCommerce(fail={"email": LookupFailed("unavailable")}))
+    marks = await real.mark(*OUTPUTS) if real else None
+    async with stage_harness(runner(real, handler), real=real is not None) as stage:
+        await stage.send(envelope(ticket, category="TECHNICAL", body="Outlook error 0x80070005"),
+                         key=f"C-{ticket}".encode())
+        await stage.settle(1)
+        seen = await published(real, stage, marks, "stage.technical-analyst", ticket)
+    (out,) = ours(seen, "stage.technical-analyst", ticket)
+    passed = Envelope.FromString(out.value)
+    assert list(passed.degradations) == ["kb_unavailable", "commerce_unavailable"]
+    assert list(passed.retrieval.lookup_errors) == ["customer by email: commerce unavailable"]
+    assert not ours(seen, topics.ESCALATIONS, ticket)
+
+
+async def test_a_redelivered_ticket_is_dropped_not_looked_up_twice(real):
+    ticket, commerce = f"T-again-{uuid.uuid4().hex[:6]}", unit.FakeCommerce()
+    marks = await real.mark(*OUTPUTS) if real else None
+    async with stage_harness(runner(real, RetrieverHandler(unit.FakeKb(), commerce)), real=real is not None) as stage:
+        for _ in range(2):   # the compressor's output read twice after a crash before its commit
+            await stage.send(envelope(ticket), key=f"C-{ticket}".encode())
+        await stage.settle(2)
+        await published(real, stage, marks, "stage.technical-analyst", ticket)
+        seen = await published(real, stage, marks, topics.HOPS, ticket, count=2)
+    assert len(ours(seen, "stage.technical-analyst", ticket)) == 1
+    assert [c[0] for c in commerce.calls] == ["email", "get_order"]
+    assert [h.labels.get("duplicate_suppressed") for h in ours(seen, topics.HOPS, ticket)] == [None, "true"]
