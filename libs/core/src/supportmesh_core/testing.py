@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker, TopicPartition
 from faststream.kafka.annotations import KafkaMessage
+from supportmesh.v1.hop_pb2 import HopRecord
 
+from . import topics
 from .kafka import StageRunner, ensure_topics
 
 
@@ -29,15 +31,17 @@ class StageHarness:
     async def send(self, value: bytes, *, key: bytes = b"C-1", headers: dict[str, str] | None = None) -> None:
         await self._broker.publish(value, self.runner.input_topic, key=key, headers=headers or {})
 
-    def on(self, topic: str) -> list[ConsumerRecord]:
-        return [r for r in self.published if r.topic == topic]
+    def on(self, topic: str, ticket: str | None = None) -> list[ConsumerRecord]:
+        """What the stage published on `topic`, only `ticket`'s when given (a real topic is shared)."""
+        return [r for r in self.published if r.topic == topic and (ticket is None or _ticket_of(r) == ticket)]
 
-    async def received(self, topic: str, count: int, timeout: float = 30.0) -> list[ConsumerRecord]:
-        """The records on `topic`, once at least `count` arrived (on a real broker they arrive after the acks)."""
+    async def received(self, topic: str, count: int, ticket: str | None = None,
+                       timeout: float = 30.0) -> list[ConsumerRecord]:
+        """`on(topic, ticket)` once at least `count` arrived (on a real broker they arrive after the acks)."""
         async with asyncio.timeout(timeout):
-            while len(self.on(topic)) < count:
+            while len(self.on(topic, ticket)) < count:
                 await asyncio.sleep(0.05)
-        return self.on(topic)
+        return self.on(topic, ticket)
 
     async def settle(self, handled: int, timeout: float = 30.0) -> None:
         """Wait until the stage has handled and published `handled` messages in all."""
@@ -74,6 +78,13 @@ def _add_collectors(harness: StageHarness, real: bool) -> None:
 
 async def _keep_bytes(msg) -> bytes:
     return msg.body
+
+
+def _ticket_of(record: ConsumerRecord) -> str:
+    """The ticket a record is about: its `ticket-id` header, or inside a hop record (hops carry no header)."""
+    if record.topic == topics.HOPS:
+        return HopRecord.FromString(record.value).ticket_id
+    return dict(record.headers or ()).get("ticket-id", b"").decode()
 
 
 @asynccontextmanager
