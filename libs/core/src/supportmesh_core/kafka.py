@@ -28,7 +28,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaPublisher, Topic
-from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from prometheus_client import REGISTRY
@@ -112,6 +111,10 @@ def new_broker(bootstrap: str, service: str) -> KafkaBroker:
     """
     return KafkaBroker(
         bootstrap, client_id=service, acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=30000,
+        # No dependency injection: handlers take the consumer record their decoder returns. With it, resolving a
+        # `KafkaMessage` argument ran sync code in a worker thread for every message, and one stage's edge cost
+        # 1.1 ms of CPU per message instead of 0.3 (scripts/bench.py, docs/architecture.md).
+        apply_types=False,
         middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),),
         # Its per-message "Received"/"Processed" lines at debug: at info they doubled the log volume per hop.
         logger=structlog.get_logger("faststream"), log_level=logging.DEBUG,
@@ -132,12 +135,17 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
         Topic(source, declare=False), group_id=service, ack_policy=AckPolicy.MANUAL,
         # A new group starts at the beginning so tickets published before the first start are not skipped.
         auto_offset_reset="earliest", max_poll_records=max_poll_records, listener=listener,
+        # What is there comes as one batch, so faststream's per-message work (parse, middlewares, logging
+        # context) is paid per fetch: per message it doubled the edge's CPU. An empty fetch waits 20 ms, then
+        # faststream pauses as long; that bounds the extra latency per stage when traffic is sparse.
+        batch=True, max_records=max_poll_records, batch_timeout_ms=20,
         title=f"{source}:{service}", description=TOPIC_DESCRIPTIONS.get(source, ""),
     )
     # Every stage topic, its own too: a routing slip is data, and a slip naming any stage must be publishable.
     targets = [topics.stage_topic(s) for s in topics.STAGES[1:]]
     targets += [topics.RESPONSES, topics.ESCALATIONS, topics.DLQ, topics.HOPS]
-    publishers = {t: broker.publisher(t, title=f"{t}:{service}", description=TOPIC_DESCRIPTIONS[t])
+    # faststream keys AsyncAPI channels by title: a publisher to the stage's own topic must not reuse its subscriber's.
+    publishers = {t: broker.publisher(t, title=f"{t}:{service}:publish", description=TOPIC_DESCRIPTIONS[t])
                   for t in targets}
     return subscriber, publishers
 
@@ -195,7 +203,7 @@ class StageRunner(Stage):
         self.subscriber, self.publishers = declare_stage(
             self.broker, self.service, source=self.input_topic, listener=_CommitOnRevoke(self),
             max_poll_records=settings.max_batch)
-        self.subscriber(self._receive, decoder=_raw_body)
+        self.subscriber(self._receive, decoder=raw_message)
         self._following: asyncio.Task | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._marks = Watermarks()
@@ -205,7 +213,6 @@ class StageRunner(Stage):
         self._room.set()
         self._failure: BaseException | None = None
         self._dispatched = 0
-        self._last_lag_sleep = 0.0
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
         self.handled = 0
@@ -272,19 +279,17 @@ class StageRunner(Stage):
             await self.drain()
             await self._commit()
 
-    async def _receive(self, body: bytes, msg: KafkaMessage) -> None:
-        """faststream's handler: wait for room, then start the message in its conversation's lane and return."""
+    async def _receive(self, records: tuple[ConsumerRecord, ...]) -> None:
+        """faststream's handler for a fetch: start each message in its conversation's lane as room allows, return."""
         if self._stopping.is_set():
             await asyncio.Event().wait()  # fetch nothing more; what is read and not started is read again later
-        while not self._room.is_set():
-            await self._room.wait()
         lag = self.faults.lag_seconds()
-        if lag and time.monotonic() - self._last_lag_sleep >= lag:
-            # The `lagMs` fault: a consumer that falls behind, once per fetch as before (not per message).
+        if lag:  # the `lagMs` fault: a consumer that falls behind
             await asyncio.sleep(lag)
-            self._last_lag_sleep = time.monotonic()
-        rec: ConsumerRecord = msg.raw_message   # counted by faststream's Prometheus middleware
-        self.dispatch(TopicPartition(rec.topic, rec.partition), rec)
+        for rec in records:
+            while not self._room.is_set():
+                await self._room.wait()
+            self.dispatch(TopicPartition(rec.topic, rec.partition), rec)
 
     def dispatch(self, tp: TopicPartition, rec: ConsumerRecord) -> asyncio.Task:
         """Start handling one message: after the previous message of its conversation, beside all others."""
@@ -369,6 +374,6 @@ class StageRunner(Stage):
             return False
 
 
-async def _raw_body(msg) -> bytes:
-    """faststream's decoder for stage input: the bytes as they are (the stage decodes them itself)."""
-    return msg.body
+async def raw_message(msg) -> ConsumerRecord | tuple[ConsumerRecord, ...]:
+    """faststream's decoder for our subscribers: the consumer record(s) as they are (the handler decodes them)."""
+    return msg.raw_message

@@ -12,11 +12,10 @@ from contextlib import asynccontextmanager
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker, TopicPartition
-from faststream.kafka.annotations import KafkaMessage
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import topics
-from .kafka import StageRunner, ensure_topics
+from .kafka import StageRunner, ensure_topics, raw_message
 
 
 class StageHarness:
@@ -63,8 +62,8 @@ def _add_collectors(harness: StageHarness, real: bool) -> None:
     """
     runner = harness.runner
 
-    async def collect(body: bytes, msg: KafkaMessage) -> None:
-        harness._collect(msg.raw_message)
+    async def collect(record: ConsumerRecord) -> None:
+        harness._collect(record)
 
     for topic in runner.publishers:
         if real:
@@ -73,11 +72,7 @@ def _add_collectors(harness: StageHarness, real: bool) -> None:
                 auto_offset_reset="latest", include_in_schema=False)
         else:
             subscriber = runner.broker.subscriber(topic, group_id="harness", include_in_schema=False)
-        subscriber(collect, decoder=_keep_bytes)
-
-
-async def _keep_bytes(msg) -> bytes:
-    return msg.body
+        subscriber(collect, decoder=raw_message)
 
 
 def _ticket_of(record: ConsumerRecord) -> str:
