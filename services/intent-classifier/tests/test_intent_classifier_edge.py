@@ -1,6 +1,5 @@
 """The intent-classifier at its Kafka edge, raw tickets in, in memory (unit) and on the real Kafka (integration)."""
 
-import asyncio
 import json
 import uuid
 
@@ -19,13 +18,12 @@ from supportmesh_core.topics import STAGES
 BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
            pytest.param(True, marks=pytest.mark.integration, id="kafka")]
 JSON = {"content-type": "application/json"}
-OUTPUTS = ("stage.context-compressor", topics.ESCALATIONS, topics.DLQ)
 
 
 @pytest.fixture(params=BROKERS)
-def real(request):
-    """None for the in-memory broker, else a reader of the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("topic_reader") if request.param else None
+def real(request) -> str:
+    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
+    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +34,14 @@ def handler(model, settings):
     return ClassifierHandler(Classifier(model), workflows, settings.min_confidence)
 
 
-def runner(real, handler) -> StageRunner:
+def runner(real: str, handler) -> StageRunner:
     # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is
     # a stage of its own (name, group, topic): joining "intent-classifier" would rebalance a running classifier,
     # and tickets.inbound would hand it the test's tickets. The name decides neither the decoder (passed here as
     # app.py passes it) nor an optional stage; only `visited` and escalated_by show it.
     unique = uuid.uuid4().hex[:10]
     name = f"test-classifier-{unique}" if real else "intent-classifier"
-    settings = Settings(OTEL_SERVICE_NAME=name, **({"KAFKA_BOOTSTRAP_SERVERS": real.bootstrap} if real else {}))
+    settings = Settings(OTEL_SERVICE_NAME=name, **({"KAFKA_BOOTSTRAP_SERVERS": real} if real else {}))
     return StageRunner(settings, handler, input_topic=f"test.edge.{unique}" if real else None,
                        decoder=TicketDecoder(settings.ticket_budget_ms))
 
@@ -53,35 +51,13 @@ def ticket(ticket_id: str, subject: str, body: str) -> bytes:
                        "body": body, "customer": {"name": "Yusuf Rossi", "email": "yusuf@example.com"}}).encode()
 
 
-def ours(records, topic: str, ticket_id: str) -> list:
-    # On the real broker the topics also carry every other test's and benchmark's tickets.
-    return [r for r in records if r.topic == topic and dict(r.headers or ()).get("ticket-id") == ticket_id.encode()]
-
-
-async def published(real, stage, marks, until, timeout: float = 60.0) -> list:
-    """What was published since the test began, once `until(records)` holds.
-
-    In memory the harness collected it. On the real broker it is read from where the topics ended before the
-    test: the harness's own readers start at each topic's beginning and, after a benchmark, need minutes to
-    reach this test's records.
-    """
-    if real is None:
-        async with asyncio.timeout(timeout):
-            while not until(stage.published):
-                await asyncio.sleep(0.05)
-        return stage.published
-    return await real.collect(marks, until, timeout)
-
-
 async def test_a_raw_ticket_is_classified_and_sent_down_its_workflow(real, handler):
     tid = f"T-cancel-{uuid.uuid4().hex[:6]}"
-    marks = await real.mark(*OUTPUTS) if real else None
-    async with stage_harness(runner(real, handler), real=real is not None) as stage:
+    async with stage_harness(runner(real, handler), real=bool(real)) as stage:
         await stage.send(ticket(tid, "Cancel", "please cancel order #W1234567"), key=f"C-{tid}".encode(),
                          headers=JSON)
         await stage.settle(1)
-        seen = await published(real, stage, marks, lambda rs: ours(rs, "stage.context-compressor", tid))
-    (out,) = ours(seen, "stage.context-compressor", tid)
+        (out,) = await stage.received("stage.context-compressor", 1, tid)
     env = Envelope.FromString(out.value)
     assert list(env.routing_slip) == ["retriever", "technical-analyst", "response-generator"]
     assert list(env.visited) == [stage.runner.service] and out.key == f"C-{tid}".encode()
@@ -95,30 +71,23 @@ async def test_a_raw_ticket_is_classified_and_sent_down_its_workflow(real, handl
 async def test_a_threat_goes_straight_to_a_person(real, handler):
     tid = f"T-threat-{uuid.uuid4().hex[:6]}"
     body = "Refund me now or I will come to your office and make you regret it. Order #W1234567."
-    marks = await real.mark(*OUTPUTS) if real else None
-    async with stage_harness(runner(real, handler), real=real is not None) as stage:
+    async with stage_harness(runner(real, handler), real=bool(real)) as stage:
         await stage.send(ticket(tid, "Refund", body), key=f"C-{tid}".encode(), headers=JSON)
         await stage.settle(1)
-        seen = await published(real, stage, marks, lambda rs: ours(rs, topics.ESCALATIONS, tid))
-    (out,) = ours(seen, topics.ESCALATIONS, tid)
+        (out,) = await stage.received(topics.ESCALATIONS, 1, tid)
     handoff = json.loads(out.value)
     assert handoff["reason"] == "threat" and handoff["priority"] == "urgent"
     assert handoff["escalated_by"] == stage.runner.service and handoff["customer_message"].startswith("Hi Yusuf,")
-    assert not ours(seen, "stage.context-compressor", tid)
+    assert not stage.on("stage.context-compressor", tid)
 
 
 async def test_an_unreadable_raw_ticket_goes_to_the_dlq_and_nowhere_else(real, handler):
-    def dead(records) -> list[dict]:
-        # A dead letter has no ticket id: it is ours when it came from this stage's input topic.
-        found = [json.loads(r.value) for r in records if r.topic == topics.DLQ]
-        return [d for d in found if d["source"]["topic"] == stage.runner.input_topic]
-
-    marks = await real.mark(*OUTPUTS) if real else None
-    async with stage_harness(runner(real, handler), real=real is not None) as stage:
+    async with stage_harness(runner(real, handler), real=bool(real)) as stage:
         await stage.send(b"{not json", key=b"C-poison", headers=JSON)
         await stage.settle(1)
-        seen = await published(real, stage, marks, dead)
-    (record,) = dead(seen)
+        dead = [json.loads(r.value) for r in await stage.received(topics.DLQ, 1)]
+    # A dead letter has no ticket id: it is ours when it came from this stage's input topic.
+    (record,) = [d for d in dead if d["source"]["topic"] == stage.runner.input_topic]
     assert record["error"].startswith("not JSON") and record["source"]["key"] == "C-poison"
     assert record["original_base64"] and record["service"] == stage.runner.service
-    assert not [r for r in seen if r.topic == "stage.context-compressor" and r.key == b"C-poison"]
+    assert not [r for r in stage.on("stage.context-compressor") if r.key == b"C-poison"]

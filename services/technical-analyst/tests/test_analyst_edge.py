@@ -1,6 +1,5 @@
 """The technical-analyst at its Kafka edge, in memory (unit) and on the real Kafka (integration)."""
 
-import asyncio
 import importlib.util
 import json
 import pathlib
@@ -28,24 +27,23 @@ def _unit_module(name: str):
 
 unit = _unit_module("test_analyst_handler")
 
-OUTPUTS = ("stage.response-generator", topics.ESCALATIONS, topics.HOPS)
 BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
            pytest.param(True, marks=pytest.mark.integration, id="kafka")]
 
 
 @pytest.fixture(params=BROKERS)
-def real(request):
-    """None for the in-memory broker, else a reader of the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("topic_reader") if request.param else None
+def real(request) -> str:
+    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
+    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
 
 
-def runner(real, handler) -> StageRunner:
+def runner(real: str, handler) -> StageRunner:
     # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is
     # a stage of its own (name, group, topic): joining "technical-analyst" would rebalance a running analyst.
     # Nothing the analyst does depends on its name (it is no optional stage); only escalated_by shows it.
     unique = uuid.uuid4().hex[:10]
     name = f"test-analyst-{unique}" if real else "technical-analyst"
-    settings = Settings(OTEL_SERVICE_NAME=name, **({"KAFKA_BOOTSTRAP_SERVERS": real.bootstrap} if real else {}))
+    settings = Settings(OTEL_SERVICE_NAME=name, **({"KAFKA_BOOTSTRAP_SERVERS": real} if real else {}))
     return StageRunner(settings, handler, input_topic=f"test.edge.{unique}" if real else None)
 
 
@@ -56,37 +54,16 @@ def envelope(ticket: str, intent: str, category: str, order: OrderFacts) -> byte
     return env.SerializeToString()
 
 
-def ours(records, topic: str, ticket: str) -> list:
-    # On the real broker the topics also carry every other test's and benchmark's tickets.
-    mine = [r for r in records if r.topic == topic]
-    if topic == topics.HOPS:
-        return [h for h in map(HopRecord.FromString, (r.value for r in mine)) if h.ticket_id == ticket]
-    return [r for r in mine if dict(r.headers or ()).get("ticket-id") == ticket.encode()]
-
-
-async def published(real, stage, marks, topic: str, ticket: str, count: int = 1, timeout: float = 60.0) -> list:
-    """What was published since the test began, once `count` of the ticket's records reached `topic`.
-
-    In memory the harness collected it. On the real broker it is read from where the topics ended before the
-    test: the harness's own readers start at each topic's beginning and, after a benchmark, need minutes to
-    reach this test's records.
-    """
-    if real is None:
-        async with asyncio.timeout(timeout):
-            while len(ours(stage.published, topic, ticket)) < count:
-                await asyncio.sleep(0.05)
-        return stage.published
-    return await real.collect(marks, lambda rs: len(ours(rs, topic, ticket)) >= count, timeout)
+def hops_of(stage, ticket: str) -> list[HopRecord]:
+    return [HopRecord.FromString(r.value) for r in stage.on(topics.HOPS, ticket)]
 
 
 async def test_a_cancel_is_done_once_and_passed_to_the_generator(real):
     ticket, commerce = f"T-cancel-{uuid.uuid4().hex[:6]}", unit.FakeCommerce()
-    marks = await real.mark(*OUTPUTS) if real else None
-    async with stage_harness(runner(real, unit.handler(commerce=commerce)), real=real is not None) as stage:
+    async with stage_harness(runner(real, unit.handler(commerce=commerce)), real=bool(real)) as stage:
         await stage.send(envelope(ticket, "cancel_order", "ORDER", unit.ORDER), key=f"C-{ticket}".encode())
         await stage.settle(1)
-        seen = await published(real, stage, marks, "stage.response-generator", ticket)
-    (out,) = ours(seen, "stage.response-generator", ticket)
+        (out,) = await stage.received("stage.response-generator", 1, ticket)
     passed = Envelope.FromString(out.value)
     assert list(passed.routing_slip) == [] and list(passed.visited) == [stage.runner.service]
     a = passed.analysis
@@ -101,28 +78,25 @@ async def test_a_refund_above_the_limit_is_escalated_with_its_case(real):
                                                  "CASE-1"))
     big = OrderFacts(order_id="#W7", status="delivered", total=812.4, user_id="yusuf_rossi_9620",
                      item_names=["Office Chair"], tracking_ids=["843053632392"])
-    marks = await real.mark(*OUTPUTS) if real else None
-    async with stage_harness(runner(real, unit.handler(commerce=commerce)), real=real is not None) as stage:
+    async with stage_harness(runner(real, unit.handler(commerce=commerce)), real=bool(real)) as stage:
         await stage.send(envelope(ticket, "get_refund", "REFUND", big), key=f"C-{ticket}".encode())
         await stage.settle(1)
-        seen = await published(real, stage, marks, topics.ESCALATIONS, ticket)
-    (out,) = ours(seen, topics.ESCALATIONS, ticket)
+        (out,) = await stage.received(topics.ESCALATIONS, 1, ticket)
     handoff = json.loads(out.value)
     assert handoff["reason"] == "refund_above_limit" and handoff["case_id"] == "CASE-1"
     assert handoff["escalated_by"] == stage.runner.service and handoff["intent"] == "get_refund"
     assert "CASE-1" in handoff["customer_message"] and "No refund has been made" in handoff["customer_message"]
     assert [(x["name"], x["status"]) for x in handoff["actions"]] == [("issue_refund", "refused")]
-    assert not ours(seen, "stage.response-generator", ticket)   # a person answers it, not the generator
+    assert not stage.on("stage.response-generator", ticket)   # a person answers it, not the generator
 
 
 async def test_a_redelivered_cancel_is_dropped_not_written_twice(real):
     ticket, commerce = f"T-again-{uuid.uuid4().hex[:6]}", unit.FakeCommerce()
-    marks = await real.mark(*OUTPUTS) if real else None
-    async with stage_harness(runner(real, unit.handler(commerce=commerce)), real=real is not None) as stage:
+    async with stage_harness(runner(real, unit.handler(commerce=commerce)), real=bool(real)) as stage:
         for _ in range(2):   # the retriever's output read twice after a crash before its commit
             await stage.send(envelope(ticket, "cancel_order", "ORDER", unit.ORDER), key=f"C-{ticket}".encode())
         await stage.settle(2)
-        await published(real, stage, marks, "stage.response-generator", ticket)
-        seen = await published(real, stage, marks, topics.HOPS, ticket, count=2)
-    assert len(ours(seen, "stage.response-generator", ticket)) == 1 and len(commerce.calls) == 1
-    assert [h.labels.get("duplicate_suppressed") for h in ours(seen, topics.HOPS, ticket)] == [None, "true"]
+        await stage.received("stage.response-generator", 1, ticket)
+        await stage.received(topics.HOPS, 2, ticket)
+    assert len(stage.on("stage.response-generator", ticket)) == 1 and len(commerce.calls) == 1
+    assert [h.labels.get("duplicate_suppressed") for h in hops_of(stage, ticket)] == [None, "true"]
