@@ -45,6 +45,13 @@ def scripted_openai():
     server.stop()
 
 
+@pytest.fixture(params=[pytest.param(False, marks=pytest.mark.unit, id="memory"),
+                        pytest.param(True, marks=pytest.mark.integration, id="kafka")])
+def real(request) -> str:
+    """A stage's edge tests run twice: '' is faststream's in-memory broker, else the suite's Kafka (never skipped)."""
+    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
+
+
 @pytest.fixture
 def unique() -> str:
     """A short random suffix for topic, group and index names, so tests never share state."""

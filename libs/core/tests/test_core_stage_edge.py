@@ -7,7 +7,6 @@ services run on: in memory with no server, and through the real consumer group, 
 import json
 import uuid
 
-import pytest
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.ticket_pb2 import Ticket
@@ -17,15 +16,6 @@ from supportmesh_core.kafka import StageRunner
 from supportmesh_core.settings import ServiceSettings
 from supportmesh_core.stage import Forward
 from supportmesh_core.testing import stage_harness
-
-BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
-           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
-
-
-@pytest.fixture(params=BROKERS)
-def real(request) -> str:
-    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
 
 
 def runner(real: str, handler) -> StageRunner:

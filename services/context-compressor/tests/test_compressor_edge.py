@@ -28,16 +28,6 @@ def _unit_module(name: str):
 
 unit = _unit_module("test_compressor_handler")
 
-BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
-           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
-
-
-@pytest.fixture(params=BROKERS)
-def real(request) -> str:
-    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
-
-
 @pytest.fixture
 def store(tmp_path):
     store = SqliteConversationStore(tmp_path / "c.db")

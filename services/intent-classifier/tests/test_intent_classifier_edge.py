@@ -15,15 +15,7 @@ from supportmesh_core.kafka import StageRunner
 from supportmesh_core.testing import stage_harness
 from supportmesh_core.topics import STAGES
 
-BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
-           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture(params=BROKERS)
-def real(request) -> str:
-    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
 
 
 @pytest.fixture(scope="module")

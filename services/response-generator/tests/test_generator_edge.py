@@ -3,7 +3,6 @@
 import json
 import uuid
 
-import pytest
 from response_generator.config import Settings
 from response_generator.handlers import GeneratorHandler
 from supportmesh.v1.envelope_pb2 import Action, Envelope, OrderFacts
@@ -11,15 +10,6 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner
 from supportmesh_core.testing import stage_harness
-
-BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
-           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
-
-
-@pytest.fixture(params=BROKERS)
-def real(request) -> str:
-    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
 
 
 def runner(real: str) -> StageRunner:

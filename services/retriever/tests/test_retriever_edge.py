@@ -4,7 +4,6 @@ import importlib.util
 import pathlib
 import uuid
 
-import pytest
 from retriever.adapters.kb_store import KbUnavailable
 from retriever.config import Settings
 from retriever.domain.lookups import LookupFailed
@@ -29,16 +28,6 @@ def _unit_module(name: str):
 unit = _unit_module("test_retriever_lookups")
 HIT = {"id": "help:cancellations", "title": "Cancel", "url": "u", "description": "d", "resolution": "- one",
        "_score": 2.0}
-
-BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
-           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
-
-
-@pytest.fixture(params=BROKERS)
-def real(request) -> str:
-    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
-
 
 def runner(real: str, handler) -> StageRunner:
     # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is

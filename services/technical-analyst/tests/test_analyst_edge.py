@@ -5,7 +5,6 @@ import json
 import pathlib
 import uuid
 
-import pytest
 from supportmesh.v1.envelope_pb2 import Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
@@ -26,16 +25,6 @@ def _unit_module(name: str):
 
 
 unit = _unit_module("test_analyst_handler")
-
-BROKERS = [pytest.param(False, marks=pytest.mark.unit, id="memory"),
-           pytest.param(True, marks=pytest.mark.integration, id="kafka")]
-
-
-@pytest.fixture(params=BROKERS)
-def real(request) -> str:
-    """'' for the in-memory broker, else the suite's Kafka (fails, never skips, without it)."""
-    return request.getfixturevalue("kafka_bootstrap") if request.param else ""
-
 
 def runner(real: str, handler) -> StageRunner:
     # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is
