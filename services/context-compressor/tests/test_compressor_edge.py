@@ -1,7 +1,5 @@
 """The context-compressor at its Kafka edge, in memory (unit) and on the real Kafka (integration)."""
 
-import importlib.util
-import pathlib
 import time
 import uuid
 
@@ -14,19 +12,9 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner
-from supportmesh_core.testing import stage_harness
+from supportmesh_core.testing import stage_harness, unit_test_module
 
-
-def _unit_module(name: str):
-    # The envelopes exactly as the unit tests build them (test folders are no packages: loaded from the file).
-    path = pathlib.Path(__file__).parent / "unit" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"compressor_edge_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-unit = _unit_module("test_compressor_handler")
+unit = unit_test_module(__file__, "test_compressor_handler")  # its fakes and envelope builders
 
 @pytest.fixture
 def store(tmp_path):

@@ -1,7 +1,5 @@
 """The retriever at its Kafka edge, in memory (unit) and on the real Kafka (integration)."""
 
-import importlib.util
-import pathlib
 import uuid
 
 from retriever.adapters.kb_store import KbUnavailable
@@ -12,20 +10,9 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner
-from supportmesh_core.testing import stage_harness
+from supportmesh_core.testing import stage_harness, unit_test_module
 
-
-def _unit_module(name: str):
-    # The fake KB and commerce and the envelopes exactly as the unit tests build them (test folders are no
-    # packages, so the module is loaded from its file).
-    path = pathlib.Path(__file__).parent / "unit" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"retriever_edge_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-unit = _unit_module("test_retriever_lookups")
+unit = unit_test_module(__file__, "test_retriever_lookups")  # its fakes and envelope builders
 HIT = {"id": "help:cancellations", "title": "Cancel", "url": "u", "description": "d", "resolution": "- one",
        "_score": 2.0}
 

@@ -1,30 +1,17 @@
 """The technical-analyst at its Kafka edge, in memory (unit) and on the real Kafka (integration)."""
 
-import importlib.util
 import json
-import pathlib
 import uuid
 
 from supportmesh.v1.envelope_pb2 import Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner
-from supportmesh_core.testing import stage_harness
+from supportmesh_core.testing import stage_harness, unit_test_module
 from technical_analyst.config import Settings
 from technical_analyst.domain.execution import ExecutionResult
 
-
-def _unit_module(name: str):
-    # The handler, its fake commerce and its envelopes exactly as the unit tests build them (test folders are
-    # no packages, so the module is loaded from its file).
-    path = pathlib.Path(__file__).parent / "unit" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"analyst_edge_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-unit = _unit_module("test_analyst_handler")
+unit = unit_test_module(__file__, "test_analyst_handler")  # its fakes and envelope builders
 
 def runner(real: str, handler) -> StageRunner:
     # The consumer group is the service name and cannot be set apart from it, so on the real broker each test is

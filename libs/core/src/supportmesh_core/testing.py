@@ -6,9 +6,12 @@ the real consumer group, producer acks and commits.
 """
 
 import asyncio
+import importlib.util
+import pathlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker, TopicPartition
@@ -106,3 +109,15 @@ async def stage_harness(runner: StageRunner, *, real: bool = False) -> AsyncIter
         runner.stop()
         await asyncio.gather(task, return_exceptions=True)
         await runner.close()
+
+
+def unit_test_module(edge_test_file: str, name: str) -> ModuleType:
+    """The unit test module `name` beside an edge test, loaded from its file to reuse its fakes and builders.
+
+    Test folders are no packages, so it cannot be imported by name.
+    """
+    path = pathlib.Path(edge_test_file).parent / "unit" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{path.parent.parent.parent.name}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
