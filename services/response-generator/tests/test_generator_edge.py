@@ -5,11 +5,13 @@ import uuid
 
 from response_generator.config import Settings
 from response_generator.handlers import GeneratorHandler
-from supportmesh.v1.envelope_pb2 import Action, Envelope, OrderFacts
+from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner
-from supportmesh_core.testing import stage_harness
+from supportmesh_core.testing import stage_harness, unit_test_module
+
+unit = unit_test_module(__file__, "test_generator_handler")  # its envelope builder
 
 
 def runner(real: str) -> StageRunner:
@@ -23,17 +25,9 @@ def runner(real: str) -> StageRunner:
 
 
 def envelope(ticket_id: str, confidence: float = 0.9) -> Envelope:
-    # What reaches the generator for a cancel the analyst proposed: the customer's order and the proposal.
-    env = Envelope()
-    env.ticket.ticket_id, env.ticket.conversation_id, env.ticket.body = ticket_id, f"C-{ticket_id}", "cancel #W9"
-    env.classification.intent, env.classification.confidence = "cancel_order", confidence
-    env.retrieval.customer_id, env.retrieval.customer_name = "u_1", "Ada Lovelace"
-    env.retrieval.orders.append(OrderFacts(order_id="#W9", status="pending", total=10.0, user_id="u_1"))
-    a = env.analysis
-    a.policy_decision, a.policy_code = "allowed", "cancel_pending"
-    a.policy_reason = "Order #W9 is pending, so it can be cancelled (policy: Cancel pending order)."
-    a.actions.append(Action(name="cancel_pending_order", status="proposed", detail="cancel order #W9",
-                            idempotency_key="a" * 32))
+    # What reaches the generator for a cancel the analyst proposed, as the unit tests build it, under its own ids.
+    env = unit.envelope(confidence)
+    env.ticket.ticket_id, env.ticket.conversation_id = ticket_id, f"C-{ticket_id}"
     return env
 
 

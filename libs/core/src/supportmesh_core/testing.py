@@ -8,13 +8,12 @@ the real consumer group, producer acks and commits.
 import asyncio
 import importlib.util
 import pathlib
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
 
 from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaBroker, TestKafkaBroker, TopicPartition
+from faststream.kafka import TestKafkaBroker, TopicPartition
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import topics
@@ -24,14 +23,12 @@ from .kafka import StageRunner, ensure_topics, raw_message
 class StageHarness:
     """What a test does with a running stage: send records to its input and read what it published."""
 
-    def __init__(self, runner: StageRunner, broker: KafkaBroker, since_ms: int) -> None:
+    def __init__(self, runner: StageRunner) -> None:
         self.runner = runner
-        self._broker = broker
-        self._since_ms = since_ms
         self.published: list[ConsumerRecord] = []   # what the stage published, by topic in arrival order
 
     async def send(self, value: bytes, *, key: bytes = b"C-1", headers: dict[str, str] | None = None) -> None:
-        await self._broker.publish(value, self.runner.input_topic, key=key, headers=headers or {})
+        await self.runner.broker.publish(value, self.runner.input_topic, key=key, headers=headers or {})
 
     def on(self, topic: str, ticket: str | None = None) -> list[ConsumerRecord]:
         """What the stage published on `topic`, only `ticket`'s when given (a real topic is shared)."""
@@ -52,9 +49,6 @@ class StageHarness:
                 await asyncio.sleep(0.02)
             await self.runner.drain()
 
-    def _collect(self, record: ConsumerRecord) -> None:
-        if record.timestamp >= self._since_ms:   # a real topic also holds what earlier tests published
-            self.published.append(record)
 
 
 def _add_collectors(harness: StageHarness, real: bool) -> None:
@@ -66,7 +60,7 @@ def _add_collectors(harness: StageHarness, real: bool) -> None:
     runner = harness.runner
 
     async def collect(record: ConsumerRecord) -> None:
-        harness._collect(record)
+        harness.published.append(record)
 
     for topic in runner.publishers:
         if real:
@@ -88,9 +82,8 @@ def _ticket_of(record: ConsumerRecord) -> str:
 @asynccontextmanager
 async def stage_harness(runner: StageRunner, *, real: bool = False) -> AsyncIterator[StageHarness]:
     """The runner started on the in-memory broker (`real=False`) or on the Kafka of its settings."""
-    since_ms = int(time.time() * 1000) - 1000
     if not real:
-        harness = StageHarness(runner, runner.broker, since_ms)
+        harness = StageHarness(runner)
         _add_collectors(harness, real=False)
         async with TestKafkaBroker(runner.broker):
             runner.ledger.caught_up.set()   # the in-memory broker has no outcome history to read back
@@ -99,7 +92,7 @@ async def stage_harness(runner: StageRunner, *, real: bool = False) -> AsyncIter
         return
     bootstrap = runner.settings.kafka_bootstrap_servers
     await ensure_topics(bootstrap, [runner.input_topic])
-    harness = StageHarness(runner, runner.broker, since_ms)
+    harness = StageHarness(runner)
     _add_collectors(harness, real=True)
     await runner.start()
     task = asyncio.create_task(runner.run())
