@@ -93,6 +93,7 @@ def merge(local: Classification, verdict: BaseModel, text: str, categories: Mapp
         flags=flags,
         priority=priority(intent, verdict.sentiment, flags),
         entities=entities,
+        requests=local.requests,
     ), dropped
 
 

@@ -65,14 +65,17 @@ class Workflows:
         floor = self.sentiment_floors.get(c.intent, self.sentiment_floors.get("any"))
         if floor is not None and c.sentiment <= floor:
             return Route(ESCALATE, (), "negative_sentiment")
-        found = self.family_of(c, min_confidence) if c.confidence < min_confidence else None
-        # A write request is routed by its verbs only when the classifier is sure of the ticket (alone or by the
-        # order-write family): under the floor a person reads it first, since a write read wrongly is worse
-        # than a handoff.
+        found = None
+        if c.confidence < min_confidence:
+            found = self.family_of(c, min_confidence) or self.family_of_requests(c, min_confidence)
+        # A write request is routed by its verbs only when the classifier is sure of the ticket (alone, by the
+        # order-write family, or by the sentences that ask for the writes): otherwise a person reads it first,
+        # since a write read wrongly is worse than a handoff.
         if c.confidence >= min_confidence or found is not None:
+            family, score = found or ("", 0.0)
             for marker, name in self.request_workflows.items():
                 if marker in c.flags:
-                    return Route(name, self.workflows[name], marker=marker)
+                    return Route(name, self.workflows[name], marker=marker, family=family, family_score=score)
         if c.confidence < min_confidence:
             if found is not None:
                 name, score = found
@@ -93,6 +96,16 @@ class Workflows:
                 leading.append(alt.score)
             if len(leading) >= 2 and sum(leading) >= min_confidence:
                 return name, round(sum(leading), 4)
+        return None
+
+    def family_of_requests(self, c: Classification, min_confidence: float) -> tuple[str, float] | None:
+        """The family of every sentence asking for a write (`Classification.requests`), when one of them is at
+        or above the floor; with the best one's score."""
+        for name, family in self.families.items():
+            if c.requests and all(r.intent in family.intents for r in c.requests):
+                best = max(r.score for r in c.requests)
+                if best >= min_confidence:
+                    return name, round(best, 4)
         return None
 
     def check_intents(self, known: Collection[str]) -> None:
