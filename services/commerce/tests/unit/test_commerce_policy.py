@@ -25,6 +25,8 @@ def test_cancel_pending_refunds_everything_paid_to_the_original_method(data):
     assert change.order.payments[-1] == policy.Payment("refund", 2020, "credit_card_1")
     assert change.balance_deltas == {} and not change.refund_immediate
     assert "$20.20" in change.summary and "5 to 7 business days" in change.summary
+    names = ", ".join(dict.fromkeys(i.name for i in orders["#W0000002"].items))
+    assert change.summary.startswith(f"Order #W0000002 ({names}) has been cancelled"), "the customer reads what"
 
 
 @pytest.mark.parametrize("order_id,reason,words", [

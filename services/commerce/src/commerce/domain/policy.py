@@ -60,7 +60,8 @@ def cancel_pending_order(order: Order, customer: Customer, reason: str) -> Chang
     new = dataclasses.replace(order, status=CANCELLED, cancel_reason=why, payments=order.payments + refunds)
     where = "; ".join(_refund_words(customer, p.payment_method_id, p.amount_cents, with_amount=len(refunds) > 1)
                       for p in refunds)
-    summary = f"Order {order.order_id} has been cancelled (reason: {why})."
+    names = ", ".join(dict.fromkeys(line.name for line in order.items))
+    summary = f"Order {order.order_id} ({names}) has been cancelled (reason: {why})."
     if refunds:
         summary += f" The refund of {_money(refunded)} goes back to {where}."
     return Change(summary=summary, order=new, balance_deltas=deltas, amount_cents=refunded,
