@@ -225,3 +225,86 @@ def test_the_order_holding_the_cheaper_of_two_same_products_is_told_by_price():
     # the cue said first wins; no cue, or no single line per order: no choice
     assert order_by_price([cheap, dear], "return the cheaper tablet; or else the more expensive one") is cheap
     assert order_by_price([cheap, dear], "return one of my tablets") is None
+
+
+BOOTS = OrderLine("1", "p-boot", "Hiking Boots", 200.0, {"size": "10", "material": "leather", "waterproof": "no"})
+BOOT_VARIANTS = [Variant("2", {"size": "10", "material": "leather", "waterproof": "yes"}, False, 240.0),
+                 Variant("3", {"size": "10", "material": "synthetic", "waterproof": "yes"}, True, 210.0),
+                 Variant("4", {"size": "10", "material": "synthetic", "waterproof": "no"}, True, 180.0)]
+
+
+def test_a_yes_no_option_is_named_by_its_name():
+    text = "my boots are not waterproof, I want waterproof ones"
+    assert choose_variant(BOOTS, BOOT_VARIANTS[1:], text).item_id == "3"
+    assert choose_variant(BOOTS, BOOT_VARIANTS[1:], "synthetic ones, non-waterproof like mine").item_id == "4"
+
+
+@pytest.mark.parametrize("text", [
+    "I want waterproof boots in the same size 10. Leather would be best; if there are no waterproof leather ones "
+    "in size 10, synthetic is fine.",
+    "Waterproof leather boots please, otherwise synthetic waterproof ones.",
+])
+def test_the_second_choice_is_taken_when_the_first_is_not_available(text):
+    assert choose_variant(BOOTS, BOOT_VARIANTS, text).item_id == "3"
+
+
+def test_without_a_second_choice_an_unavailable_first_choice_is_not_replaced():
+    assert choose_variant(BOOTS, BOOT_VARIANTS, "I want the waterproof leather ones in size 10.") is None
+
+
+def test_the_first_choice_is_read_without_the_second():
+    watch = OrderLine("1", "p-w", "Smart Watch", 300.0, {"color": "black", "band": "silicone", "display": "AMOLED"})
+    watches = [Variant("2", {"color": "silver", "band": "silicone", "display": "AMOLED"}, False, 320.0),
+               Variant("3", {"color": "silver", "band": "leather", "display": "LCD"}, True, 280.0),
+               Variant("4", {"color": "black", "band": "silicone", "display": "LCD"}, True, 250.0)]
+    text = ("I want silver with a silicone band and AMOLED display; if that isn't available, switch it to the black "
+            "one with a silicone band and an LCD display.")
+    assert choose_variant(watch, watches, text).item_id == "4"
+
+
+def test_the_current_value_told_before_the_request_or_left_is_not_kept():
+    bed = OrderLine("1", "p-bed", "Pet Bed", 90.0, {"size": "large", "color": "brown"})
+    beds = [Variant("2", {"size": "large", "color": "grey"}, True, 95.0),
+            Variant("3", {"size": "medium", "color": "brown"}, True, 80.0)]
+    assert choose_variant(bed, beds, "I got a large pet bed in brown. I want to exchange it for the same bed "
+                                     "(large) in grey.").item_id == "2"
+    glasses = OrderLine("1", "p-g", "Sunglasses", 100.0, {"frame": "black", "lens": "brown"})
+    pairs = [Variant("2", {"frame": "black", "lens": "green"}, True, 100.0),
+             Variant("3", {"frame": "brown", "lens": "brown"}, True, 100.0)]
+    assert choose_variant(glasses, pairs, "I'd like green lenses instead of brown (same black frame).").item_id == "2"
+
+
+def test_options_the_customer_says_do_not_matter_are_free_to_change():
+    chair = OrderLine("1", "p-ch", "Office Chair", 300.0, {"material": "leather", "color": "blue", "armrest": "none"})
+    chairs = [Variant("2", {"material": "leather", "color": "black", "armrest": "adjustable"}, True, 310.0),
+              Variant("3", {"material": "fabric", "color": "black", "armrest": "none"}, True, 250.0)]
+    text = "the office chair should be black instead of blue (still leather; armrests don't matter)"
+    assert choose_variant(chair, chairs, text).item_id == "2"
+
+
+def test_each_of_several_items_is_read_from_its_own_sentences():
+    watch = OrderLine("11", "p-w", "Smart Watch", 300.0, {"color": "black"})
+    glasses = OrderLine("12", "p-g", "Sunglasses", 100.0, {"lens": "brown", "frame": "black"})
+    order = OrderDetail("#W9", "pending", [watch, glasses], "paypal_2")
+    variants = {"p-w": [Variant("21", {"color": "silver"}, True, 310.0)],
+                "p-g": [Variant("22", {"lens": "green", "frame": "black"}, True, 100.0),
+                        Variant("23", {"lens": "black", "frame": "silver"}, True, 100.0)]}
+    text = ("My order is pending. I'd like the sunglasses with green lenses instead of brown (same black frame). "
+            "And for the smart watch, I want silver. Switch them please.")
+    w = plan_write(MODIFY_ITEMS, order, text, "T", variants, METHODS)
+    assert dict(zip(w.item_ids, w.new_item_ids, strict=True)) == {"11": "21", "12": "22"}
+
+
+def test_it_is_the_only_item_of_the_order():
+    order = OrderDetail("#W3", "delivered", [KEYBOARD], "credit_card_9513926")
+    w = plan_write(EXCHANGE, order, "I love it but want to exchange it for one with clicky switches and no "
+                                    "backlight.", "T", VARIANTS, METHODS)
+    assert w.new_item_ids == ("7706410293",)
+    assert plan_write(EXCHANGE, ORDER, "I want to exchange it for a clicky one.", "T", VARIANTS, METHODS) is None
+
+
+def test_a_new_item_outside_the_price_the_customer_set_is_not_proposed():
+    text = "If the clicky keyboard is less than 200 bucks I want to exchange my mechanical keyboard to it."
+    assert plan_write(EXCHANGE, ORDER, text, "T", VARIANTS, METHODS) is None
+    text = "If the clicky keyboard is under $300 I want to exchange my mechanical keyboard to it."
+    assert plan_write(EXCHANGE, ORDER, text, "T", VARIANTS, METHODS).new_item_ids == ("7706410293",)

@@ -100,7 +100,7 @@ _VERBS = {RETURN: re.compile(r"\breturn", re.I), CANCEL: re.compile(r"\bcancel",
           EXCHANGE: re.compile(r"\b(?:exchange|modify|change|swap|switch)", re.I)}
 _VERBS[MODIFY_ITEMS] = _VERBS[EXCHANGE]
 _MORE = re.compile(r"\b(?:more|most) expensive\b", re.I)
-_IF_NOT_AVAILABLE = re.compile(r"\bif\b[^,;.]*\b(?:no|not|n't|unavailable)\b", re.I)
+_IF_NOT_AVAILABLE = re.compile(r"\bif\b[^,;.]*(?:\b(?:no|not|unavailable)\b|n't\b)", re.I)
 _LESS = re.compile(r"\b(?:less|least) expensive\b|\bcheap(?:er|est)\b", re.I)
 
 
@@ -203,6 +203,13 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
     lines, own_words = twins
     if not lines and _ALL_ITEMS.search(words):
         lines = [line for line in order.lines if line.item_id not in _excepted(order, words)]
+    if not lines and action != RETURN and clause is None:
+        # "I'd like the sunglasses with green lenses … switch it to the black one": the verb's own words name
+        # nothing; the items the request's sentences name are the ones to change (each must then find its
+        # option, or the reply asks).
+        lines = named_lines(order, _from_request(text))
+    if not lines and len(order.lines) == 1:
+        lines = list(order.lines)     # "exchange it for the biggest bottle": the order's only item
     if not lines:
         return None
     if action == RETURN:
@@ -214,7 +221,8 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
                             payment_method_id=method, amount=amount)
     swaps, missing = [], []
     for n, line in enumerate(lines):
-        new = choose_variant(line, variants.get(line.product_id, ()), own_words.get(n, words))
+        own = own_words.get(n) or item_words(line, lines, words)
+        new = choose_variant(line, variants.get(line.product_id, ()), own)
         if new is None:
             missing.append(line)
         else:
@@ -223,6 +231,11 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
     # is no clicky one, only exchange the thermostat"); otherwise the reply asks.
     if missing and not (swaps and _IF_NOT_AVAILABLE.search(words)
                         and all(option_unavailable(x, variants.get(x.product_id, ()), words) for x in missing)):
+        return None
+    # "If it is less than 200 bucks I want to exchange it": a new item outside the customer's price is not
+    # what they asked for; the reply asks instead.
+    low, high = price_bounds(words)
+    if any(not low <= v.price <= high for _, v in swaps):
         return None
     method = _method(text, methods, order.original_payment_method, refund=False)
     diff = round(sum(v.price - line.price for line, v in swaps), 2)
@@ -237,6 +250,23 @@ def plan_write(action: str, order: OrderDetail, text: str, ticket_id: str,
     return PlannedWrite(action, oid, key, f"{verb} order {oid}: {what}; {money}",
                         item_ids=tuple(line.item_id for line, _ in swaps),
                         new_item_ids=tuple(v.item_id for _, v in swaps), payment_method_id=method, amount=diff)
+
+
+_PRICE_BOUND = re.compile(
+    r"\b(?:if|as long as|provided|only if)\b[^.;]*?\b(?P<dir>less|under|below|cheaper|lower|more|over|above|"
+    r"pricier|higher)\b(?:\s+than)?\s+(?:\$|usd\s*)?(?P<amount>\d+(?:[.,]\d+)?)", re.I)
+
+
+def price_bounds(text: str) -> tuple[float, float]:
+    """The price range a condition of the text puts on the new item ("if it is less than 200 bucks")."""
+    low, high = 0.0, float("inf")
+    for m in _PRICE_BOUND.finditer(text):
+        amount = float(m.group("amount").replace(",", "."))
+        if m.group("dir").lower() in ("less", "under", "below", "cheaper", "lower"):
+            high = min(high, amount)
+        else:
+            low = max(low, amount)
+    return low, high
 
 
 def plan_user_address(text: str, ticket_id: str, customer: CustomerDetail,
@@ -350,6 +380,24 @@ def twin_words(lines: list[OrderLine], text: str) -> tuple[list[OrderLine], dict
     return kept, own
 
 
+def item_words(line: OrderLine, lines: Sequence[OrderLine], text: str) -> str:
+    """The sentences about one of several different items: from the first naming it up to the next that names
+    only others ("the sunglasses with green lenses (same black frame). And for the watch, I want silver": the
+    watch's silver is not the sunglasses'); the whole text when it names one product or does not name this."""
+    others = {x.name for x in lines} - {line.name}
+    if not others:
+        return text
+    sentences = re.findall(r"[^.!?;\n]+[.!?;\n]*", text)
+    about = [[n for n in {line.name, *others} if re.search(rf"\b{_name_pattern(n)}", s, re.I)] for s in sentences]
+    out, inside = [], False
+    for sentence, names in zip(sentences, about, strict=True):
+        if names:
+            inside = line.name in names
+        if inside:
+            out.append(sentence)
+    return "".join(out) or text
+
+
 _BRACED = re.compile(r"(\{[^{}]*\})\s*(?:to|into|for)\s*(\{[^{}]*\})")
 
 
@@ -395,23 +443,55 @@ def choose_variant(line: OrderLine, variants: Sequence[Variant], text: str) -> V
     quoted = [v for v in candidates if re.search(rf"\b{re.escape(v.item_id)}\b", text)]
     if len(quoted) == 1:
         return quoted[0]
+    # The first choice is read without the second ("I want silver …; if that isn't available, the black one").
+    full, text = text, _SECOND_CHOICE.sub(" ", text)
     scored = _scores(line, candidates, text)
     if not scored:
         return None
     best = max(s for s, _ in scored)
     # A price cue ("the cheapest green one") takes the best available; otherwise a better fit that is not
-    # available is not replaced by a near miss.
+    # available is not replaced by a near miss, unless the text names the second choice ("if white is not
+    # available, an RGB backlight is fine"): then the best available one with a value that choice names.
     if not (_CHEAPEST.search(text) or _DEAREST.search(text)) and option_unavailable(line, variants, text):
-        return None
+        return _second_choice(line, candidates, full)
     top = [v for s, v in scored if s == best]
     if _CHEAPEST.search(text) or _DEAREST.search(text):
         ranked = sorted(top, key=lambda v: v.price, reverse=bool(_DEAREST.search(text)))
         if len(ranked) == 1 or ranked[0].price != ranked[1].price:
             return ranked[0]
         return None
-    if best[0] == 0 and best[2] == 0:
+    if best[0] == 0 and best[3] == 0:
         return None
     return top[0] if len(top) == 1 else None
+
+
+# The customer's second choice: "if white is not available, RGB is fine", "if there are no leather ones,
+# synthetic", "otherwise the black one".
+_SECOND_CHOICE = re.compile(
+    r"(?P<cond>\b(?:if|in case|should)\b[^,;.]*?(?:\b(?:no|not|unavailable|out of stock|sold out)\b|n't\b)[^,;.]*)"
+    r"[,;:]\s*(?:then\s+)?(?P<alt>[^.;!?]+)"
+    r"|\b(?:otherwise|or else|failing that)\b[,:]?\s*(?P<alt2>[^.;!?]+)", re.I)
+
+
+def _second_choice(line: OrderLine, candidates: Sequence[Variant], text: str) -> Variant | None:
+    """The available candidate that fits the customer's second choice best, read with its condition ("if there
+    are no waterproof leather ones in size 10, synthetic is fine" is a waterproof synthetic size 10): it must
+    change a value to one the second choice names. None when the text gives none or several fit equally."""
+    for m in _SECOND_CHOICE.finditer(text):
+        alt = m.group("alt") or m.group("alt2")
+        words = _tokens(alt)
+        tokens, joined = set(words), " ".join(words)
+        fitting = [v for v in candidates
+                   if any(_share_named(value, tokens, joined, name, alt) == 1.0
+                          for name, value in v.options.items() if line.options.get(name) != value)]
+        # The condition describes the first choice; its "no" denies that one exists, not an option's value.
+        cond = re.sub(r"\b(?:no|not|unavailable|out of stock|sold out)\b|n't\b", " ", m.group("cond") or "")
+        scored = _scores(line, fitting, f"{cond} {alt}")
+        if scored:
+            best = max(s for s, _ in scored)
+            top = [v for s, v in scored if s == best]
+            return top[0] if len(top) == 1 else None
+    return None
 
 
 def option_unavailable(line: OrderLine, variants: Sequence[Variant], text: str) -> bool:
@@ -425,7 +505,7 @@ def option_unavailable(line: OrderLine, variants: Sequence[Variant], text: str) 
         return False
     # Only whole values named and unasked changes count here: words a value merely shares with the text ("the
     # other card" and "CF card") do not make an unavailable option the one asked for.
-    scored = [(s[:2], v) for s, v in _scores(line, every, text)]
+    scored = [(s[:3], v) for s, v in _scores(line, every, text)]
     if not scored:
         return False
     best = max(s for s, _ in scored)
@@ -438,9 +518,10 @@ def option_unavailable(line: OrderLine, variants: Sequence[Variant], text: str) 
 def _candidates(line: OrderLine, variants: Sequence[Variant], text: str, available_only: bool) -> list[Variant]:
     # "the same material and color": those options must stay as they are ("the same, except for the zoom"
     # keeps all but the zoom).
+    # "with", "but" and "instead" end what "same" keeps ("the same keyboard with a white backlight").
     kept = [name for name in line.options
-            if re.search(rf"\bsame\b(?:(?!\bexcept\b|\bother than\b)[^.;]){{0,40}}\b{re.escape(name)}\b",
-                         text, re.I)]
+            if re.search(rf"\bsame\b(?:(?!\bexcept\b|\bother than\b|\bwith\b|\bbut\b|\binstead\b)[^.;]){{0,40}}"
+                         rf"\b{re.escape(name)}\b", text, re.I)]
     return [v for v in variants if (v.available or not available_only) and v.item_id != line.item_id
             and all(v.options.get(name) == line.options[name] for name in kept)]
 
@@ -450,30 +531,88 @@ def _scores(line: OrderLine, candidates: Sequence[Variant], text: str) -> list[t
     tokens, joined = set(words), " ".join(words)
     cues = comparatives(line, text)
     scored = []
+    free = _free_options(line, text)
+    # What the item is like now is often told before the request ("I got a pet bed in brown. I want it in
+    # grey"): only the words from the first request on say what to keep.
+    wanted = _from_request(text)
+    wanted_words = _tokens(wanted)
     for v in candidates:
         changed = {name: value for name, value in v.options.items() if line.options.get(name) != value}
-        # Changing a value the text names as it is ("maple, 34 inch" of a 34 inch board) is not asked for.
-        named = {name: 0.0 if _keeps(line.options.get(name, ""), text, tokens, joined)
-                 else _share_named(value, tokens, joined) for name, value in changed.items()}
+        # Changing a value the text names as it is ("maple, 34 inch" of a 34 inch board, "still leather") is
+        # against what it asks.
+        against = {name for name in changed
+                   if _keeps(line.options.get(name, ""), wanted, set(wanted_words), " ".join(wanted_words), name)}
+        # A value named only as the one to leave ("green lenses instead of brown") is not asked for.
+        named = {name: 0.0 if _only_left(value, text) else _share_named(value, tokens, joined, name, text)
+                 for name, value in changed.items()}
+        # ... unless the new value is named whole after it ("the 2000-piece puzzle …, switch it to the 1500-piece
+        # one"), not before ("prefer battery > USB > AC" of a USB lamp keeps USB).
+        against = {name for name in against
+                   if named[name] < 1.0 or _last_at(changed[name], text) < _last_at(line.options[name], text)}
+        named.update(dict.fromkeys(against, 0.0))
         for name, cue in cues.items():
             named[name] = _cue_score(cue, line.options[name], v.options.get(name, ""), candidates, name)
-        # Whole values named (or moved as asked) count first, then changing nothing unasked, and only then
-        # words a value shares with the text: a preference list ("battery > USB > AC") or a payment card
-        # mentioned elsewhere must not buy an extra change.
-        score = (sum(1 for n in named.values() if n == 1.0), -sum(1 for n in named.values() if n == 0),
+            against.discard(name)
+        # Whole values named (or moved as asked) count first, then keeping what the text keeps, then changing
+        # nothing unasked (options it says do not matter are free), and only then words a value shares with the
+        # text: a preference list ("battery > USB > AC") or a payment card mentioned elsewhere must not buy an
+        # extra change.
+        score = (sum(1 for n in named.values() if n == 1.0), -len(against),
+                 -sum(1 for name, n in named.items() if n == 0 and name not in free),
                  round(sum(n for n in named.values() if n < 1.0), 3))
         scored.append((score, v))
     return scored
 
 
-def _keeps(current: str, text: str, tokens: set[str], joined: str) -> bool:
+_WANTS = re.compile(r"\b(?:want|wanna|like|prefer|need|exchange|change|swap|switch|modify|replace|upgrade)",
+                    re.I)
+
+
+def _from_request(text: str) -> str:
+    """The text from the sentence of its first request on."""
+    m = _WANTS.search(text)
+    if not m:
+        return text
+    start = max((s.end() for s in re.finditer(r"[.!?\n]", text[:m.start()])), default=0)
+    return text[start:]
+
+
+def _free_options(line: OrderLine, text: str) -> set[str]:
+    """Options the text says do not matter ("armrests don't matter", "I don't care about the color")."""
+    free = set()
+    for name in line.options:
+        word = re.escape(name).replace(r"\ ", r"\s+") + r"s?"
+        if re.search(rf"\b{word}\b[^.;,]{{0,20}}\b(?:do(?:es)?n'?t|do(?:es)? not)\s+matter\b"
+                     rf"|\b(?:do(?:es)?n'?t|do(?:es)? not)\s+(?:really\s+)?(?:care|mind)\s+(?:about|which|what)\s+"
+                     rf"(?:the\s+)?{word}\b|\bany\s+{word}\b", text, re.I):
+            free.add(name)
+    return free
+
+
+_LEAVING = r"\b(?:instead of|rather than|other than|from|not|than|replace|replacing)\s+(?:the |my |an? )?"
+
+
+def _keeps(current: str, text: str, tokens: set[str], joined: str, name: str = "") -> bool:
     """Whether the text names the item's current value as wanted ("maple, 34 inch" of a 34 inch board), not as
     the one to leave ("instead of Apple HomeKit", "from blue")."""
-    if _share_named(current, tokens, joined) != 1.0:
+    if _share_named(current, tokens, joined, name, text) != 1.0:
         return False
-    leaving = (r"\b(?:instead of|rather than|other than|from|not|than|replace|replacing)\s+(?:the |my |an? )?"
-               + re.escape(current))
-    return re.search(leaving, text, re.I) is None
+    if current.lower() in _YES_NO:
+        return False    # "they are not waterproof" describes the item; the wanted value is named or not
+    return re.search(_LEAVING + re.escape(current), text, re.I) is None
+
+
+def _last_at(value: str, text: str) -> int:
+    """Where the text last names the value (-1: nowhere)."""
+    return max((m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, re.I)), default=-1)
+
+
+def _only_left(value: str, text: str) -> bool:
+    """Whether every mention of the value is as the one to leave ("instead of brown")."""
+    if value.lower() in _YES_NO:
+        return False
+    mentions = list(re.finditer(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, re.I))
+    return bool(mentions) and all(re.search(_LEAVING + "$", text[:m.start()], re.I) for m in mentions)
 
 
 # Comparatives that move an ordered option: the words, the way they move it, and whether they want the end.
@@ -536,9 +675,23 @@ _SIZE_WORDS = {"xs": "extra small", "s": "small", "m": "medium", "l": "large", "
                "xxl": "extra extra large"}
 
 
-def _share_named(value: str, tokens: set[str], joined: str) -> float:
+_YES_NO = ("yes", "no")
+
+
+def _share_named(value: str, tokens: set[str], joined: str, name: str = "", text: str = "") -> float:
     """How much of an option value the text names: 1 for the whole value (or a size's word), else the share of
-    its words found ("Google Assistant" is half named by "Google Home")."""
+    its words found ("Google Assistant" is half named by "Google Home"). A yes/no option is named by its name
+    ("waterproof boots" names waterproof: yes; "non-waterproof" or "not waterproof" names no)."""
+    if value.lower() in _YES_NO and name:
+        word = re.escape(name).replace(r"\ ", r"[\s-]+")
+        negated = rf"\b(?:not|non|no|without)[\s-]+(?:\w+\s+)?{word}\b"
+        plain = rf"(?<![\w-])(?<!not )(?<!non-)(?<!non )(?<!no ){word}\b"
+        found = re.search(negated if value.lower() == "no" else plain, text, re.I)
+        if value.lower() == "yes" and found:
+            # a plain mention must not be the tail of a negation ("not really waterproof")
+            found = any(not re.search(r"\b(?:not|no|non)[\s-]+(?:\w+\s+)?$", text[:m.start()], re.I)
+                        for m in re.finditer(plain, text, re.I))
+        return 1.0 if found else 0.0
     parts = _tokens(value)
     if not parts:
         return 0.0
