@@ -21,6 +21,8 @@ PRODUCTS = ("Mechanical Keyboard", "Laptop", "Hiking Boots", "T-Shirt", "Water B
     "If it is less than 200 bucks I buy another. If not, I want to return my current keyboard.",
     "I have two orders. I want to return all things ordered, refunded to PayPal if possible.",
     "If cancelling partial items is not possible, just change the address to my NYC place.",
+    "My order comes Monday. I won't be home, so I want it sent to my office: 1449 Mission St, San Francisco.",
+    "Please have my pending order #W7381650 delivered to my sister's place, 2207 Eastlake Ave, Seattle.",
 ])
 def test_the_customers_own_write_request_is_marked(text):
     assert is_order_request(text, PRODUCTS)
@@ -38,6 +40,9 @@ def test_the_customers_own_write_request_is_marked(text):
     "I would like to know how to cancel my order.",
     # the past: a refund's status, not a request
     "I returned it last week and want my refund status.",
+    # where a parcel should go, not a change of the order's address
+    "I want it delivered to me by Friday.",
+    "When will my order be delivered to my house?",
     "I already sent back the office chair, where is my money?",
     # negated
     "I don't want to cancel my order, just tell me where it is.",

@@ -7,7 +7,8 @@ splitter would tell the request from the verbs. The marker routes such a ticket 
 (`request_workflows` in workflows.yaml).
 
 Kept narrow, since a wrong marker proposes a write: a write verb (return / send back, exchange / swap, cancel,
-change / modify / switch / update an item, an option or the address) with its object, asked for by the customer
+change / modify / switch / update an item, an option or the address) with its object, or an order wanted "sent /
+delivered to" another place ("I want it sent to my office: …"), asked for by the customer
 ("I want to", "I'd like to", "me want to", "please", "could you", an imperative opening a sentence or after
 "just"). Not counted: a verb inside a condition or a question clause ("if I want to return it", "do I need to
 return it?", "how do returns work?", "can I return …?"), a negated one, the past ("I returned it last week"),
@@ -36,6 +37,12 @@ _ASK = (r"(?:\b(?:i|me|we)\s+(?:really\s+|also\s+|just\s+|now\s+|would\s+|do\s+)
         r"|\b(?:can|could|would|will)\s+you\s+(?:please\s+|kindly\s+)?|\bplease\b|\bkindly\b"
         r"|(?:^|[.!?:;\n]\s*|\bjust\s+|\bthen\s+))")
 _REQUEST = re.compile(rf"{_ASK}\s*(?:(?:please|kindly|just|also|now|simply)\s+)*(?P<verb>{_VERB})", re.I)
+# An order sent somewhere else: "I want it sent to my office: 1449 Mission St", "please have my pending order
+# #W… delivered to my sister's place" (the object comes before the verb, so _VERB does not see it).
+_SEND_TO = re.compile(
+    rf"{_ASK}\s*(?:have\s+|get\s+)?(?P<verb>(?:it|them|(?:my|the|this|that)\s+(?:pending\s+)?(?:order|package|parcel)"
+    rf"(?:\s+\#?w\d{{7}})?)\s+(?:sent|shipped|delivered|redirected|forwarded)\s+to\s+(?!me\b|us\b|you\b)"
+    rf"(?:my|our|the|a|an|\d))", re.I)
 # The clause before the verb opens a condition or a question ("if I want to return", "how do I cancel").
 _OPEN_CLAUSE = re.compile(r"\b(?:if|whether|unless|in case|how|what|why|when|where|which)\b[^,;:]*$", re.I)
 _NEGATED = re.compile(r"\b(?:not|never|no longer|n't)\s+(?:\w+\s+){0,3}$", re.I)
@@ -71,7 +78,8 @@ def request_sentences(text: str, products: Iterable[str] = ()) -> list[str]:
     """The sentences in which the customer asks for one of the store's writes, in order, each once."""
     if _ELSEWHERE.search(text) or _BOUGHT_AT.search(text) or not _names_an_order(text, products):
         return []
-    found = (_asked_sentence(text, m) for m in _REQUEST.finditer(text))
+    matches = sorted([*_REQUEST.finditer(text), *_SEND_TO.finditer(text)], key=lambda m: m.start())
+    found = (_asked_sentence(text, m) for m in matches)
     return list(dict.fromkeys(s for s in found if s))
 
 
