@@ -308,3 +308,11 @@ def test_a_new_item_outside_the_price_the_customer_set_is_not_proposed():
     assert plan_write(EXCHANGE, ORDER, text, "T", VARIANTS, METHODS) is None
     text = "If the clicky keyboard is under $300 I want to exchange my mechanical keyboard to it."
     assert plan_write(EXCHANGE, ORDER, text, "T", VARIANTS, METHODS).new_item_ids == ("7706410293",)
+
+
+def test_items_named_in_another_language_are_the_catalogues():
+    helmet = OrderLine("31", "p-h", "Cycling Helmet", 180.0, {"size": "M"})
+    order = OrderDetail("#W5", "delivered", [helmet, KEYBOARD], "credit_card_9513926")
+    w = plan_write(RETURN, order, "Hola, quiero devolver el casco de bicicleta, es demasiado grande.", "T", {},
+                   METHODS)
+    assert (w.item_ids, w.amount) == (("31",), 180.0)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from supportmesh.v1.envelope_pb2 import OrderFacts
+from supportmesh_core.product_names import in_english
 
 ALLOWED, REFUSED, NEEDS_HUMAN, NOT_APPLICABLE = "allowed", "refused", "needs_human", "not_applicable"
 
@@ -316,8 +317,9 @@ def _singular(word: str) -> str:
 
 
 def text_tokens(text: str) -> list[str]:
-    """The text's words, lower case and singular, hyphens dropped ("T-shirts" → "tshirt")."""
-    return [_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower().replace("-", ""))]
+    """The text's words, lower case and singular, hyphens dropped ("T-shirts" → "tshirt"); a product named in
+    Spanish, French, German, Italian or Portuguese reads as the catalogue's name ("casco de bicicleta")."""
+    return [_singular(w) for w in re.findall(r"[a-z0-9]+", in_english(text).lower().replace("-", ""))]
 
 
 def first_mention(tokens: Sequence[str], item_name: str) -> int | None:
