@@ -145,7 +145,7 @@ class AnalystHandler:
         if decision.order_id:
             hop.labels["order_id"] = decision.order_id
             hop.labels["order_identified_by"] = decision.identified_by
-        execution = plan(decision, env.ticket.ticket_id, request.text)
+        execution = plan(decision, env.ticket.ticket_id, request.text, sure=not env.classification.family)
         if execution is None:
             if decision.decision == ALLOWED and decision.actions and self._proposals is not None:
                 await self._proposals.propose(env, hop, decision)

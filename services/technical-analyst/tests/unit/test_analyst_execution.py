@@ -36,3 +36,9 @@ def test_a_cancel_of_an_order_picked_as_the_first_of_several_is_only_proposed():
     for how in ("named", "only", "items"):
         told = PolicyDecision(ALLOWED, "cancel_pending", "pending", "#W1", identified_by=how)
         assert plan(told, "T-1", "cancel the lamp").action == CANCEL
+
+
+def test_a_cancel_the_classifier_read_only_through_an_intent_family_waits_for_the_yes():
+    text = "Please cancel order #W1, I no longer need it"
+    assert plan(CANCEL_OK, "T-1", text, sure=False) is None
+    assert plan(REFUND_BIG, "T-1", text, sure=False).action == REFUND   # a case for a person, not a write

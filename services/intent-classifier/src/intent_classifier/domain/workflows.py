@@ -99,13 +99,11 @@ class Workflows:
         return None
 
     def family_of_requests(self, c: Classification, min_confidence: float) -> tuple[str, float] | None:
-        """The family of every sentence asking for a write (`Classification.requests`), when one of them is at
-        or above the floor; with the best one's score."""
+        """The family of every sentence asking for a write (`Classification.requests`), when each of them is
+        plainly one of its writes (at or above the floor); with the least sure one's score."""
         for name, family in self.families.items():
-            if c.requests and all(r.intent in family.intents for r in c.requests):
-                best = max(r.score for r in c.requests)
-                if best >= min_confidence:
-                    return name, round(best, 4)
+            if c.requests and all(r.intent in family.intents and r.score >= min_confidence for r in c.requests):
+                return name, round(min(r.score for r in c.requests), 4)
         return None
 
     def check_intents(self, known: Collection[str]) -> None:

@@ -67,12 +67,15 @@ class CommerceActions(Protocol):
                         timeout_s: float) -> ExecutionResult: ...
 
 
-def plan(decision: PolicyDecision, ticket_id: str, text: str) -> Execution | None:
-    """The write this decision calls for now, or None when the customer must choose or confirm first."""
+def plan(decision: PolicyDecision, ticket_id: str, text: str, sure: bool = True) -> Execution | None:
+    """The write this decision calls for now, or None when the customer must choose or confirm first. `sure`:
+    the classifier read the ticket at or above its floor on its own (not only through an intent family)."""
     if is_conditional(text):
         return None
-    # An order picked as the first of several the ticket talks about is not a clear request to cancel it.
-    if decision.decision == ALLOWED and decision.code == "cancel_pending" and decision.identified_by != "first_item":
+    # An order picked as the first of several the ticket talks about is not a clear request to cancel it, and a
+    # ticket the classifier was not sure of alone waits for the customer's "yes" like any other write.
+    if (decision.decision == ALLOWED and decision.code == "cancel_pending" and decision.identified_by != "first_item"
+            and sure):
         reason = "ordered by mistake" if _BY_MISTAKE.search(text) else "no longer needed"
         return Execution(CANCEL, decision.order_id, idempotency_key(ticket_id, CANCEL), reason)
     # A refund over several orders has no one order to open a case on: the escalation hands it over whole.
