@@ -11,16 +11,6 @@ from intent_classifier.domain.classifier import Classifier
 pytestmark = pytest.mark.unit
 
 
-def test_each_sentence_asking_for_a_write_is_ranked_on_its_own(model):
-    text = ("Hi, I am Fatima Johnson, zip 78712. I want to modify the pending boots to a size 8, leather. "
-            "I prefer PayPal for any payment or refund. Also, how long do refunds take?")
-    result = Classifier(model, ("Hiking Boots",)).classify(text)
-    assert "order_request" in result.flags
-    assert [r.intent for r in result.requests] == ["change_order"]
-    assert result.requests[0].score > result.confidence
-    assert Classifier(model).classify("How long do refunds take?").requests == []
-
-
 @pytest.mark.parametrize(
     ("text", "intent"),
     [

@@ -194,34 +194,6 @@ def test_an_order_request_the_classifier_is_unsure_of_goes_to_a_person_first(raw
     assert (route.workflow, route.reason) == ("escalate", "low_confidence")
 
 
-def _asking(*requests: tuple[str, float], intent="get_refund", confidence=0.33) -> Classification:
-    return Classification(intent=intent, category="X", confidence=confidence,
-                          alternatives=[IntentScore(intent, confidence)], sentiment=0.0, flags=["order_request"],
-                          priority="medium", entities=[], requests=[IntentScore(i, s) for i, s in requests])
-
-
-def test_a_long_ticket_whose_request_sentences_are_plain_order_writes_runs_resolve(raw):
-    # "I want to modify the pending boots to a size 8 …. I prefer PayPal for any payment or refund.": the
-    # ticket reads as get_refund 0.33, its request sentence as change_order 0.91.
-    wf = parse_workflows(raw, STAGES)
-    route = wf.route(_asking(("change_order", 0.91)), 0.6)
-    assert (route.workflow, route.marker, route.family, route.family_score) == \
-        ("resolve", "order_request", "order_writes", 0.91)
-    route = wf.route(_asking(("get_refund", 0.73), ("cancel_order", 0.98)), 0.6)
-    assert (route.workflow, route.family_score) == ("resolve", 0.73)
-
-
-@pytest.mark.parametrize("c", [
-    _asking(("get_refund", 0.52)),                                 # the request sentence is itself unsure
-    _asking(("cancel_order", 0.98), ("get_refund", 0.52)),          # one of them is ("If not, I want to return …")
-    _asking(("change_order", 0.95), ("check_refund_policy", 0.8)),  # one asking sentence is a question's intent
-    _asking(),                                                     # no request sentence read
-])
-def test_request_sentences_that_are_unsure_or_not_all_writes_still_go_to_a_person(raw, c):
-    route = parse_workflows(raw, STAGES).route(c, 0.6)
-    assert (route.workflow, route.reason) == ("escalate", "low_confidence")
-
-
 def test_an_order_request_does_not_override_the_handoff_rules(raw):
     wf = parse_workflows(raw, STAGES)
     assert wf.route(_c("contact_human_agent", flags=["order_request"]), 0.6).reason == "human_requested"

@@ -1,11 +1,11 @@
 """`classify(text)`: intent, category, confidence, sentiment, flags, priority and entities of one ticket."""
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from .entities import Entity, extract_entities
 from .model import IntentModel, IntentScore
-from .order_request import ORDER_REQUEST, request_sentences
+from .order_request import ORDER_REQUEST, is_order_request
 from .priority import priority
 from .sentiment import flags, sentiment
 
@@ -20,9 +20,6 @@ class Classification:
     flags: list[str]  # the money and safety markers, "angry", and `order_request` (the customer asks for a write)
     priority: str
     entities: list[Entity]
-    # With `order_request`: the most probable intent of each sentence that asks for a write. A long ticket mixing
-    # a request with questions and background spreads its probability; the request sentence alone is plain.
-    requests: list[IntentScore] = field(default_factory=list)
 
 
 class Classifier:
@@ -35,8 +32,7 @@ class Classifier:
         best = ranked[0]
         polarity = sentiment(text)
         markers = flags(text)
-        asked = request_sentences(text, self.products)
-        if asked:
+        if is_order_request(text, self.products):
             markers.append(ORDER_REQUEST)
         return Classification(
             intent=best.intent,
@@ -47,7 +43,6 @@ class Classifier:
             flags=markers,
             priority=priority(best.intent, polarity, markers),
             entities=extract_entities(text, self.products),
-            requests=[self.model.rank(sentence, top=1)[0] for sentence in asked],
         )
 
 
@@ -56,5 +51,4 @@ def to_dict(c: Classification) -> dict:
     out = asdict(c)
     out["confidence"] = round(c.confidence, 4)
     out["alternatives"] = [{"intent": a.intent, "score": round(a.score, 4)} for a in c.alternatives]
-    out["requests"] = [{"intent": a.intent, "score": round(a.score, 4)} for a in c.requests]
     return out

@@ -93,7 +93,6 @@ def merge(local: Classification, verdict: BaseModel, text: str, categories: Mapp
         flags=flags,
         priority=priority(intent, verdict.sentiment, flags),
         entities=entities,
-        requests=local.requests,
     ), dropped
 
 
