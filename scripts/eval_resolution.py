@@ -2,9 +2,10 @@
 
 The tickets (eval/resolution/author_*.jsonl, eval/resolution/README.md) were written by six separate authors
 who read only the store's data, its agent policy, its help pages (E and F also the Microsoft 365 articles): never
-the contracts, their tests or any reply of the mesh. Each ticket says what a correct outcome is: an answer that contains every group of facts
-(order ids, statuses, amounts, tracking ids, help-page facts; any one string of a group), or an escalation with
-one of the acceptable reasons (its handoff carrying the listed facts). Each outcome is scored:
+the contracts, their tests or any reply of the mesh. Each ticket says what a correct outcome is: an answer that
+contains every group of facts (order ids, statuses, amounts, tracking ids, help-page facts; any one string of a
+group), or an escalation with one of the acceptable reasons (its handoff carrying the listed facts). Each outcome
+is scored:
 
   resolved              answered, every fact group present, nothing forbidden, no agent-policy wording
   escalated_correctly   handed over with an acceptable reason, the handoff carrying the facts

@@ -13,7 +13,7 @@ class Settings(ServiceSettings):
     http_port: int = Field(8105, gt=0, lt=65536, validation_alias="HTTP_PORT")
     # Below this classifier confidence the mesh does not trust its reading of the ticket and hands it over.
     min_confidence: float = Field(0.6, ge=0.0, le=1.0, validation_alias="GENERATOR_MIN_CONFIDENCE")
-    max_steps: int = Field(10, ge=1, le=50, validation_alias="GENERATOR_MAX_STEPS")
+    max_steps: int = Field(12, ge=1, le=50, validation_alias="GENERATOR_MAX_STEPS")
     # `auto`: an OpenAI-compatible model rewrites the grounded draft when OPENAI_API_KEY or OPENAI_BASE_URL
     # is set (RESPONSE_GENERATOR_MODEL names it); `local`: templates only.
     engine: Literal["auto", "local"] = Field("auto", validation_alias="GENERATOR_ENGINE")

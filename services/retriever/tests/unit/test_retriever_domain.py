@@ -77,9 +77,21 @@ def test_steps_are_the_outermost_numbered_items():
 
 
 def test_steps_fall_back_to_bullets_and_are_capped():
-    text = "\n".join(f"- step {i}" for i in range(12))
-    assert parse_steps(text) == [f"step {i}" for i in range(8)]
+    text = "\n".join(f"- step {i}" for i in range(14))
+    assert parse_steps(text) == [f"step {i}" for i in range(12)]
     assert parse_steps("Just a paragraph.") == []
+
+
+def test_steps_are_the_first_procedure_with_the_choices_a_step_announces():
+    text = ("1. Exit Outlook.\n2. Open Control Panel, and then do one of the following:\n\n"
+            "   - In Windows 10, click Start.\n   - In Windows 8, swipe in from the right.\n\n"
+            "3. Double-click Mail.\n   - an aside that is not a step\n\n## More information\n\n"
+            "1. Open the Registry Editor.\n2. Locate the key.")
+    assert parse_steps(text) == [
+        "Exit Outlook.",
+        "Open Control Panel, and then do one of the following: In Windows 10, click Start. In Windows 8, swipe "
+        "in from the right.",
+        "Double-click Mail."]
 
 
 def test_snippet_prefers_description_and_is_clipped():

@@ -2,29 +2,43 @@
 
 import re
 
-_NUMBERED = re.compile(r"^(\s*)\d{1,2}[.)]\s+(.+)$")
+_NUMBERED = re.compile(r"^(\s*)(\d{1,2})[.)]\s+(.+)$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(.+)$")
-MAX_STEPS = 8
+# Long enough for a whole procedure of the articles (most have 5 to 12 steps; the fix is often among the last).
+MAX_STEPS = 12
 MAX_STEP_CHARS = 300
 SNIPPET_CHARS = 300
 
 
-def _items(lines: list[str], pattern: re.Pattern) -> list[tuple[int, str]]:
-    return [(len(m.group(1).expandtabs()), m.group(2).strip()) for m in map(pattern.match, lines) if m]
-
-
 def parse_steps(resolution: str, limit: int = MAX_STEPS) -> list[str]:
-    """The resolution's steps: its outermost numbered list items, else its outermost bullet lines.
+    """The resolution's first procedure: its outermost numbered items up to a list that starts again at 1 (the
+    next procedure, e.g. a registry alternative), else its outermost bullet lines.
 
-    Nested items are left out so each step is one instruction at the level the article numbers them.
+    Nested items are left out so each step is one instruction at the level the article numbers them, except
+    under a step that ends with a colon ("Open Control Panel, and then do one of the following:"): those are
+    the step's own words and are kept in it.
     """
     lines = resolution.splitlines()
-    items = _items(lines, _NUMBERED) or _items(lines, _BULLET)
-    if not items:
+    numbered = [m for m in map(_NUMBERED.match, lines) if m]
+    if numbered:
+        outer = min(len(m.group(1).expandtabs()) for m in numbered)
+        steps: list[list[str]] = []
+        for line in lines:
+            m = _NUMBERED.match(line)
+            if m and len(m.group(1).expandtabs()) == outer:
+                if m.group(2) == "1" and steps:
+                    break
+                steps.append([m.group(3).strip()])
+                continue
+            nested = m or _BULLET.match(line)
+            if nested and steps and steps[-1][0].endswith(":"):
+                steps[-1].append(nested.groups()[-1].strip())
+        return [_clip(" ".join(step), MAX_STEP_CHARS) for step in steps][:limit]
+    bullets = [(len(m.group(1).expandtabs()), m.group(2).strip()) for m in map(_BULLET.match, lines) if m]
+    if not bullets:
         return []
-    outer = min(indent for indent, _ in items)
-    steps = [_clip(text, MAX_STEP_CHARS) for indent, text in items if indent == outer]
-    return steps[:limit]
+    outer = min(indent for indent, _ in bullets)
+    return [_clip(text, MAX_STEP_CHARS) for indent, text in bullets if indent == outer][:limit]
 
 
 def snippet(description: str, resolution: str, limit: int = SNIPPET_CHARS) -> str:
