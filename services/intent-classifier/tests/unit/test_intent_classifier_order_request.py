@@ -1,7 +1,7 @@
 """The `order_request` marker: the customer's own words ask for a store write (domain/order_request.py)."""
 
 import pytest
-from intent_classifier.domain.order_request import is_order_request, request_sentences
+from intent_classifier.domain.order_request import is_order_request
 
 pytestmark = pytest.mark.unit
 
@@ -59,10 +59,3 @@ def test_the_customers_own_write_request_is_marked(text):
 def test_questions_the_past_and_other_shops_are_not_marked(text):
     assert not is_order_request(text, PRODUCTS)
 
-
-def test_the_sentences_asking_for_writes_are_told_apart_from_the_rest():
-    text = ("My name is Mei Davis. I want to return the water bottle from order #W2890441. How long do refunds "
-            "take? Please cancel the pet bed too. If I want to exchange the chair later, what do I do?")
-    assert request_sentences(text, PRODUCTS) == [
-        "I want to return the water bottle from order #W2890441.", "Please cancel the pet bed too."]
-    assert request_sentences("How do returns work?", PRODUCTS) == []

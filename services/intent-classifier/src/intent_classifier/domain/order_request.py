@@ -71,36 +71,28 @@ _SENTENCE_START = re.compile(r"[.!?\n]")
 
 def is_order_request(text: str, products: Iterable[str] = ()) -> bool:
     """True when the customer's own words ask for one of the store's writes (see the module's rules)."""
-    return bool(request_sentences(text, products))
+    if _ELSEWHERE.search(text) or _BOUGHT_AT.search(text):
+        return False
+    if not _names_an_order(text, products):
+        return False
+    return any(_asks(text, m) for m in (*_REQUEST.finditer(text), *_SEND_TO.finditer(text)))
 
 
-def request_sentences(text: str, products: Iterable[str] = ()) -> list[str]:
-    """The sentences in which the customer asks for one of the store's writes, in order, each once."""
-    if _ELSEWHERE.search(text) or _BOUGHT_AT.search(text) or not _names_an_order(text, products):
-        return []
-    matches = sorted([*_REQUEST.finditer(text), *_SEND_TO.finditer(text)], key=lambda m: m.start())
-    found = (_asked_sentence(text, m) for m in matches)
-    return list(dict.fromkeys(s for s in found if s))
-
-
-def _asked_sentence(text: str, m: re.Match) -> str:
-    """The sentence of the verb match `m` when it asks for the write, else ""."""
+def _asks(text: str, m: re.Match) -> bool:
     verb_at = m.start("verb")
     start = max((s.end() for s in _SENTENCE_START.finditer(text, 0, m.start() + 1)), default=0)
     lead = text[start:m.start()] + text[m.start():verb_at]
     if _OPEN_CLAUSE.search(lead) or _NEGATED.search(text[start:verb_at]):
-        return ""
+        return False
     end = _SENTENCE_START.search(text, m.end())
     sentence = text[start:end.end() if end else len(text)]
     asks_us = re.search(r"\b(?:can|could|would|will)\s+you\b", lead, re.I)
     if sentence.rstrip().endswith("?") and not asks_us and _OWN_QUESTION.search(sentence):
-        return ""
+        return False
     if sentence.rstrip().endswith("?") and not asks_us and not re.search(r"\b(?:i|me|we)\b", lead, re.I):
-        return ""
+        return False
     after = text[verb_at + len(m.group("verb").split()[0]):]
-    if _NOT_AN_ORDER.search(after) and not _ORDER_BEFORE_OBJECT.search(after):
-        return ""
-    return sentence.strip()
+    return not (_NOT_AN_ORDER.search(after) and not _ORDER_BEFORE_OBJECT.search(after))
 
 
 # "change the address of my order", "cancel the order and my subscription": an order word before the
