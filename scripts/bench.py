@@ -3,6 +3,9 @@
 Two phases: a burst (every ticket published as fast as possible: sustained throughput) and a paced run
 at a fixed rate (end-to-end latency at that rate). Latency is measured by this client, from just before
 publishing a ticket to the arrival of its outcome on tickets.responses or tickets.escalations.
+The cost model: each mesh process's CPU (user + system, from /proc) over a phase divided by the phase's
+tickets, and each process's share of the total. At the paced rate it includes what the processes spend while
+idle between tickets (polls, heartbeats, Elasticsearch's own work), so it is higher than in the burst.
 """
 
 import argparse
@@ -188,8 +191,9 @@ def cpu_seconds() -> dict[str, float]:
     return used
 
 
-def memory(cpu: dict[str, dict[str, float]]) -> list[dict]:
-    """Peak (VmHWM) and current (VmRSS) resident memory, and CPU share per phase, of each process."""
+def memory(cpu: dict[str, dict[str, float]], per_ticket: dict[str, dict[str, float]]) -> list[dict]:
+    """Peak (VmHWM) and current (VmRSS) resident memory, CPU share and CPU milliseconds per ticket per phase, of
+    each process."""
     rows = []
     for name, pid in processes().items():
         try:
@@ -202,8 +206,19 @@ def memory(cpu: dict[str, dict[str, float]]) -> list[dict]:
                "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1)}
         for phase, per in cpu.items():
             row[f"cpu_{phase}"] = f"{per.get(name, 0):.0%}"
+        for phase, per in per_ticket.items():
+            row[f"cpu_ms_per_ticket_{phase}"] = round(per.get(name, 0.0), 2)
         rows.append(row)
     return rows
+
+
+def cost_summary(per_ticket: dict[str, float]) -> str:
+    """CPU milliseconds per ticket over the whole mesh, and the share of Kafka, Elasticsearch and the stages."""
+    total = sum(per_ticket.values())
+    if not total:
+        return "no CPU measured"
+    shares = sorted(per_ticket.items(), key=lambda kv: -kv[1])
+    return f"{total:.1f} ms CPU per ticket: " + ", ".join(f"{n} {v / total:.0%}" for n, v in shares if v)
 
 
 def print_table(rows: list[dict], cols: list[str]) -> None:
@@ -228,30 +243,40 @@ async def main() -> None:
     run = uuid.uuid4().hex[:6]
     phases = []
     cpu: dict[str, dict[str, float]] = {}
+    per_ticket: dict[str, dict[str, float]] = {}
 
     async def measured(tickets, rate, label, key):
         before, t0 = cpu_seconds(), time.perf_counter()
         phases.append(await run_phase(bootstrap, tickets, rate, label, args.timeout))
         after, wall = cpu_seconds(), time.perf_counter() - t0
+        used = {n: after[n] - before.get(n, 0.0) for n in after}
         # Share of one core used during the phase; the machine has os.cpu_count() of them.
-        cpu[key] = {n: (after[n] - before.get(n, 0.0)) / wall for n in after}
+        cpu[key] = {n: u / wall for n, u in used.items()}
+        # The cost model: CPU milliseconds each process spent per ticket of the phase (the bench client's own
+        # CPU is not counted).
+        per_ticket[key] = {n: u * 1000 / len(tickets) for n, u in used.items()}
 
     if args.paced:
         await measured(make_tickets(args.paced, args.seed + 1, run + "p"), args.rate,
                        f"paced@{args.rate:g}/s", "paced")
     await measured(make_tickets(args.tickets, args.seed, run + "b"), None, "burst", "burst")
-    mem = memory(cpu)
+    mem = memory(cpu, per_ticket)
     print()
     print_table(phases, ["phase", "tickets", "outcomes", "responses", "escalations", "lost_or_late",
                          "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
     print()
-    print_table(mem, ["process", "pid", "peak_rss_mb", "rss_mb", *(f"cpu_{k}" for k in cpu)])
+    print_table(mem, ["process", "pid", "peak_rss_mb", "rss_mb", *(f"cpu_{k}" for k in cpu),
+                      *(f"cpu_ms_per_ticket_{k}" for k in per_ticket)])
+    for key, per in per_ticket.items():
+        print(f"{key}: {cost_summary(per)}")
     total = round(sum(m["rss_mb"] for m in mem), 1)
     print(f"\nwhole mesh resident now: {total} MB")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({"phases": phases, "processes": mem, "total_rss_mb": total,
+                                "cpu_ms_per_ticket": {k: {n: round(v, 3) for n, v in per.items()}
+                                                      for k, per in per_ticket.items()},
                                 "args": vars(args)}, indent=2))
     print(f"written {path}")
 
