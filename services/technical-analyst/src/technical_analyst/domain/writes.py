@@ -532,23 +532,22 @@ def _scores(line: OrderLine, candidates: Sequence[Variant], text: str) -> list[t
     cues = comparatives(line, text)
     scored = []
     free = _free_options(line, text)
-    # What the item is like now is often told before the request ("I got a pet bed in brown. I want it in
-    # grey"): only the words from the first request on say what to keep.
+    # The values the text names as they are ("maple, 34 inch" of a 34 inch board, "still leather"): changing one
+    # is against what it asks. What the item is like now is often told before the request ("I got a pet bed in
+    # brown. I want it in grey"): only the words from the first request on say what to keep.
     wanted = _from_request(text)
     wanted_words = _tokens(wanted)
+    kept = {name for name, current in line.options.items()
+            if _keeps(current, wanted, set(wanted_words), " ".join(wanted_words), name)}
     for v in candidates:
         changed = {name: value for name, value in v.options.items() if line.options.get(name) != value}
-        # Changing a value the text names as it is ("maple, 34 inch" of a 34 inch board, "still leather") is
-        # against what it asks.
-        against = {name for name in changed
-                   if _keeps(line.options.get(name, ""), wanted, set(wanted_words), " ".join(wanted_words), name)}
         # A value named only as the one to leave ("green lenses instead of brown") is not asked for.
         named = {name: 0.0 if _only_left(value, text) else _share_named(value, tokens, joined, name, text)
                  for name, value in changed.items()}
-        # ... unless the new value is named whole after it ("the 2000-piece puzzle …, switch it to the 1500-piece
-        # one"), not before ("prefer battery > USB > AC" of a USB lamp keeps USB).
-        against = {name for name in against
-                   if named[name] < 1.0 or _last_at(changed[name], text) < _last_at(line.options[name], text)}
+        # A kept value may change when the new one is named whole after it ("the 2000-piece puzzle …, switch it
+        # to the 1500-piece one"), not before ("prefer battery > USB > AC" of a USB lamp keeps USB).
+        against = {name for name in changed if name in kept
+                   and (named[name] < 1.0 or _last_at(changed[name], text) < _last_at(line.options[name], text))}
         named.update(dict.fromkeys(against, 0.0))
         for name, cue in cues.items():
             named[name] = _cue_score(cue, line.options[name], v.options.get(name, ""), candidates, name)
