@@ -2,8 +2,12 @@
 # Start, stop and check the supportmesh services as local background processes (no Docker).
 #
 # Usage: deploy/mesh.sh start [service...] | stop [service...] | restart [service...] | status | logs [service]
+#        deploy/mesh.sh scale <stage> <N>
 # Each service runs from the workspace venv with its log in $SUPPORTMESH_HOME/logs/<service>.log and
 # its pid in $SUPPORTMESH_HOME/pids/<service>.pid. `start` returns once every service answers /readyz.
+# `scale` runs N replicas of a Kafka stage: the extra ones are instances "<stage>@2", "<stage>@3", … (HTTP
+# port 100 above the previous one; they join the stage's consumer group and share its partitions, so more
+# replicas than partitions idle). Instances can be named to stop, start and logs like services.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,10 +22,22 @@ SERVICES=(commerce:8107 hop-indexer:8106 intent-classifier:8101 context-compress
 log() { printf '[mesh] %s\n' "$*" >&2; }
 die() { printf '[mesh] error: %s\n' "$*" >&2; exit 1; }
 
+# The Kafka stages, which may run as several replicas (commerce and the hop-indexer run once).
+STAGES=(intent-classifier context-compressor retriever technical-analyst response-generator)
+
+# port_of INSTANCE: a service's port, or for replica k of it (<service>@k) the port 100*(k-1) above.
 port_of() {
-  local entry
-  for entry in "${SERVICES[@]}"; do [[ "${entry%%:*}" == "$1" ]] && { echo "${entry##*:}"; return; }; done
-  die "unknown service '$1' (known: ${SERVICES[*]%%:*})"
+  local entry base=${1%@*} k=1
+  [[ "$1" == *@* ]] && k=${1##*@}
+  [[ "$k" =~ ^[1-9][0-9]?$ ]] || die "bad replica number in '$1'"
+  for entry in "${SERVICES[@]}"; do
+    [[ "${entry%%:*}" == "$base" ]] && { echo $(( ${entry##*:} + 100 * (k - 1) )); return; }
+  done
+  die "unknown service '$base' (known: ${SERVICES[*]%%:*})"
+}
+replicas_of() {   # the extra replicas of a service that have a pid file, in order
+  local f
+  for f in "$STATE"/pids/"$1"@*.pid; do [[ -e "$f" ]] && basename "$f" .pid; done | sort -t@ -k2 -n
 }
 
 # pid_alive PIDFILE: the pid names a live (not zombie) process running one of our services; a killed
@@ -32,7 +48,9 @@ pid_alive() {
   pid=$(tr -dc '0-9' <"$1")
   [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
   [[ "$(cut -d' ' -f3 "/proc/$pid/stat")" != Z ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m $(basename "$1" .pid | tr - _)"
+  local name
+  name=$(basename "$1" .pid)
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m $(echo "${name%@*}" | tr - _)"
 }
 ready() { curl -fsS -m 2 "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
 
@@ -49,7 +67,9 @@ start_one() {
   fi
   mkdir -p "$STATE/pids" "$STATE/logs"
   # setsid: the service outlives the shell that started it (make returns while it runs).
-  OTEL_SERVICE_NAME="$name" HTTP_PORT="$port" setsid nohup "$PY" -m "${name//-/_}" >>"$logf" 2>&1 </dev/null &
+  # A replica is the same service (same name, consumer group and state directory) on another HTTP port.
+  local service=${name%@*}
+  OTEL_SERVICE_NAME="$service" HTTP_PORT="$port" setsid nohup "$PY" -m "${service//-/_}" >>"$logf" 2>&1 </dev/null &
   echo $! >"$pidf"
   log "$name started (pid $!, log $logf)"
 }
@@ -97,21 +117,35 @@ case "$cmd" in
     for n in "${names[@]}"; do wait_ready "$n"; done ;;
   stop)
     mapfile -t names < <(selected "$@")
-    for ((i=${#names[@]}-1; i>=0; i--)); do stop_one "${names[i]}"; done ;;
+    for ((i=${#names[@]}-1; i>=0; i--)); do
+      # Stopping a service stops its replicas too (stopping one replica by name stops only that one).
+      [[ "${names[i]}" == *@* ]] || for r in $(replicas_of "${names[i]}"); do stop_one "$r"; done
+      stop_one "${names[i]}"
+    done ;;
+  scale)
+    [[ $# -eq 2 && "$2" =~ ^[1-9][0-9]?$ ]] || die "usage: deploy/mesh.sh scale <stage> <N>, N from 1 to 99"
+    [[ " ${STAGES[*]} " == *" $1 "* ]] || die "only the Kafka stages scale (${STAGES[*]}); '$1' runs once"
+    start_one "$1"; wait_ready "$1"
+    for r in $(replicas_of "$1"); do if (( ${r##*@} > $2 )); then stop_one "$r"; fi; done
+    for ((k=2; k<=$2; k++)); do start_one "$1@$k"; done
+    for ((k=2; k<=$2; k++)); do wait_ready "$1@$k"; done
+    log "$1: $2 replica(s)" ;;
   restart)
     "$0" stop "$@"
     exec "$0" start "$@" ;;
   status)
     for e in "${SERVICES[@]}"; do
-      n=${e%%:*}; p=${e##*:}
-      if pid_alive "$STATE/pids/$n.pid"; then
-        if ready "$p"; then s=ready; else s=starting; fi
-        printf '%-20s %-9s pid %-8s http://127.0.0.1:%s/readyz\n' "$n" "$s" "$(cat "$STATE/pids/$n.pid")" "$p"
-      else
-        printf '%-20s %-9s\n' "$n" stopped
-      fi
+      for n in "${e%%:*}" $(replicas_of "${e%%:*}"); do
+        p=$(port_of "$n")
+        if pid_alive "$STATE/pids/$n.pid"; then
+          if ready "$p"; then s=ready; else s=starting; fi
+          printf '%-22s %-9s pid %-8s http://127.0.0.1:%s/readyz\n' "$n" "$s" "$(cat "$STATE/pids/$n.pid")" "$p"
+        elif [[ "$n" != *@* ]]; then
+          printf '%-22s %-9s\n' "$n" stopped
+        fi
+      done
     done ;;
   logs)
     if [[ $# -gt 0 ]]; then tail -n 100 -F "$STATE/logs/$1.log"; else tail -n 20 -F "$STATE"/logs/*.log; fi ;;
-  *) die "unknown command '$cmd' (start|stop|restart|status|logs)" ;;
+  *) die "unknown command '$cmd' (start|stop|restart|status|logs|scale)" ;;
 esac

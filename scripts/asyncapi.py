@@ -27,12 +27,13 @@ CORRELATION_ID = {"location": "$message.header#/correlation_id"}
 
 # What each topic carries and in which encodings, JSON first. The outcome topics are JSON unless a service runs
 # with SUPPORTMESH_OUTPUT_FORMAT=protobuf; tickets.inbound takes either (content-type, or sniffed without one).
-CONTRACTS: dict[str, tuple[type, tuple[str, ...]]] = {
+CONTRACTS: dict[str, tuple[type | None, tuple[str, ...]]] = {
     topics.INBOUND: (Ticket, ("json", "protobuf")),
     topics.RESPONSES: (Response, ("json", "protobuf")),
     topics.ESCALATIONS: (Escalation, ("json", "protobuf")),
     topics.DLQ: (DlqRecord, ("json", "protobuf")),
     topics.HOPS: (HopRecord, ("protobuf",)),
+    topics.FORWARDED: (None, ("empty",)),   # a marker: the key and a header say it all
     **{topics.stage_topic(s): (Envelope, ("protobuf",)) for s in topics.STAGES[1:]},
 }
 
@@ -64,6 +65,10 @@ def _headers(topic: str, content_type: str) -> dict:
         # Hop records carry no headers of ours: faststream's empty content-type and its correlation id from the
         # stages, nothing at all from commerce's producer. The format is fixed: HopRecord protobuf.
         props = {"content-type": {"type": "string", "enum": [""]}, "correlation_id": _CORRELATION}
+    elif topic == topics.FORWARDED:
+        props = {"content-type": {"type": "string", "enum": [""]}, "correlation_id": _CORRELATION,
+                 "ticket-id": {"type": "string", "description": "The ticket the stage named by the key passed on."}}
+        required = ["ticket-id"]
     else:
         props["correlation_id"] = _CORRELATION
         required = ["content-type", "correlation_id", "traceparent"]
@@ -142,7 +147,13 @@ def _protobuf_payload(descriptor: Descriptor) -> dict:
     return {"schemaFormat": PROTOBUF_FORMAT, "schema": (PROTOS / descriptor.file.name).read_text()}
 
 
-def _message(topic: str, cls: type, fmt: str, schemas: dict) -> tuple[str, dict]:
+def _message(topic: str, cls: type | None, fmt: str, schemas: dict) -> tuple[str, dict]:
+    if cls is None:
+        return "ForwardedMarker", {
+            "name": "ForwardedMarker", "title": "Forwarded marker (empty value)", "contentType": "",
+            "description": "No value: the key is the stage that passed the ticket on (all of a stage's markers "
+                           "share one partition), the ticket-id header names the ticket.",
+            "payload": {"type": "null"}, "headers": _headers(topic, ""), "correlationId": CORRELATION_ID}
     descriptor = cls.DESCRIPTOR
     source = f"protos/{descriptor.file.name}"
     if fmt == "json":

@@ -7,15 +7,19 @@ printed as a table and written as JSON ($CHAOS_REPORT, default .infra/chaos/repo
 """
 
 import asyncio
+import gzip
 import json
 import os
 import pathlib
 import subprocess
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
+import grpc
 import pytest
+from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
 from supportmesh_core import topics
 from supportmesh_core.kafka import new_producer
 
@@ -23,6 +27,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SUPPORTMESH = REPO / ".venv" / "bin" / "supportmesh"
 INFRA = REPO / "deploy" / "infra.sh"
 BUDGET_MS = int(os.environ.get("TICKET_BUDGET_MS", "5000"))
+COMMERCE = "127.0.0.1:50051"
+OPS = (("x-service-token", "dev-ops-token"),)
 YUSUF = "yusuf.rossi7301@example.com"
 BODIES = [
     "Hi, where is my order #W2378156? It was due yesterday.",
@@ -92,6 +98,74 @@ class Result:
                 "degraded_share": round(self.degraded_share(), 3), "notes": self.notes}
 
 
+@dataclass
+class Actions:
+    """What commerce's audit says was done for a scenario's cancellation tickets, against what the replies say."""
+
+    cancel_ids: list[str]
+    done: list
+    claimed: set[str]
+
+    @property
+    def per_order(self) -> Counter:
+        return Counter(e.order_id for e in self.done)
+
+    @property
+    def per_ticket(self) -> Counter:
+        return Counter(e.ticket_id for e in self.done)
+
+    def note(self) -> str:
+        repeated = sum(n - 1 for n in self.per_order.values())
+        return (f"{len(self.cancel_ids)} cancellation tickets: {len(self.done)} cancellations in commerce's audit, "
+                f"{repeated} repeated, {len(self.claimed)} told to the customer")
+
+    def assert_once(self) -> None:
+        per_order, per_ticket = self.per_order, self.per_ticket
+        assert all(n == 1 for n in per_order.values()), f"an order was cancelled twice: {per_order.most_common(3)}"
+        assert all(n == 1 for n in per_ticket.values()), f"a ticket acted twice: {per_ticket.most_common(3)}"
+        # A ticket delayed past its budget may be escalated as degraded instead of acted on; what must hold is
+        # that commerce did exactly what the replies say, once, and most of it.
+        assert set(per_ticket) == self.claimed, \
+            f"audit and replies disagree: {sorted(set(per_ticket) ^ self.claimed)[:5]}"
+        assert len(self.claimed) >= len(self.cancel_ids) // 2, \
+            f"only {len(self.claimed)} of {len(self.cancel_ids)} cancellations done"
+
+
+async def pending_orders(n: int) -> list[tuple[str, str]]:
+    """(order id, owner's e-mail) of `n` orders the running store still has pending, owners all different."""
+    with gzip.open(REPO / "data" / "retail" / "db.json.gz", "rt") as f:
+        db = json.load(f)
+    found: list[tuple[str, str]] = []
+    owners: set[str] = set()
+    async with grpc.aio.insecure_channel(COMMERCE) as channel:
+        stub = commerce_pb2_grpc.CommerceServiceStub(channel)
+        # From the end of the seed, away from the orders the e2e tests and examples talk about.
+        for order in reversed(list(db["orders"].values())):
+            if order["status"] != "pending" or order["user_id"] in owners:
+                continue
+            now = await stub.GetOrder(commerce_pb2.GetOrderRequest(order_id=order["order_id"],
+                                                                    customer_id=order["user_id"]), metadata=OPS,
+                                      timeout=5)
+            if now.status == "pending":
+                found.append((order["order_id"], db["users"][order["user_id"]]["email"]))
+                owners.add(order["user_id"])
+            if len(found) == n:
+                return found
+    raise AssertionError(f"the store has fewer than {n} pending orders left: reseed it (python -m commerce reset)")
+
+
+async def audited_writes(ticket_ids: list[str]) -> list[commerce_pb2.AuditEntry]:
+    """What commerce itself recorded as done for these tickets: the authority on actions, not the replies."""
+    entries = []
+    async with grpc.aio.insecure_channel(COMMERCE) as channel:
+        stub = commerce_pb2_grpc.CommerceServiceStub(channel)
+        for tid in ticket_ids:
+            reply = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id=tid, limit=100), metadata=OPS,
+                                         timeout=10)
+            entries += [e for e in reply.entries if e.outcome == "done"]
+    return entries
+
+
 def record_row(result: Result, **extra) -> dict:
     row = {**result.row(), **extra}
     _ROWS.append(row)
@@ -142,6 +216,20 @@ class Harness:
 
     def pid(self, name: str) -> int:
         return int((REPO / ".infra" / "pids" / f"{name}.pid").read_text())
+
+    @staticmethod
+    async def with_cancellations(ids: list[str], every: int) -> tuple[list, list[str]]:
+        """Bodies for `ids` where every `every`-th ticket asks to cancel a different pending order; and those ids."""
+        orders = await pending_orders(len(ids) // every)
+        bodies = [(f"Please cancel my order {orders[i // every][0]}, I ordered it by mistake.", orders[i // every][1])
+                  if i % every == every - 1 else BODIES[i % len(BODIES)] for i in range(len(ids))]
+        return bodies, [tid for i, tid in enumerate(ids) if i % every == every - 1]
+
+    @staticmethod
+    async def actions(result: Result, cancel_ids: list[str]) -> Actions:
+        claimed = {tid for tid in cancel_ids if tid in result.outcomes
+                   for a in result.first(tid).body.get("actions", []) if a.get("status") == "done"}
+        return Actions(cancel_ids, await audited_writes(cancel_ids), claimed)
 
     @staticmethod
     def ids(prefix: str, n: int) -> list[str]:

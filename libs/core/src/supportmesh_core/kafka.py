@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaPublisher, KafkaRouter, Topic
@@ -46,6 +48,8 @@ TOPIC_DESCRIPTIONS = {
     topics.ESCALATIONS: "Tickets handed to a person, with the reason and a summary (supportmesh.v1.Escalation).",
     topics.DLQ: "Messages no stage could read, with the error and the original bytes (supportmesh.v1.DlqRecord).",
     topics.HOPS: "One record per hop and per call a stage made, for Elasticsearch (supportmesh.v1.HopRecord).",
+    topics.FORWARDED: "A marker per ticket a stage passed on (key: the stage, header ticket-id, no value), read by "
+                      "every replica of that stage so that none handles a copy of the ticket again.",
     **{topics.stage_topic(s): f"Tickets on their way to the {s} (protobuf supportmesh.v1.Envelope)."
        for s in topics.STAGES[1:]},
 }
@@ -138,6 +142,10 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
         Topic(source, declare=False), group_id=service, ack_policy=AckPolicy.MANUAL,
         # A new group starts at the beginning so tickets published before the first start are not skipped.
         auto_offset_reset="earliest", max_poll_records=max_poll_records, listener=listener,
+        # aiokafka has only the eager protocol (every member gives up every partition in a rebalance); sticky
+        # hands most of them back to the same member, so fewer tickets change hands. Round-robin is the
+        # fall-back the group agrees on while members of an older version are still in it.
+        partition_assignment_strategy=(StickyPartitionAssignor, RoundRobinPartitionAssignor),
         # What is there comes as one batch, so faststream's per-message work (parse, middlewares, logging
         # context) is paid per fetch: per message it doubled the edge's CPU. An empty fetch waits 20 ms, then
         # faststream pauses as long; that bounds the extra latency per stage when traffic is sparse.
@@ -147,7 +155,7 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
     broker.include_router(router)
     # Every stage topic, its own too: a routing slip is data, and a slip naming any stage must be publishable.
     targets = [topics.stage_topic(s) for s in topics.STAGES[1:]]
-    targets += [topics.RESPONSES, topics.ESCALATIONS, topics.DLQ, topics.HOPS]
+    targets += [topics.RESPONSES, topics.ESCALATIONS, topics.DLQ, topics.HOPS, topics.FORWARDED]
     # faststream keys AsyncAPI channels by title: a publisher to the stage's own topic must not reuse its subscriber's.
     publishers = {t: broker.publisher(t, title=f"{t}:{service}:publish", description=TOPIC_DESCRIPTIONS[t])
                   for t in targets}
@@ -155,7 +163,7 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
-    """Commits what was handled of a partition before the group hands it to another member."""
+    """Settles a partition before the group hands it to another member, and fences the ones it receives."""
 
     def __init__(self, runner: "StageRunner") -> None:
         self._runner = runner
@@ -164,7 +172,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         await self._runner._settle(set(revoked))
 
     async def on_partitions_assigned(self, assigned) -> None:
-        return None
+        self._runner._fence()
 
 
 class Watermarks:
@@ -199,10 +207,10 @@ class StageRunner(Stage):
     """Consumes one topic through faststream and runs the stage on each message, forwarding along the routing slip."""
 
     def __init__(self, settings: ServiceSettings, handler: Handler, *, input_topic: str | None = None,
-                 decoder: Decoder = decode_envelope, partitions: int = 3) -> None:
+                 decoder: Decoder = decode_envelope) -> None:
         super().__init__(settings, handler, decoder=decoder)
         self.input_topic = input_topic or topics.stage_topic(self.service)
-        self.partitions = partitions
+        self.partitions = settings.topic_partitions
         self.broker = new_broker(settings.kafka_bootstrap_servers, self.service)
         self.subscriber, self.publishers = declare_stage(
             self.broker, self.service, source=self.input_topic, listener=_CommitOnRevoke(self),
@@ -215,6 +223,11 @@ class StageRunner(Stage):
         self._tails: dict[bytes | None, asyncio.Task] = {}  # each conversation's newest message in flight
         self._room = asyncio.Event()   # set while fewer than max_batch messages are in flight
         self._room.set()
+        # Cleared while a rebalance moves partitions and until the ledger has read what the other replicas
+        # published before it (`_fence`): nothing is started in between.
+        self._fenced = asyncio.Event()
+        self._fenced.set()
+        self._fencing: asyncio.Task | None = None
         self._failure: BaseException | None = None
         self._dispatched = 0
         self.ready = asyncio.Event()
@@ -243,6 +256,8 @@ class StageRunner(Stage):
         self._stopping.set()
 
     async def close(self) -> None:
+        if self._fencing is not None:
+            self._fencing.cancel()
         await self.faults.stop()
         if self._following is not None:
             self._following.cancel()
@@ -291,9 +306,15 @@ class StageRunner(Stage):
         if lag:  # the `lagMs` fault: a consumer that falls behind
             await asyncio.sleep(lag)
         for rec in records:
-            while not self._room.is_set():
+            while not (self._room.is_set() and self._fenced.is_set()):
                 await self._room.wait()
-            self.dispatch(TopicPartition(rec.topic, rec.partition), rec)
+                await self._fenced.wait()
+            tp = TopicPartition(rec.topic, rec.partition)
+            consumer = self.subscriber.consumer
+            if consumer is not None and tp not in consumer.assignment():
+                # Fetched before a rebalance gave the partition to another replica, which reads it again.
+                continue
+            self.dispatch(tp, rec)
 
     def dispatch(self, tp: TopicPartition, rec: ConsumerRecord) -> asyncio.Task:
         """Start handling one message: after the previous message of its conversation, beside all others."""
@@ -341,12 +362,32 @@ class StageRunner(Stage):
         self.handled += 1
 
     async def _settle(self, revoked: set[TopicPartition]) -> None:
-        """A rebalance takes partitions away: commit what was published and let them go. Their messages still
-        in flight are not waited for (a rebalance during a broker outage would wait on publishes that cannot
-        succeed); the partition's next owner reads them again and its ticket ledger absorbs the repeats."""
+        """A rebalance takes partitions away: let their messages in flight finish and publish (for at most
+        `rebalance_drain_ms`: during a broker outage they wait on publishes that cannot succeed), commit what
+        was published, and let them go. The next owner reads the rest again; its ledger knows, after its
+        fence, every ticket this replica answered or passed on, so a repeat is dropped, not handled twice."""
+        self._fenced.clear()
+        pending = [task for task, tp in self._in_flight.items() if tp in revoked]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=self.settings.rebalance_drain_ms / 1000)
+            if late:
+                log.warning("partitions let go with messages still in flight; the next owner reads them again",
+                            in_flight=len(late))
         await self._commit(revoked)
         for tp in revoked:
             self._marks.abandoned(tp)
+
+    def _fence(self) -> None:
+        """Partitions were assigned: start nothing until the ledger has read what every replica published."""
+        self._fenced.clear()
+        if self._fencing is not None:
+            self._fencing.cancel()
+
+        async def fence() -> None:
+            await self.ledger.sync()
+            self._fenced.set()
+
+        self._fencing = asyncio.create_task(fence())
 
     async def _commit(self, only: set[TopicPartition] | None = None) -> None:
         offsets = {tp: o for tp, o in self._uncommitted.items() if only is None or tp in only}
@@ -364,18 +405,30 @@ class StageRunner(Stage):
                 del self._uncommitted[tp]
 
     async def _publish(self, outgoing: list[Outgoing]) -> bool:
-        """Send one message's output and wait for the acks; False (after a pause) when the broker failed."""
-        try:
+        """Send one message's output and wait for the acks; False (after a pause) when the broker failed.
+
+        What was acknowledged is taken off `outgoing`, so the next try sends only the rest.
+        """
+        for phase in (False, True):   # first everything else, then what must come after it
+            batch = [o for o in outgoing if o.after_the_rest is phase]
             # Each publish waits for its ack; together they share the producer's batches.
-            await asyncio.gather(*(self.publishers[o.topic].publish(
-                o.value, key=o.key, headers={k: v.decode() for k, v in o.headers}) for o in outgoing))
-            for o in outgoing:
-                metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
-            return True
-        except KafkaError as exc:
-            log.error("publish failed; sending again", error=str(exc))
-            await asyncio.sleep(1 + random.random())
-            return False
+            sent = await asyncio.gather(*(self.publishers[o.topic].publish(
+                o.value, key=o.key, headers={k: v.decode() for k, v in o.headers}) for o in batch),
+                return_exceptions=True)
+            acked = {id(o) for o, r in zip(batch, sent, strict=True) if not isinstance(r, BaseException)}
+            for o in batch:
+                if id(o) in acked:
+                    metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
+            outgoing[:] = [o for o in outgoing if id(o) not in acked]
+            errors = [r for r in sent if isinstance(r, BaseException)]
+            if errors:
+                bug = next((e for e in errors if not isinstance(e, KafkaError)), None)
+                if bug is not None:
+                    raise bug
+                log.error("publish failed; sending again", error=str(errors[0]), unsent=len(outgoing))
+                await asyncio.sleep(1 + random.random())
+                return False
+        return True
 
 
 async def raw_message(msg) -> ConsumerRecord | tuple[ConsumerRecord, ...]:

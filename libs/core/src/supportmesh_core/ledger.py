@@ -6,10 +6,20 @@ import time
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from . import topics
 
 log = structlog.get_logger()
+
+# A ticket passed on but not yet answered matters only while a copy of it can still be in flight; the
+# outcome topics cover everything older. An hour of markers is read back at start-up, not the whole window.
+FORWARDED_WINDOW_S = 3600.0
+
+
+def forwarded_partition(stage: str, partitions: list[int]) -> int:
+    """The partition of stage.forwarded that holds `stage`'s markers: the one its key (the name) hashes to."""
+    return DefaultPartitioner()(stage.encode(), sorted(partitions), sorted(partitions))
 
 
 class TicketLedger:
@@ -17,15 +27,22 @@ class TicketLedger:
 
     The output topics are the record of outcomes: the ledger reads back `window` of tickets.responses and
     tickets.escalations (their `ticket-id` header) and then keeps following them, so a stage also learns
-    what the stages after it answered, and survives restarts without a store of its own. The tickets this
-    stage forwarded are kept in memory only; after a restart the stages downstream still recognise them.
-    Entries older than the window are forgotten, so memory stays bounded.
+    what the stages after it answered, and survives restarts without a store of its own. What any replica
+    of this stage passed on is read the same way from its markers on stage.forwarded (keyed by the stage's
+    name, so one partition holds them all). Entries older than the window are forgotten, so memory stays
+    bounded.
+
+    `sync()` is the fence a new owner of partitions waits on: it returns once everything published to these
+    topics before the call has been read, so a ticket another replica answered or passed on just before a
+    rebalance is recognised when its copy is read again here.
     """
 
-    def __init__(self, window_hours: float) -> None:
+    def __init__(self, window_hours: float, stage: str = "") -> None:
         self._window_s = window_hours * 3600
+        self._stage = stage
         self._ids: dict[str, float] = {}   # ticket id -> when recorded (unix s), about oldest first
         self.caught_up = asyncio.Event()   # the window was read back: safe to start handling
+        self._requests: list[asyncio.Future] = []   # sync() calls waiting for the follower to read the ends
 
     def __contains__(self, ticket_id: str) -> bool:
         return ticket_id in self._ids
@@ -46,6 +63,12 @@ class TicketLedger:
     def discard(self, ticket_id: str) -> None:
         self._ids.pop(ticket_id, None)
 
+    async def sync(self) -> None:
+        """Return once the follower has read everything the followed partitions held when this was called."""
+        done = asyncio.get_running_loop().create_future()
+        self._requests.append(done)
+        await done
+
     async def follow(self, bootstrap: str) -> None:
         """Read the window back, set `caught_up`, then follow new outcomes until cancelled."""
         attempt = 0
@@ -60,44 +83,64 @@ class TicketLedger:
 
     async def _read(self, bootstrap: str) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        fences: list[tuple[dict[TopicPartition, int], asyncio.Future | None]] = []
         await consumer.start()
         try:
             parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
-                     for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
-            if not parts:
-                raise KafkaError("outcome topics have no partitions yet")
+                     for p in await _partitions(consumer, t)]
+            if self._stage:
+                parts.append(TopicPartition(topics.FORWARDED, forwarded_partition(
+                    self._stage, list(await _partitions(consumer, topics.FORWARDED)))))
+            now = time.time()
+            starts = await consumer.offsets_for_times({
+                tp: int((now - (FORWARDED_WINDOW_S if tp.topic == topics.FORWARDED else self._window_s)) * 1000)
+                for tp in parts})
             consumer.assign(parts)
-            since_ms = int((time.time() - self._window_s) * 1000)
-            starts = await consumer.offsets_for_times({tp: since_ms for tp in parts})
-            behind = await consumer.end_offsets(parts)
             for tp in parts:
-                start = starts.get(tp)
-                if start is None:
+                if starts.get(tp) is None:
                     await consumer.seek_to_end(tp)
-                    behind.pop(tp)
                 else:
-                    consumer.seek(tp, start.offset)
-                    if start.offset >= behind[tp]:
-                        behind.pop(tp)
+                    consumer.seek(tp, starts[tp].offset)
+            # The read-back is the first fence; later ones are sync() calls.
+            fences.append((await consumer.end_offsets(parts), None))
             while True:
-                if not behind and not self.caught_up.is_set():
-                    self.caught_up.set()
-                    log.info("outcome ledger loaded", tickets=len(self._ids),
-                             window_hours=self._window_s / 3600)
-                batch = await consumer.getmany(timeout_ms=1000)
+                if self._requests:
+                    ends = await consumer.end_offsets(parts)
+                    fences += [(ends, done) for done in self._requests]
+                    self._requests = []
+                batch = await consumer.getmany(timeout_ms=100 if fences else 1000)
                 for tp, records in batch.items():
+                    forwarded = tp.topic == topics.FORWARDED
                     for rec in records:
+                        if forwarded and rec.key != self._stage.encode():
+                            continue   # another stage's markers that hash to the same partition
                         ticket_id = dict(rec.headers or ()).get("ticket-id")
                         if ticket_id:
                             self.add(ticket_id.decode(errors="replace"), rec.timestamp / 1000)
-                    if tp in behind and records and records[-1].offset + 1 >= behind[tp]:
-                        del behind[tp]
+                if fences:
+                    positions = {tp: await consumer.position(tp) for tp in parts}
+                    reached = [f for f in fences if all(positions[tp] >= end for tp, end in f[0].items())]
+                    for fence in reached:
+                        fences.remove(fence)
+                        if fence[1] is None:
+                            self.caught_up.set()
+                            log.info("outcome ledger loaded", tickets=len(self._ids),
+                                     window_hours=self._window_s / 3600)
+                        elif not fence[1].done():
+                            fence[1].set_result(None)
+        except BaseException:
+            # The waiting sync() calls are asked again of the next read (or are cancelled with it).
+            self._requests += [done for _, done in fences if done is not None]
+            raise
         finally:
             await consumer.stop()
 
 
-
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # the public API has no metadata refresh
-    return consumer.partitions_for_topic(topic) or set()
-
+    found = consumer.partitions_for_topic(topic)
+    if not found:
+        await consumer._client.force_metadata_update()  # the public API has no metadata refresh
+        found = consumer.partitions_for_topic(topic)
+    if not found:
+        raise KafkaError(f"{topic} has no partitions yet")
+    return found

@@ -26,6 +26,12 @@ class ServiceSettings(BaseSettings):
     dedupe_window_hours: float = Field(24.0, gt=0, validation_alias="DEDUPE_WINDOW_HOURS")
     max_batch: int = Field(200, gt=0, validation_alias="KAFKA_MAX_BATCH")
     commit_interval_ms: int = Field(200, ge=0, validation_alias="KAFKA_COMMIT_INTERVAL_MS")
+    # Partitions of the topics a service creates when they do not exist yet: the most replicas of a stage that
+    # can share its work (docs/architecture.md, Replicas). Existing topics keep theirs.
+    topic_partitions: int = Field(3, ge=1, validation_alias="KAFKA_TOPIC_PARTITIONS")
+    # How long a rebalance waits for the messages of a partition being taken away to finish and publish
+    # before letting it go; longer ones are read again by the next owner, whose ledger drops the repeats.
+    rebalance_drain_ms: int = Field(5000, ge=0, validation_alias="KAFKA_REBALANCE_DRAIN_MS")
     handler_attempts: int = Field(3, ge=1, validation_alias="STAGE_HANDLER_ATTEMPTS")
     # Resilience (docs/architecture.md, Resilience): a handler attempt may run for what is left of the
     # ticket's budget, but never less than the floor, so a late ticket is still handled rather than dropped.

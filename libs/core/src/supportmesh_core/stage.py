@@ -87,6 +87,9 @@ class Outgoing:
     key: bytes | None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
     ticket_id: str = ""   # set on forwards and outcomes, so a failed send can release the ledger entry
+    # Sent only once everything else of the message is acknowledged: a forward marker must never exist
+    # without its forward (the ticket would be dropped as passed on, and lost).
+    after_the_rest: bool = False
 
 
 def decode_envelope(record: ConsumerRecord) -> Envelope:
@@ -113,7 +116,7 @@ class Stage:
         self.service = settings.service_name
         self.handler = handler
         self.decoder = decoder
-        self.ledger = TicketLedger(settings.dedupe_window_hours)
+        self.ledger = TicketLedger(settings.dedupe_window_hours, self.service)
         self._tracer = trace.get_tracer(self.service)
         # Chaos flags are checked here, at the handler edge, and nowhere in the stage's own code.
         self.faults = FaultFlags(self.service, settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
@@ -244,7 +247,9 @@ class Stage:
             hop.destination = topics.stage_topic(nxt)
             self.ledger.add(env.ticket.ticket_id)
             return [Outgoing(hop.destination, env.SerializeToString(), key,
-                             headers + [("content-type", b"application/x-protobuf")], env.ticket.ticket_id)]
+                             headers + [("content-type", b"application/x-protobuf")], env.ticket.ticket_id),
+                    Outgoing(topics.FORWARDED, b"", self.service.encode(),
+                             [("ticket-id", env.ticket.ticket_id.encode())], after_the_rest=True)]
         ticket_id = env.ticket.ticket_id
         if ticket_id in self.ledger:
             hop.labels["duplicate_suppressed"] = "true"

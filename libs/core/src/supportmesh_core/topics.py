@@ -5,6 +5,9 @@ RESPONSES = "tickets.responses"
 ESCALATIONS = "tickets.escalations"
 DLQ = "tickets.dlq"
 HOPS = "telemetry.hops"
+# "Ticket T was passed on by stage S": a marker per forward, keyed by the stage, that every replica of S reads
+# (supportmesh_core.ledger), so a copy of T re-read after a rebalance or a crash is not handled twice.
+FORWARDED = "stage.forwarded"
 
 STAGES = ("intent-classifier", "context-compressor", "retriever", "technical-analyst", "response-generator")
 
@@ -18,4 +21,4 @@ def stage_topic(stage: str) -> str:
 
 def all_topics() -> list[str]:
     """Every topic the mesh uses, for creating them up front."""
-    return [INBOUND, RESPONSES, ESCALATIONS, DLQ, HOPS, *(stage_topic(s) for s in STAGES[1:])]
+    return [INBOUND, RESPONSES, ESCALATIONS, DLQ, HOPS, FORWARDED, *(stage_topic(s) for s in STAGES[1:])]

@@ -89,7 +89,7 @@ def envelope(budget_left_ms: int = 5000) -> Envelope:
 
 def outputs(out):
     hop = next(HopRecord.FromString(o.value) for o in reversed(out) if o.topic == topics.HOPS)
-    return [o.topic for o in out if o.topic != topics.HOPS], hop, out
+    return [o.topic for o in out if o.topic not in (topics.HOPS, topics.FORWARDED)], hop, out
 
 
 async def ok(env, hop):

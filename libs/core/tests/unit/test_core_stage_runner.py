@@ -47,7 +47,7 @@ async def test_forward_pops_the_slip_and_emits_one_hop():
 
     runner = StageRunner(settings(), handler, input_topic="stage.retriever")
     out = await runner.handle_record(record(envelope().SerializeToString()))
-    assert [o.topic for o in out] == ["stage.technical-analyst", topics.HOPS]
+    assert [o.topic for o in out] == ["stage.technical-analyst", topics.FORWARDED, topics.HOPS]
     forwarded = Envelope.FromString(out[0].value)
     assert list(forwarded.routing_slip) == ["response-generator"]
     assert list(forwarded.visited) == ["retriever"]
@@ -112,7 +112,7 @@ async def test_a_ticket_passed_on_once_is_dropped_when_redelivered_even_if_it_wo
     runner = StageRunner(settings("technical-analyst"), handler, input_topic="stage.technical-analyst")
     first = await runner.handle_record(record(envelope(slip=("response-generator",)).SerializeToString()))
     again = await runner.handle_record(record(envelope(slip=("response-generator",)).SerializeToString(), offset=1))
-    assert [o.topic for o in first] == ["stage.response-generator", topics.HOPS]
+    assert [o.topic for o in first] == ["stage.response-generator", topics.FORWARDED, topics.HOPS]
     assert [o.topic for o in again] == [topics.HOPS]
     assert hops(again)[0].labels["duplicate_suppressed"] == "true"
 

@@ -158,7 +158,7 @@ async def test_stage_runner_dead_letters_what_the_decoder_rejects(handler, setti
     assert json.loads(out[0].value)["error"].startswith("not JSON")
     good = json.dumps({"ticket_id": "T-5", "conversation_id": "C-5", "body": "please cancel order #W1234567"})
     out = await runner.handle_record(_record(good.encode()))
-    assert [o.topic for o in out] == ["stage.context-compressor", "telemetry.hops"]
+    assert [o.topic for o in out] == ["stage.context-compressor", "stage.forwarded", "telemetry.hops"]
     env = Envelope.FromString(out[0].value)
     assert list(env.routing_slip) == ["retriever", "technical-analyst", "response-generator"]
     assert env.classification.intent == "cancel_order"

@@ -20,6 +20,8 @@ class SqlitePendingStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         # The Kafka offset is committed after the handler returns: a saved proposal must survive a crash.
         self._db.execute("PRAGMA synchronous=FULL")
+        # Replicas of the analyst on one machine share the file: a writer waits for another instead of failing.
+        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("CREATE TABLE IF NOT EXISTS proposals (conversation_id TEXT PRIMARY KEY, "
                          "body TEXT NOT NULL, expires_ms INTEGER NOT NULL)")
         self._lock = threading.Lock()
