@@ -6,6 +6,23 @@ publishing a ticket to the arrival of its outcome on tickets.responses or ticket
 The cost model: each mesh process's CPU (user + system, from /proc) over a phase divided by the phase's
 tickets, and each process's share of the total. At the paced rate it includes what the processes spend while
 idle between tickets (polls, heartbeats, Elasticsearch's own work), so it is higher than in the burst.
+
+The in-process ceiling (scripts/bench_inprocess.py): the same five stages in this one process, each built by its
+service's own `build()` in app.py (its Settings class, the trained classifier, the compressor's SQLite store, the
+retriever's Elasticsearch and commerce gRPC clients, the analyst's commerce client), each ticket carried through
+the mesh's own `Stage.handle_record` stage after stage, a forward handed to the next stage instead of to Kafka,
+`--concurrency` tickets at a time (default KAFKA_MAX_BATCH, a stage's in-flight limit in the mesh). Included as in
+the mesh: decoding, protobuf serialisation between stages, the ledger, retries, degradation, the routing slip,
+spans, hop records (built and counted, then dropped), every Elasticsearch and commerce call. Left out: Kafka (broker,
+produce, fetch, acks, commits, faststream), the hop indexer's writes into Elasticsearch, the ledger's reading of the
+outcome topics, chaos flags, health servers, and the five processes: here one event loop, at most one core of
+Python. Latency runs from a ticket's first stage to its outcome, beside up to `--concurrency` others; the wait for
+its turn, which the burst's latency includes, is not in it. CPU per ticket: this process's, commerce's and
+Elasticsearch's (from /proc, as for the mesh), measured after a few unmeasured warm-up tickets.
+The compressor's and analyst's stores are fresh files in a temporary directory; commerce's store is the live one.
+  --in-process  only the ceiling, on -n tickets (Kafka is not needed; Elasticsearch and commerce are).
+  --ceiling     after the mesh phases, the ceiling on the burst's tickets (same seed and count, fresh ids), and
+                mesh burst throughput ÷ in-process throughput, both measured in this run ("ceiling" in the JSON).
 """
 
 import argparse
@@ -15,9 +32,12 @@ import json
 import os
 import pathlib
 import random
+import resource
 import sys
+import tempfile
 import time
 import uuid
+from collections import Counter
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from supportmesh_core import topics
@@ -178,11 +198,11 @@ def processes() -> dict[str, int]:
     return found
 
 
-def cpu_seconds() -> dict[str, float]:
-    """User + system CPU seconds each mesh process has used so far."""
+def cpu_seconds(procs: dict[str, int] | None = None) -> dict[str, float]:
+    """User + system CPU seconds each mesh process (or each of `procs`) has used so far."""
     ticks = os.sysconf("SC_CLK_TCK")
     used = {}
-    for name, pid in processes().items():
+    for name, pid in (processes() if procs is None else procs).items():
         try:
             fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -221,6 +241,74 @@ def cost_summary(per_ticket: dict[str, float]) -> str:
     return f"{total:.1f} ms CPU per ticket: " + ", ".join(f"{n} {v / total:.0%}" for n, v in shares if v)
 
 
+def in_process_summary(label: str, latencies: list[float], outcomes: list, elapsed: float, concurrency: int) -> dict:
+    """The ceiling's figures, in the mesh phases' columns, from `bench_inprocess.run_pool`'s results."""
+    kinds = Counter(o.kind for o in outcomes)
+    done = kinds["responses"] + kinds["escalations"]
+    row = {"phase": label, "tickets": len(outcomes), "outcomes": done, "responses": kinds["responses"],
+           "escalations": kinds["escalations"], "lost_or_late": kinds["lost"], "concurrency": concurrency,
+           "elapsed_s": round(elapsed, 2), "throughput_per_s": round(done / elapsed, 1) if elapsed > 0 else 0.0,
+           "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+           "p99_ms": round(percentile(latencies, 99), 1), "max_ms": round(max(latencies), 1) if latencies else None,
+           "escalation_reasons": dict(Counter(o.reason for o in outcomes if o.kind == "escalations").most_common()),
+           "hop_records_per_ticket": round(sum(o.hops for o in outcomes) / len(outcomes), 2) if outcomes else 0.0}
+    if kinds["lost"]:
+        row["lost_reasons"] = dict(Counter(o.reason for o in outcomes if o.kind == "lost").most_common())
+    return row
+
+
+def ceiling_ratio(mesh: dict, ceiling: dict, mesh_cpu: dict[str, float], ceiling_cpu: dict[str, float]) -> dict:
+    """Mesh ÷ in-process: the share of the ceiling's throughput the mesh reaches, and its CPU per ticket over the
+    ceiling's (each the sum over the processes measured)."""
+    def ratio(a: float, b: float) -> float | None:
+        return round(a / b, 3) if b else None
+
+    mesh_ms, ceiling_ms = sum(mesh_cpu.values()), sum(ceiling_cpu.values())
+    mesh_tps, ceiling_tps = mesh["throughput_per_s"], ceiling["throughput_per_s"]
+    return {"mesh_throughput_per_s": mesh_tps, "in_process_throughput_per_s": ceiling_tps,
+            "throughput_ratio": ratio(mesh_tps, ceiling_tps),
+            "mesh_cpu_ms_per_ticket": round(mesh_ms, 2), "in_process_cpu_ms_per_ticket": round(ceiling_ms, 2),
+            "cpu_ratio": ratio(mesh_ms, ceiling_ms)}
+
+
+async def settle(patience_s: float = 30.0, busy_cores: float = 0.1) -> float:
+    """Wait (at most `patience_s`) for the hop indexer and Elasticsearch to finish the burst's after-work, so the
+    ceiling's Elasticsearch CPU is its own; returns the seconds waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < patience_s:
+        before = cpu_seconds()
+        await asyncio.sleep(1.0)
+        after = cpu_seconds()
+        if sum(after[n] - before.get(n, 0.0) for n in ("hop-indexer", "elasticsearch") if n in after) < busy_cores:
+            break
+    return time.perf_counter() - start
+
+
+async def in_process_phase(tickets: list[dict], warmup: list[dict], concurrency: int | None,
+                           label: str) -> tuple[dict, dict[str, float]]:
+    """The ceiling on `tickets` (after `warmup`, not measured: first connections, caches); its summary and the CPU
+    milliseconds per ticket of this process, commerce and Elasticsearch."""
+    import bench_inprocess  # here, so a mesh-only run does not load the five services' code
+
+    with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as data_dir:
+        stages, close = await bench_inprocess.build_stages(data_dir)
+        try:
+            concurrency = concurrency or stages[topics.STAGES[0]].settings.max_batch
+            await bench_inprocess.run_pool(stages, warmup, concurrency)
+            procs = {"in-process": os.getpid(),
+                     **{n: pid for n, pid in processes().items() if n in ("commerce", "elasticsearch")}}
+            before = cpu_seconds(procs)
+            latencies, outcomes, elapsed = await bench_inprocess.run_pool(
+                stages, tickets, concurrency, lambda done: progress(done, len(tickets), label))
+            after = cpu_seconds(procs)
+        finally:
+            await close()
+    sys.stderr.write("\n")
+    row = in_process_summary(label, latencies, outcomes, elapsed, concurrency)
+    row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return row, {n: (after[n] - before.get(n, 0.0)) * 1000 / len(tickets) for n in after}
+
+
 def print_table(rows: list[dict], cols: list[str]) -> None:
     widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
@@ -229,17 +317,25 @@ def print_table(rows: list[dict], cols: list[str]) -> None:
 
 
 async def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-n", "--tickets", type=int, default=2000, help="tickets in the burst phase")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", "--tickets", type=int, default=2000,
+                    help="tickets in the burst phase (and in the in-process ceiling)")
     ap.add_argument("--rate", type=float, default=50.0, help="tickets per second in the paced phase")
     ap.add_argument("--paced", type=int, default=1000, help="tickets in the paced phase (0 to skip)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for outcomes after publishing")
     ap.add_argument("--bootstrap", default=None)
     ap.add_argument("--out", default=str(REPO / "bench-results"))
+    ceiling = ap.add_mutually_exclusive_group()
+    ceiling.add_argument("--in-process", action="store_true",
+                         help="run only the in-process ceiling on -n tickets (no Kafka, no mesh phases)")
+    ceiling.add_argument("--ceiling", action="store_true",
+                         help="after the mesh phases, run the in-process ceiling on the burst's tickets and report "
+                              "mesh burst throughput / in-process throughput")
+    ap.add_argument("--concurrency", type=int, default=None,
+                    help="tickets in flight at once in the in-process ceiling (default KAFKA_MAX_BATCH, 200)")
     args = ap.parse_args()
     bootstrap = args.bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    await ensure_topics(bootstrap, topics.all_topics())
     run = uuid.uuid4().hex[:6]
     phases = []
     cpu: dict[str, dict[str, float]] = {}
@@ -256,14 +352,36 @@ async def main() -> None:
         # CPU is not counted).
         per_ticket[key] = {n: u * 1000 / len(tickets) for n, u in used.items()}
 
-    if args.paced:
-        await measured(make_tickets(args.paced, args.seed + 1, run + "p"), args.rate,
-                       f"paced@{args.rate:g}/s", "paced")
-    await measured(make_tickets(args.tickets, args.seed, run + "b"), None, "burst", "burst")
+    if not args.in_process:
+        await ensure_topics(bootstrap, topics.all_topics())
+        if args.paced:
+            await measured(make_tickets(args.paced, args.seed + 1, run + "p"), args.rate,
+                           f"paced@{args.rate:g}/s", "paced")
+        await measured(make_tickets(args.tickets, args.seed, run + "b"), None, "burst", "burst")
+    in_process, in_process_cpu, ratio = None, {}, None
+    if args.in_process or args.ceiling:
+        if args.ceiling:
+            sys.stderr.write(f"waited {await settle():.0f}s for the mesh to go idle\n")
+        # The burst's tickets again (same seed and count), under new ids: new conversations, as in the burst.
+        in_process, in_process_cpu = await in_process_phase(
+            make_tickets(args.tickets, args.seed, run + "i"), make_tickets(20, args.seed + 2, run + "w"),
+            args.concurrency, "in-process")
+        in_process["cpu_ms_per_ticket"] = {n: round(v, 3) for n, v in in_process_cpu.items()}
+    if args.ceiling:
+        ratio = ceiling_ratio(phases[-1], in_process, per_ticket["burst"], in_process_cpu)
     mem = memory(cpu, per_ticket)
     print()
-    print_table(phases, ["phase", "tickets", "outcomes", "responses", "escalations", "lost_or_late",
-                         "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
+    print_table(phases + ([in_process] if in_process else []),
+                ["phase", "tickets", "outcomes", "responses", "escalations", "lost_or_late", "concurrency",
+                 "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
+    if in_process:
+        reasons = ", ".join(f"{r or '?'} {c}" for r, c in in_process["escalation_reasons"].items()) or "none"
+        print(f"in-process escalations by reason: {reasons}")
+        print(f"in-process: {cost_summary(in_process_cpu)} (peak RSS {in_process['peak_rss_mb']} MB)")
+    if ratio:
+        print(f"mesh burst / in-process: {ratio['mesh_throughput_per_s']}/s / {ratio['in_process_throughput_per_s']}/s"
+              f" = {ratio['throughput_ratio']} of the ceiling; CPU per ticket {ratio['mesh_cpu_ms_per_ticket']} ms"
+              f" / {ratio['in_process_cpu_ms_per_ticket']} ms = {ratio['cpu_ratio']}")
     print()
     print_table(mem, ["process", "pid", "peak_rss_mb", "rss_mb", *(f"cpu_{k}" for k in cpu),
                       *(f"cpu_ms_per_ticket_{k}" for k in per_ticket)])
@@ -277,7 +395,7 @@ async def main() -> None:
     path.write_text(json.dumps({"phases": phases, "processes": mem, "total_rss_mb": total,
                                 "cpu_ms_per_ticket": {k: {n: round(v, 3) for n, v in per.items()}
                                                       for k, per in per_ticket.items()},
-                                "args": vars(args)}, indent=2))
+                                "in_process": in_process, "ceiling": ratio, "args": vars(args)}, indent=2))
     print(f"written {path}")
 
 

@@ -14,25 +14,27 @@ from .config import Settings
 from .handlers import CompressorHandler
 
 
+async def build(settings: Settings, model_config: ModelConfig, products: tuple[str, ...]):
+    """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
+    store = SqliteConversationStore(settings.database())
+    tokenizer = BpeTokenizer(settings.tokenizer)
+    # Model calls' hop records ride with the handled message's batch (StageHopSink).
+    client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+    handler = CompressorHandler(store, tokenizer, settings.token_budget, settings.recent_turns,
+                                products=products, summarizer=ModelSummarizer(client, tokenizer),
+                                model_budget_share=settings.model_budget_share)
+
+    async def close() -> None:
+        await client.aclose()
+        store.close()
+
+    return handler, close
+
+
 def main() -> None:
     settings = Settings()
     # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
     model_config = ModelConfig.from_env(settings.service_name)
     products = product_names(settings.catalog_path)
 
-    async def build():
-        store = SqliteConversationStore(settings.database())
-        tokenizer = BpeTokenizer(settings.tokenizer)
-        # Model calls' hop records ride with the handled message's batch (StageHopSink).
-        client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
-        handler = CompressorHandler(store, tokenizer, settings.token_budget, settings.recent_turns,
-                                    products=products, summarizer=ModelSummarizer(client, tokenizer),
-                                    model_budget_share=settings.model_budget_share)
-
-        async def close() -> None:
-            await client.aclose()
-            store.close()
-
-        return handler, close
-
-    asyncio.run(run_stage_service(settings, settings.http_port, build))
+    asyncio.run(run_stage_service(settings, settings.http_port, lambda: build(settings, model_config, products)))

@@ -23,6 +23,28 @@ def load_workflows(settings: Settings) -> Workflows:
         return parse_workflows(yaml.safe_load(fh), STAGES)
 
 
+async def build(settings: Settings, workflows: Workflows, model_config: ModelConfig):
+    """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
+    model, meta = trainer.ensure_model(settings)
+    workflows.check_intents(model.labels)
+    products = meta.get("products", ())
+    classifier = Classifier(model, products)
+    client = None
+    refiner = None
+    if settings.engine == "auto" and model_config.configured:
+        # Model calls' hop records ride with the handled message's batch (StageHopSink).
+        client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+        refiner = ModelClassifier(client, model.categories, products)
+    handler = ClassifierHandler(classifier, workflows, settings.min_confidence, refiner,
+                                settings.model_budget_share)
+
+    async def close() -> None:
+        if client is not None:
+            await client.aclose()
+
+    return handler, close
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="intent_classifier", description=__doc__)
     parser.add_argument("command", nargs="?", choices=("serve", "train"), default="serve")
@@ -36,28 +58,9 @@ def main() -> None:
     # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
     model_config = ModelConfig.from_env(settings.service_name)
 
-    async def build():
-        model, meta = trainer.ensure_model(settings)
-        workflows.check_intents(model.labels)
-        products = meta.get("products", ())
-        classifier = Classifier(model, products)
-        client = None
-        refiner = None
-        if settings.engine == "auto" and model_config.configured:
-            # Model calls' hop records ride with the handled message's batch (StageHopSink).
-            client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
-            refiner = ModelClassifier(client, model.categories, products)
-        handler = ClassifierHandler(classifier, workflows, settings.min_confidence, refiner,
-                                    settings.model_budget_share)
-
-        async def close() -> None:
-            if client is not None:
-                await client.aclose()
-
-        return handler, close
-
     asyncio.run(
         run_stage_service(
-            settings, settings.http_port, build, decoder=TicketDecoder(settings.ticket_budget_ms)
+            settings, settings.http_port, lambda: build(settings, workflows, model_config),
+            decoder=TicketDecoder(settings.ticket_budget_ms)
         )
     )

@@ -38,6 +38,25 @@ async def _load_command(settings: Settings) -> None:
           f"{report.seconds:.1f}s)")
 
 
+async def build(settings: Settings):
+    """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
+    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
+    store = KbStore(es, settings.kb_index)
+    if settings.kb_load_on_start:
+        await load_kb(settings, es)
+    took = await store.warm_up(warm_up_queries(settings.top_k))
+    log.info("KB searches warmed up", seconds=round(took, 2))
+    channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
+                              token=settings.commerce_identity())
+    handler = RetrieverHandler(store, GrpcCommerce(channel), settings.top_k)
+
+    async def close() -> None:
+        await channel.close()
+        await es.close()
+
+    return handler, close
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="retriever", description=__doc__)
     parser.add_argument("command", nargs="?", choices=["serve", "load-kb"], default="serve")
@@ -47,21 +66,4 @@ def main() -> None:
         asyncio.run(_load_command(settings))
         return
 
-    async def build():
-        es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
-        store = KbStore(es, settings.kb_index)
-        if settings.kb_load_on_start:
-            await load_kb(settings, es)
-        took = await store.warm_up(warm_up_queries(settings.top_k))
-        log.info("KB searches warmed up", seconds=round(took, 2))
-        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
-                                  token=settings.commerce_identity())
-        handler = RetrieverHandler(store, GrpcCommerce(channel), settings.top_k)
-
-        async def close() -> None:
-            await channel.close()
-            await es.close()
-
-        return handler, close
-
-    asyncio.run(run_stage_service(settings, settings.http_port, build))
+    asyncio.run(run_stage_service(settings, settings.http_port, lambda: build(settings)))

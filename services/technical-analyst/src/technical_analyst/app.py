@@ -16,32 +16,34 @@ from .config import Settings
 from .handlers import AnalystHandler
 
 
+async def build(settings: Settings, model_config: ModelConfig):
+    """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
+    channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
+                              token=settings.commerce_identity())
+    client, agent = None, None
+    if settings.engine == "auto" and model_config.configured:
+        # Model calls' hop records ride with the handled message's batch (StageHopSink).
+        client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
+        agent = ModelToolAgent(client, GrpcCommerceLookups(channel), settings.refund_approval_limit,
+                               settings.model_max_rounds)
+
+    pending = SqlitePendingStore(settings.proposals_path())
+
+    async def close() -> None:
+        if client is not None:
+            await client.aclose()
+        await channel.close()
+        pending.close()
+
+    handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel), agent,
+                             settings.model_budget_share, reads=GrpcStoreReads(channel), pending=pending,
+                             proposal_ttl_s=settings.proposal_ttl_s)
+    return handler, close
+
+
 def main() -> None:
     settings = Settings()
     # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
     model_config = ModelConfig.from_env(settings.service_name)
 
-    async def build():
-        channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
-                                  token=settings.commerce_identity())
-        client, agent = None, None
-        if settings.engine == "auto" and model_config.configured:
-            # Model calls' hop records ride with the handled message's batch (StageHopSink).
-            client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
-            agent = ModelToolAgent(client, GrpcCommerceLookups(channel), settings.refund_approval_limit,
-                                   settings.model_max_rounds)
-
-        pending = SqlitePendingStore(settings.proposals_path())
-
-        async def close() -> None:
-            if client is not None:
-                await client.aclose()
-            await channel.close()
-            pending.close()
-
-        handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel), agent,
-                                 settings.model_budget_share, reads=GrpcStoreReads(channel), pending=pending,
-                                 proposal_ttl_s=settings.proposal_ttl_s)
-        return handler, close
-
-    asyncio.run(run_stage_service(settings, settings.http_port, build))
+    asyncio.run(run_stage_service(settings, settings.http_port, lambda: build(settings, model_config)))
