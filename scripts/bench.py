@@ -122,6 +122,16 @@ def progress(done: int, total: int, label: str) -> None:
     sys.stderr.flush()
 
 
+def degraded(value: bytes) -> bool:
+    """An outcome that is not full quality: escalated because the mesh could not keep up (`degraded`), or
+    answered or escalated with a stage skipped or cut short (its `degradations`); as the chaos report counts."""
+    try:
+        body = json.loads(value)
+    except ValueError:
+        return False
+    return body.get("reason") == "degraded" or bool(body.get("degradations"))
+
+
 async def run_phase(bootstrap: str, tickets: list[dict], rate: float | None, label: str, timeout: float) -> dict:
     """Publish `tickets` (at `rate` per second, or unpaced) and wait for every outcome."""
     sent: dict[str, float] = {}
@@ -133,7 +143,7 @@ async def run_phase(bootstrap: str, tickets: list[dict], rate: float | None, lab
     consumer.assign(parts)
     for tp, off in (await consumer.end_offsets(parts)).items():
         consumer.seek(tp, off)
-    outcomes = {"responses": 0, "escalations": 0}
+    outcomes = {"responses": 0, "escalations": 0, "degraded": 0}
 
     async def listen():
         while len(got) < len(tickets):
@@ -145,6 +155,7 @@ async def run_phase(bootstrap: str, tickets: list[dict], rate: float | None, lab
                     if tid in sent and tid not in got:
                         got[tid] = now
                         outcomes["responses" if tp.topic == topics.RESPONSES else "escalations"] += 1
+                        outcomes["degraded"] += degraded(r.value)
             progress(len(got), len(tickets), label)
 
     producer = new_producer(bootstrap, linger_ms=2)
@@ -372,8 +383,8 @@ async def main() -> None:
     mem = memory(cpu, per_ticket)
     print()
     print_table(phases + ([in_process] if in_process else []),
-                ["phase", "tickets", "outcomes", "responses", "escalations", "lost_or_late", "concurrency",
-                 "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
+                ["phase", "tickets", "outcomes", "responses", "escalations", "degraded", "lost_or_late",
+                 "concurrency", "elapsed_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms"])
     if in_process:
         reasons = ", ".join(f"{r or '?'} {c}" for r, c in in_process["escalation_reasons"].items()) or "none"
         print(f"in-process escalations by reason: {reasons}")

@@ -36,6 +36,7 @@ from prometheus_client import REGISTRY
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import metrics, topics
+from .ledger import forwarded_partition
 from .settings import ServiceSettings
 from .stage import Decoder, Handler, Outgoing, Stage, decode_envelope
 
@@ -61,7 +62,9 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, partitions, 1) for n in names if n not in existing]
+        # stage.forwarded has a partition per stage, so each stage's ledger reads only its own markers.
+        missing = [NewTopic(n, max(partitions, len(topics.STAGES)) if n == topics.FORWARDED else partitions, 1)
+                   for n in names if n not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)
@@ -115,6 +118,9 @@ def new_broker(bootstrap: str, service: str) -> KafkaBroker:
     """
     return KafkaBroker(
         bootstrap, client_id=service, acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=30000,
+        # A partition's buffer of 16 KB (the default) holds a handful of envelopes: in a burst each publish then
+        # waited for the buffer to drain (a timer per publish) and sent small produce requests.
+        max_batch_size=256 * 1024,
         # No dependency injection: handlers take the consumer record their decoder returns. With it, resolving a
         # `KafkaMessage` argument ran sync code in a worker thread for every message, and one stage's edge cost
         # 1.1 ms of CPU per message instead of 0.3 (scripts/bench.py, docs/architecture.md).
@@ -147,9 +153,10 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
         # fall-back the group agrees on while members of an older version are still in it.
         partition_assignment_strategy=(StickyPartitionAssignor, RoundRobinPartitionAssignor),
         # What is there comes as one batch, so faststream's per-message work (parse, middlewares, logging
-        # context) is paid per fetch: per message it doubled the edge's CPU. An empty fetch waits 20 ms, then
-        # faststream pauses as long; that bounds the extra latency per stage when traffic is sparse.
-        batch=True, max_records=max_poll_records, batch_timeout_ms=20,
+        # context) is paid per fetch: per message it doubled the edge's CPU. An empty fetch waits 5 ms, then
+        # faststream pauses as long: at 20 ms the wait was most of a hop's 20 ms transit at 50 tickets/s
+        # (p50 of the whole ticket 163-186 ms, at 5 ms 73-117 ms), and the idle polling costs no measurable CPU.
+        batch=True, max_records=max_poll_records, batch_timeout_ms=5,
         title=f"{source}:{service}", description=TOPIC_DESCRIPTIONS.get(source, ""),
     )
     broker.include_router(router)
@@ -228,6 +235,9 @@ class StageRunner(Stage):
         self._fenced = asyncio.Event()
         self._fenced.set()
         self._fencing: asyncio.Task | None = None
+        # Forward markers go on a producer of their own that batches them for longer (see `_publish`).
+        self._markers: AIOKafkaProducer | None = None
+        self._marker_partition = 0
         self._failure: BaseException | None = None
         self._dispatched = 0
         self.ready = asyncio.Event()
@@ -246,6 +256,10 @@ class StageRunner(Stage):
         if self._following.done():
             caught_up.cancel()
             self._following.result()   # raises what stopped it
+        self._markers = new_producer(bootstrap, linger_ms=50)
+        await self._markers.start()
+        self._marker_partition = forwarded_partition(
+            self.service, len(await self._markers.partitions_for(topics.FORWARDED)))
         await self.broker.start()
         self.faults.start()
         self.ready.set()
@@ -263,6 +277,8 @@ class StageRunner(Stage):
             self._following.cancel()
             await asyncio.gather(self._following, return_exceptions=True)
         await self.broker.stop()
+        if self._markers is not None:
+            await self._markers.stop()   # sends what it still holds
 
     async def run(self) -> None:
         """Commit what was handled until `stop()`; then finish what is in flight and commit it before returning.
@@ -407,28 +423,51 @@ class StageRunner(Stage):
     async def _publish(self, outgoing: list[Outgoing]) -> bool:
         """Send one message's output and wait for the acks; False (after a pause) when the broker failed.
 
-        What was acknowledged is taken off `outgoing`, so the next try sends only the rest.
+        What was acknowledged is taken off `outgoing`, so the next try sends only the rest. Forward markers go
+        only after the rest is acknowledged (a marker without its forward would drop the ticket as passed on)
+        and without waiting for their own acks: a lost marker only leaves a repeat to the next stage's ledger,
+        and on their producer (50 ms linger) a stage's markers share a few requests a second.
         """
-        for phase in (False, True):   # first everything else, then what must come after it
-            batch = [o for o in outgoing if o.after_the_rest is phase]
-            # Each publish waits for its ack; together they share the producer's batches.
-            sent = await asyncio.gather(*(self.publishers[o.topic].publish(
-                o.value, key=o.key, headers={k: v.decode() for k, v in o.headers}) for o in batch),
-                return_exceptions=True)
-            acked = {id(o) for o, r in zip(batch, sent, strict=True) if not isinstance(r, BaseException)}
-            for o in batch:
-                if id(o) in acked:
-                    metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
-            outgoing[:] = [o for o in outgoing if id(o) not in acked]
-            errors = [r for r in sent if isinstance(r, BaseException)]
-            if errors:
-                bug = next((e for e in errors if not isinstance(e, KafkaError)), None)
-                if bug is not None:
-                    raise bug
-                log.error("publish failed; sending again", error=str(errors[0]), unsent=len(outgoing))
-                await asyncio.sleep(1 + random.random())
-                return False
+        now = [o for o in outgoing if not o.after_the_rest]
+        # Each publish waits for its ack; together they share the producer's batches.
+        sent = await asyncio.gather(*(self.publishers[o.topic].publish(
+            o.value, key=o.key, headers={k: v.decode() for k, v in o.headers}) for o in now), return_exceptions=True)
+        acked = {id(o) for o, r in zip(now, sent, strict=True) if not isinstance(r, BaseException)}
+        for o in now:
+            if id(o) in acked:
+                metrics.MESSAGES_OUT.labels(self.service, o.topic).inc()
+        outgoing[:] = [o for o in outgoing if id(o) not in acked]
+        errors = [r for r in sent if isinstance(r, BaseException)]
+        if errors:
+            bug = next((e for e in errors if not isinstance(e, KafkaError)), None)
+            if bug is not None:
+                raise bug
+            log.error("publish failed; sending again", error=str(errors[0]), unsent=len(outgoing))
+            await asyncio.sleep(1 + random.random())
+            return False
+        for marker in outgoing:
+            await self._send_marker(marker)
+        outgoing.clear()
         return True
+
+    async def _send_marker(self, marker: Outgoing) -> None:
+        if self._markers is None:   # faststream's in-memory test broker: its publisher is the only way out
+            await self.publishers[marker.topic].publish(marker.value, key=marker.key,
+                                                        headers={k: v.decode() for k, v in marker.headers})
+            return
+
+        def sent(done: asyncio.Future) -> None:
+            if done.cancelled() or done.exception() is not None:
+                log.warning("forward marker not sent; a repeat of the ticket is left to the next stage",
+                            error=str(done.exception()) if not done.cancelled() else "cancelled")
+            else:
+                metrics.MESSAGES_OUT.labels(self.service, marker.topic).inc()
+
+        try:
+            (await self._markers.send(marker.topic, marker.value, key=marker.key, headers=marker.headers,
+                                      partition=self._marker_partition)).add_done_callback(sent)
+        except KafkaError as exc:
+            log.warning("forward marker not sent; a repeat of the ticket is left to the next stage", error=str(exc))
 
 
 async def raw_message(msg) -> ConsumerRecord | tuple[ConsumerRecord, ...]:

@@ -87,8 +87,8 @@ class Outgoing:
     key: bytes | None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
     ticket_id: str = ""   # set on forwards and outcomes, so a failed send can release the ledger entry
-    # Sent only once everything else of the message is acknowledged: a forward marker must never exist
-    # without its forward (the ticket would be dropped as passed on, and lost).
+    # A forward marker: sent only once everything else of the message is acknowledged, because a marker must
+    # never exist without its forward (the ticket would be dropped as passed on, and lost).
     after_the_rest: bool = False
 
 

@@ -8,6 +8,7 @@ from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner, ensure_topics, new_producer
+from supportmesh_core.ledger import forwarded_partition
 from supportmesh_core.settings import ServiceSettings
 from supportmesh_core.stage import Escalate
 
@@ -104,10 +105,12 @@ async def test_a_ticket_another_replica_passed_on_is_dropped(kafka_bootstrap, un
     runner = StageRunner(settings, handler, input_topic=source)
     task = await started(runner)
     try:
-        # What another replica of this stage writes when it passes a ticket on, and one of another stage.
-        await producer.send_and_wait(topics.FORWARDED, b"", key=stage.encode(),
+        # What another replica of this stage writes when it passes a ticket on, and a marker of another stage
+        # that shares the partition (the key tells them apart).
+        part = forwarded_partition(stage, len(await producer.partitions_for(topics.FORWARDED)))
+        await producer.send_and_wait(topics.FORWARDED, b"", key=stage.encode(), partition=part,
                                      headers=[("ticket-id", passed.encode())])
-        await producer.send_and_wait(topics.FORWARDED, b"", key=f"{stage}-x".encode(),
+        await producer.send_and_wait(topics.FORWARDED, b"", key=f"{stage}-x".encode(), partition=part,
                                      headers=[("ticket-id", elsewhere.encode())])
         await asyncio.wait_for(runner.ledger.sync(), timeout=15)
         for tid in (passed, elsewhere, fresh):

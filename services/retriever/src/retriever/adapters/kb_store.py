@@ -52,6 +52,7 @@ class KbStore:
 
     def __init__(self, es: AsyncElasticsearch, index: str) -> None:
         self._es = es
+        self._bounded: dict[float, AsyncElasticsearch] = {}   # a client per request timeout (see `search`)
         self.index = index
 
     async def ensure_loaded(self, docs: list[KbDoc]) -> LoadReport:
@@ -122,9 +123,14 @@ class KbStore:
 
     async def search(self, body: dict, timeout_s: float) -> list[dict]:
         """Hits of a search body, bounded by `timeout_s` seconds on the server and the client."""
+        # `options()` builds a whole client (its namespaces, headers, tracing): per search it was a tenth of the
+        # retriever's CPU. The timeout is rounded down to a quarter second and each rounding's client kept.
+        bound = max(0.25, int(timeout_s * 4) / 4)
+        client = self._bounded.get(bound)
+        if client is None:
+            client = self._bounded[bound] = self._es.options(request_timeout=bound)
         try:
-            reply = await self._es.options(request_timeout=timeout_s).search(
-                index=self.index, timeout=f"{max(1, int(timeout_s * 1000))}ms", **body)
+            reply = await client.search(index=self.index, timeout=f"{max(1, int(bound * 1000))}ms", **body)
         except (ApiError, TransportError) as exc:
             raise KbUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from exc
         return [{**hit["_source"], "_score": hit["_score"]} for hit in reply["hits"]["hits"]]
