@@ -8,10 +8,11 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help sync protos proto-check asyncapi asyncapi-check train up run down status logs test test-unit test-integration \
-        test-e2e lint eval chaos toxiproxy bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean
+        test-e2e lint eval chaos toxiproxy bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean \
+        k8s-check
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 sync: ## install uv if missing and the locked Python workspace into .venv
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet --user uv || pip install --quiet uv
@@ -93,6 +94,9 @@ promtool: ## build promtool (pinned) into .infra/bin, for the alert-rule tests
 check-alerts: promtool ## promtool: check deploy/prometheus rules and config, run the alert unit tests
 	@cd deploy/prometheus && ../../.infra/bin/promtool check rules alerts.yml && \
 	  ../../.infra/bin/promtool check config prometheus.yml && ../../.infra/bin/promtool test rules alerts.test.yml
+
+k8s-check: sync ## render every deploy/k8s overlay with kustomize and validate it with kubeconform -strict (tools and schemas built once)
+	@$(PY) scripts/k8s_schemas.py --check
 
 kibana-objects: sync ## regenerate deploy/kibana/saved_objects.ndjson
 	@$(PY) deploy/kibana/generate.py
