@@ -1,23 +1,20 @@
 """deploy/k8s: every overlay renders, passes kubeconform -strict on local schemas, and matches the code it deploys."""
 
-import asyncio
 import base64
 import inspect
 import pathlib
 import re
-import socket
-import subprocess
 import sys
-import threading
 import warnings
 
 import pytest
 import yaml
 from commerce.auth import DEV_TOKENS, parse_tokens
+from hop_indexer import app as hop_indexer_app
 from hop_indexer.config import Settings as HopIndexerSettings
 from hop_indexer.indexer import HopIndexer
 from supportmesh_core import kafka, topics
-from supportmesh_core.http import HealthServer
+from supportmesh_core import service as stage_service
 from supportmesh_core.settings import ServiceSettings
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -179,15 +176,12 @@ def test_the_schemas_reject_the_mistakes_an_api_server_would(toolchain, renders)
 # ---------------------------------------------------------------- the services
 
 def probe_target(probe: dict, container: dict) -> tuple[str, int]:
-    """(path, port) a probe asks: httpGet directly, or the exec probe script's two arguments."""
-    if "httpGet" in probe:
-        port = probe["httpGet"]["port"]
-        if isinstance(port, str):
-            port = {p["name"]: p["containerPort"] for p in container["ports"]}[port]
-        return probe["httpGet"]["path"], port
-    command = probe["exec"]["command"]
-    assert command[:4] == ["python", "-I", "-S", "/probe/probe.py"], command
-    return command[4], int(command[5])
+    """(path, port) an httpGet probe asks; every health server answers on the pod IP, so no other kind is used."""
+    assert set(probe) & {"httpGet", "exec", "tcpSocket", "grpc"} == {"httpGet"}, probe
+    port = probe["httpGet"]["port"]
+    if isinstance(port, str):
+        port = {p["name"]: p["containerPort"] for p in container["ports"]}[port]
+    return probe["httpGet"]["path"], port
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -197,6 +191,11 @@ def test_every_service_runs_hardened_with_probes_resources_service_and_pdb(rende
     services = mesh_services()
     assert set(deployments) == set(services)
     uid = int(re.search(r"--uid (\d+)", (REPO / "deploy" / "docker" / "Dockerfile").read_text()).group(1))
+    # The setting the health server binds (supportmesh_core.settings), and the services that pass it on.
+    bind_host = ServiceSettings.model_fields["http_host"].validation_alias
+    assert bind_host == "HTTP_BIND_HOST"
+    for source in (inspect.getsource(stage_service.run_stage_service), inspect.getsource(hop_indexer_app.serve)):
+        assert "HealthServer(" in source and "host=settings.http_host" in source
     for name, port in services.items():
         spec = deployments[name]["spec"]
         pod = spec["template"]["spec"]
@@ -206,6 +205,7 @@ def test_every_service_runs_hardened_with_probes_resources_service_and_pdb(rende
         (main,) = [c for c in pod["containers"] if c["name"] == name]
         env = r.env(main)
         assert env["HTTP_PORT"] == str(port) and env["OTEL_SERVICE_NAME"] == name
+        assert env.get(bind_host) == "0.0.0.0", f"{name}: the kubelet's httpGet probes need the pod IP"
         assert {"name": "http", "containerPort": port} in main["ports"]
         for kind, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
             assert probe_target(main[kind], main) == (path, port), f"{name} {kind}"
@@ -227,8 +227,6 @@ def test_every_service_runs_hardened_with_probes_resources_service_and_pdb(rende
             mounts = {m["mountPath"]: m for m in container.get("volumeMounts", [])}
             for mount in mounts.values():
                 assert mount["name"] in volumes
-            if "exec" in container.get("readinessProbe", {}):
-                assert volumes[mounts["/probe"]["name"]]["configMap"]["name"].startswith("supportmesh-probe-")
 
         # Every path the service writes is a writable volume, the rest of the filesystem being read-only.
         mounts = {m["mountPath"]: m for m in main["volumeMounts"]}
@@ -396,33 +394,3 @@ def test_no_real_looking_secret_is_checked_in(renders):
     (generator,) = production["secretGenerator"]
     assert generator["envs"] == ["secrets.env"] and generator["behavior"] == "replace"
 
-
-# ---------------------------------------------------------------- the exec probe
-
-def test_the_probe_script_reads_the_health_server_like_a_kubelet():
-    """probe.py against the services' own HealthServer: 0 on 200, non-zero on 503 and when nothing listens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    ready = threading.Event()
-    loop = asyncio.new_event_loop()
-    server = HealthServer(port, ready.is_set)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(5)
-
-    def probe(path: str, at: int = port) -> int:
-        args = [sys.executable, "-I", "-S", str(K8S / "base" / "probe.py"), path, str(at)]
-        return subprocess.run(args, capture_output=True, timeout=10).returncode
-
-    try:
-        assert probe("/healthz") == 0
-        assert probe("/readyz") != 0
-        ready.set()
-        assert probe("/readyz") == 0
-        assert probe("/nowhere") != 0
-    finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-    assert probe("/healthz") != 0

@@ -32,7 +32,7 @@ async def run_stage_service(
     setup_tracing(settings.service_name)
     handler, close_adapters = await build()
     runner = StageRunner(settings, handler, input_topic=stage_topic(settings.service_name), decoder=decoder)
-    health = HealthServer(http_port, runner.ready.is_set)
+    health = HealthServer(http_port, runner.ready.is_set, host=settings.http_host)
     await health.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

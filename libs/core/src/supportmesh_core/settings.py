@@ -17,6 +17,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     elasticsearch_url: str = Field("http://127.0.0.1:9200", validation_alias="ELASTICSEARCH_URL")
     commerce_addr: str = Field("127.0.0.1:50051", validation_alias="COMMERCE_ADDR")
+    # Loopback for local runs; containers set 0.0.0.0 so the kubelet and Prometheus reach /healthz, /readyz, /metrics.
+    http_host: str = Field("127.0.0.1", min_length=1, validation_alias="HTTP_BIND_HOST")
     data_dir: pathlib.Path = Field(REPO_ROOT / ".infra" / "state", validation_alias="SUPPORTMESH_DATA_DIR")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     # Outputs speak JSON unless a deployment asks for the protobuf form of the same messages.

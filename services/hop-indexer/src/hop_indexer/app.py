@@ -21,7 +21,7 @@ async def serve(settings: Settings) -> None:
     indexer = HopIndexer(settings, store)
     janitor = Janitor(store, prefix=settings.index_prefix, retention_days=settings.retention_days,
                       interval_s=settings.janitor_interval_s)
-    health = HealthServer(settings.http_port, indexer.is_ready)
+    health = HealthServer(settings.http_port, indexer.is_ready, host=settings.http_host)
     await health.start()
     loop = asyncio.get_running_loop()
 
