@@ -36,7 +36,9 @@ def envelope(ticket_id: str, slip=("technical-analyst", "response-generator")) -
 
 
 def hops_of(stage, ticket: str) -> list[HopRecord]:
-    return [HopRecord.FromString(r.value) for r in stage.on(topics.HOPS, ticket)]
+    """The stage's own hops of `ticket`: on the real broker, a running mesh's analyst also handles the forward."""
+    hops = [HopRecord.FromString(r.value) for r in stage.on(topics.HOPS, ticket)]
+    return [h for h in hops if h.service == stage.runner.service]
 
 
 async def forward(env, hop):

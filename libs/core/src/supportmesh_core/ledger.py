@@ -86,7 +86,10 @@ class TicketLedger:
                 await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
 
     async def _read(self, bootstrap: str) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        # Small fetches: the read-back of a day of outcomes otherwise held megabytes of records at once, and the
+        # process kept that peak resident (the classifier went past 250 MB).
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                    max_partition_fetch_bytes=128 * 1024)
         fences: list[tuple[dict[TopicPartition, int], asyncio.Future | None]] = []
         await consumer.start()
         try:
@@ -112,7 +115,7 @@ class TicketLedger:
                     ends = await consumer.end_offsets(parts)
                     fences += [(ends, done) for done in self._requests]
                     self._requests = []
-                batch = await consumer.getmany(timeout_ms=100 if fences else 1000)
+                batch = await consumer.getmany(timeout_ms=100 if fences else 1000, max_records=1000)
                 for tp, records in batch.items():
                     forwarded = tp.topic == topics.FORWARDED
                     for rec in records:

@@ -1,6 +1,8 @@
 """The life cycle every Kafka stage service shares: set up, serve health, run the stage, stop on SIGTERM."""
 
 import asyncio
+import ctypes
+import gc
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -39,9 +41,20 @@ async def run_stage_service(
         loop.add_signal_handler(sig, runner.stop)
     try:
         await runner.start()
+        _release_start_up_memory()
         await runner.run()
     finally:
         log.info("stopping", handled=runner.handled)
         await runner.close()
         await close_adapters()
         await health.stop()
+
+
+def _release_start_up_memory() -> None:
+    """Hand the memory start-up used only once (the model's loading, the ledger's read-back of a day of outcomes)
+    back to the system: without it the classifier stayed above 250 MB resident for good."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass   # not glibc: the memory is reused by the process instead
