@@ -17,7 +17,8 @@ async def test_envelope_is_answered_once_on_tickets_responses(kafka_bootstrap, t
     # A private input topic and group, so a running mesh neither steals nor sees this test's message.
     input_topic = f"test.response-generator.{unique}"
     settings = Settings(OTEL_SERVICE_NAME=f"response-generator-test-{unique}",
-                        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, DEDUPE_WINDOW_HOURS=0.01)
+                        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, DEDUPE_WINDOW_HOURS=0.01,
+                        KAFKA_TOPIC_PARTITIONS=1)
     await ensure_topics(kafka_bootstrap, [input_topic, *topics.all_topics()], partitions=1)
     marks = await topic_reader.mark(topics.RESPONSES, topics.ESCALATIONS)
 
@@ -30,7 +31,7 @@ async def test_envelope_is_answered_once_on_tickets_responses(kafka_bootstrap, t
                                            tracking_ids=["843053632392"], item_names=["Office Chair"]))
 
     runner = StageRunner(settings, GeneratorHandler(settings.min_confidence, settings.max_steps),
-                         input_topic=input_topic, partitions=1)
+                         input_topic=input_topic)
     await runner.start()
     task = asyncio.create_task(runner.run())
     producer = new_producer(kafka_bootstrap)

@@ -22,7 +22,8 @@ async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, t
     # A private input topic and group, so a running mesh neither steals nor sees this test's message.
     input_topic = f"test.technical-analyst.{unique}"
     settings = Settings(OTEL_SERVICE_NAME=f"technical-analyst-test-{unique}",
-                        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, DEDUPE_WINDOW_HOURS=0.01)
+                        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, DEDUPE_WINDOW_HOURS=0.01,
+                        KAFKA_TOPIC_PARTITIONS=1)
     await ensure_topics(kafka_bootstrap, [input_topic, *topics.all_topics()], partitions=1)
     marks = await topic_reader.mark(topics.ESCALATIONS)
 
@@ -40,7 +41,7 @@ async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, t
 
     channel = tracing_channel(commerce_addr, settings.service_name, token="dev-technical-analyst-token")
     handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel))
-    runner = StageRunner(settings, handler, input_topic=input_topic, partitions=1)
+    runner = StageRunner(settings, handler, input_topic=input_topic)
     await runner.start()
     task = asyncio.create_task(runner.run())
     producer = new_producer(kafka_bootstrap)
