@@ -4,7 +4,10 @@ The runner's contract (DESIGN §2): consume → handle each message (conversatio
 conversation in order) → publish what it produced (next stage, outcome, DLQ, hop records) → wait for
 the broker's acks → commit the offsets up to the first message not yet published. A crash anywhere
 before the commit redelivers the message; the ticket ledger makes sure a redelivered ticket is still
-handled once per stage and answered only once.
+handled once per stage and answered only once. Replicas of a stage share its partitions: a partition being
+taken away is settled first (its messages in flight finish and are committed), and one being received is
+fenced (nothing starts until the ledger has read what the other replicas published; docs/architecture.md,
+Replicas).
 
 faststream owns the connection, the consume loop, the publishers, consumer and publisher metrics, the
 AsyncAPI description (`declare_stage`) and the in-memory test broker. What it lacks is ours, here: its
