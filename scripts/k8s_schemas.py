@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import yaml
 
@@ -63,6 +63,21 @@ def schema_file(kind: str, api_version: str) -> str:
     return f"{kind.lower()}{suffix}.json"
 
 
+def _keywords(node: dict, convert: Callable[[object], object], drop: set[str] = frozenset()) -> dict:
+    """A schema node's keywords without prose, Kubernetes' extensions and `drop`; its sub-schemas through `convert`."""
+    out = {}
+    for key, value in node.items():
+        if key == "description" or key.startswith("x-kubernetes-") or key in drop:
+            continue
+        if key in NAMED:
+            out[key] = {name: convert(sub) for name, sub in value.items()}
+        elif key in ONE | MANY or (key == "additionalProperties" and isinstance(value, dict)):
+            out[key] = convert(value)
+        else:
+            out[key] = value
+    return out
+
+
 # ---------------------------------------------------------------- Kubernetes (swagger 2.0 definitions)
 
 def _k8s_node(node: object) -> object:
@@ -73,16 +88,7 @@ def _k8s_node(node: object) -> object:
         return node
     if node.get("format") == "int-or-string":
         return {"oneOf": [{"type": "string"}, {"type": "integer"}]}
-    out = {}
-    for key, value in node.items():
-        if key == "description" or key.startswith("x-kubernetes-"):
-            continue
-        if key in NAMED:
-            out[key] = {name: _k8s_node(sub) for name, sub in value.items()}
-        elif key in ONE | MANY or (key == "additionalProperties" and isinstance(value, dict)):
-            out[key] = _k8s_node(value)
-        else:
-            out[key] = value
+    out = _keywords(node, _k8s_node)
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False   # -strict: a misspelt field is an error, not silently dropped
     return out
@@ -133,16 +139,7 @@ def _crd_node(node: object) -> object:
         return [_crd_node(n) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {}
-    for key, value in node.items():
-        if key == "description" or key.startswith("x-kubernetes-"):
-            continue
-        if key in NAMED:
-            out[key] = {name: _crd_node(sub) for name, sub in value.items()}
-        elif key in ONE | MANY or (key == "additionalProperties" and isinstance(value, dict)):
-            out[key] = _crd_node(value)
-        elif key != "nullable":
-            out[key] = value
+    out = _keywords(node, _crd_node, drop={"nullable"})
     if node.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
         out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])

@@ -44,6 +44,7 @@ class TicketLedger:
     def __init__(self, window_hours: float, stage: str = "") -> None:
         self._window_s = window_hours * 3600
         self._stage = stage
+        self._stage_key = stage.encode()   # the key of this stage's forward markers
         self._ids: dict[str, float] = {}   # ticket id -> when recorded (unix s), about oldest first
         self.caught_up = asyncio.Event()   # the window was read back: safe to start handling
         self._requests: list[asyncio.Future] = []   # sync() calls waiting for the follower to read the ends
@@ -119,8 +120,8 @@ class TicketLedger:
                 for tp, records in batch.items():
                     forwarded = tp.topic == topics.FORWARDED
                     for rec in records:
-                        if forwarded and rec.key != self._stage.encode():
-                            continue   # another stage's markers that hash to the same partition
+                        if forwarded and rec.key != self._stage_key:
+                            continue   # another stage's markers sharing the partition (test stages, few partitions)
                         ticket_id = dict(rec.headers or ()).get("ticket-id")
                         if ticket_id:
                             self.add(ticket_id.decode(errors="replace"), rec.timestamp / 1000)
