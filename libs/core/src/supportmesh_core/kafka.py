@@ -259,7 +259,9 @@ class StageRunner(Stage):
         if self._following.done():
             caught_up.cancel()
             self._following.result()   # raises what stopped it
-        self._markers = new_producer(bootstrap, linger_ms=50)
+        # Not idempotent: after a broker restart an idempotent producer can fail every later send with
+        # OutOfOrderSequenceNumber, and a marker may be lost or repeated anyway.
+        self._markers = new_producer(bootstrap, linger_ms=50, acks=1, enable_idempotence=False)
         await self._markers.start()
         self._marker_partition = forwarded_partition(
             self.service, len(await self._markers.partitions_for(topics.FORWARDED)))
@@ -467,9 +469,12 @@ class StageRunner(Stage):
                 metrics.MESSAGES_OUT.labels(self.service, marker.topic).inc()
 
         try:
-            (await self._markers.send(marker.topic, marker.value, key=marker.key, headers=marker.headers,
-                                      partition=self._marker_partition)).add_done_callback(sent)
-        except KafkaError as exc:
+            # `send` waits while the producer's buffer is full (the broker away): a marker must never hold
+            # the message it belongs to, so it is given up after a moment.
+            (await asyncio.wait_for(self._markers.send(
+                marker.topic, marker.value, key=marker.key, headers=marker.headers,
+                partition=self._marker_partition), timeout=0.5)).add_done_callback(sent)
+        except (KafkaError, TimeoutError) as exc:
             log.warning("forward marker not sent; a repeat of the ticket is left to the next stage", error=str(exc))
 
 
