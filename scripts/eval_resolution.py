@@ -20,7 +20,7 @@ correctly >= 90 % of the held-out tickets, and 0 replies repeating the agent pol
 Creates cases in commerce and reseeds it first with --reset (the order facts are the seed's).
 
     uv run python scripts/eval_resolution.py [--reset] [--json] [--check] [--rate 10] [--timeout 180]
-        [--split all|dev|held_out]
+        [--split all|dev|held_out] [--worst 10]
 """
 
 import argparse
@@ -42,7 +42,7 @@ from eval_mesh_retail import eval_ticket, reset_store, through_mesh  # noqa: E40
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CASES_DIR = REPO / "eval" / "resolution"
-DEV_AUTHORS = ("a",)
+DEV_AUTHORS = ("a", "b", "c", "d", "e", "f")
 TARGET = 0.90
 GOOD = ("resolved", "escalated_correctly")
 VERDICTS = ("resolved", "escalated_correctly", "partial", "escalated_unneeded", "wrong")
@@ -189,7 +189,7 @@ def print_report(report: dict) -> None:
     print(f"replies repeating the agent policy's wording: {report['all']['policy_wording']} (target 0)")
     print(f"target (held-out resolved or escalated correctly >= {TARGET:.0%}, no policy wording): "
           f"{'met' if report['targets_met'] else 'MISSED'}")
-    print("the 10 worst outcomes:")
+    print(f"the {len(report['worst'])} worst outcomes:")
     for w in report["worst"]:
         print(f"--- {w['id']} [{w['intent']}] {w['verdict']}: {w['why']} (mesh: {w['outcome']} {w['reason']}, "
               f"read as {w['seen_as']})")
@@ -206,6 +206,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--split", choices=("all", "dev", "held_out"), default="all",
                         help="run one part only (develop on dev; the held-out part is for the figures)")
+    parser.add_argument("--worst", type=int, default=10, help="how many of the worst outcomes to print")
     args = parser.parse_args()
     settings = ServiceSettings(OTEL_SERVICE_NAME="eval-resolution")
     if args.reset:
@@ -221,7 +222,7 @@ def main() -> int:
     report = {"run": run, "published": len(by_id), "outcomes": len(got),
               "all": summarize(scored),
               **{part: summarize([x for x in scored if x[0].split == part]) for part in ("dev", "held_out")},
-              "worst": worst(rows),
+              "worst": worst(rows, args.worst),
               "results": [{"id": t.id, "split": t.split, "intent": t.intent, **s,
                            "seen_as": (o or {}).get("intent", ""), "outcome": (o or {}).get("type", "none"),
                            "reason": (o or {}).get("reason", "")} for t, s, o in rows],

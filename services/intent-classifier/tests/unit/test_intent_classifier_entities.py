@@ -103,3 +103,21 @@ def test_catalogue_products_in_any_case_and_plural():
 )
 def test_new_entity_shapes(text, expected):
     assert [(e.type, e.value) for e in extract_entities(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the order is W two four six eight one three five", [("order_id", "#W2468135")]),
+        ("W as in Walter, oh nine eight seven six five four, please", [("order_id", "#W0987654")]),
+        ("W 1 2 3 4 5 6 7 is the one", [("order_id", "#W1234567")]),
+        ("we were two or three who ordered one each", []),
+        ("Me llamo Ana Ruiz, C.P. 28013", [("name", "Ana Ruiz"), ("zip", "28013")]),
+        ("Ich bin Jonas Weber, PLZ 80331", [("name", "Jonas Weber"), ("zip", "80331")]),
+        ("Je m'appelle Chloé, code postal 75011", [("name", "Chloé"), ("zip", "75011")]),
+        ("Meu nome é Rui Costa, CEP 04538", [("name", "Rui Costa"), ("zip", "04538")]),
+        ("Cordialement,\nMarc Dubois", [("name", "Marc Dubois")]),
+    ],
+)
+def test_dictated_order_ids_and_identity_in_other_languages(text, expected):
+    assert [(e.type, e.value) for e in extract_entities(text)] == expected

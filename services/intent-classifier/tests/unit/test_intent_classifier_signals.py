@@ -81,14 +81,46 @@ def test_negated_markers_do_not_flag(text, expected):
     ("voy a presentar una denuncia ante la oficina de protección al consumidor", "legal"),
     ("Ich werde meinen Anwalt einschalten", "legal"),
     ("I will take you to court over this", "legal"),
+    # Said the way people say it, not the way a keyword list would (2026-12-04 broadening).
+    ("Nobody would even notice if I was gone, everyone would be better off without me", "self_harm"),
+    ("I just want to close my eyes and never wake up", "self_harm"),
+    ("i cant see the point in anything anymore", "self_harm"),
+    ("ya no quiero vivir, no puedo más", "self_harm"),
+    ("Ich will nicht mehr leben", "self_harm"),
+    ("I know where your store is and I'll be waiting outside for whoever answers this", "threat"),
+    ("if the parcel isn't here I'm coming over there with a bat", "threat"),
+    ("someone is going to get hurt, physically, if you keep ignoring me", "threat"),
+    ("I opened a PayPal dispute yesterday for the blender order", "chargeback"),
+    ("my bank reversed the card payment for the order", "chargeback"),
+    ("Ich habe eine Rückbuchung bei meiner Bank beauftragt", "chargeback"),
+    ("Vou contestar o pagamento no cartão", "chargeback"),
+    ("The $212.10 appears twice on my Visa statement", "duplicate_charge"),
+    ("me cobraron el pedido dos veces", "duplicate_charge"),
+    ("vous m'avez prélevé la commande deux fois", "duplicate_charge"),
+    ("There's a $45.00 charge from you and I never ordered anything", "unexpected_charge"),
+    ("I can't remember buying anything for that much", "unexpected_charge"),
+    ("je ne reconnais pas ce prélèvement", "unexpected_charge"),
+    ("non riconosco questo addebito", "unexpected_charge"),
+    ("reset codes I never requested keep arriving in my inbox", "fraud"),
+    ("there's a card on my account I don't recognise", "fraud"),
+    ("my father never bought a laptop, but it's on his card", "fraud"),
 ])
 def test_money_and_safety_markers(text, flag):
     assert flag in flags(text)
 
 
+def test_a_request_to_reverse_a_duplicate_is_not_a_chargeback():
+    assert flags("please reverse the duplicate transaction") == ["duplicate_charge"]
+    assert "legal" in flags("if it isn't fixed by Friday I'll see you in court")
+
+
 @pytest.mark.parametrize("text", [
     "Can I come to your office to return the chair?", "I was charged once, which is right",
     "Please send my refund to the card I paid with", "The lamp killed it in my living room, love it",
-    "Please update my default address to 77 Magnolia Court, Jacksonville", "Was I charged three times??"])
+    "Please update my default address to 77 Magnolia Court, Jacksonville", "Was I charged three times??",
+    "My payment was declined twice, can you check my card?", "thinking of ending my membership, is there a fee?",
+    "Can I end it without any charge?", "is there an extra charge for gift wrap?", "try another payment method",
+    "delete my account, I never buy anything anyway", "I haven't ordered anything in two years",
+    "two folding tables, 2x chairs", "my mom will kill me lol"])
 def test_ordinary_requests_raise_no_money_or_safety_marker(text):
-    assert not {"duplicate_charge", "unexpected_charge", "self_harm", "legal"} & set(flags(text))
+    assert not {"duplicate_charge", "unexpected_charge", "self_harm", "legal", "chargeback"} & set(flags(text))

@@ -18,6 +18,12 @@ class Entity:
 
 
 _ORDER = re.compile(r"(?<![\w#])(#)?(W\d{7})(?!\w)")
+# An order id read aloud or dictated: "W three one zero one zero six seven", "W as in whiskey four nine five ...".
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_DIGIT = r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|\d)"
+_SPOKEN_ORDER = re.compile(rf"(?<![\w#])W(?:\s+as\s+in\s+\w+)?((?:[\s,-]+{_DIGIT}){{7}})(?![\s,-]*{_DIGIT}\b)(?!\w)",
+                           re.IGNORECASE)
 _ORDER_CONTEXT = re.compile(r"\border\b[\w\s#:.-]{0,15}$", re.IGNORECASE)
 # Other shops' numeric order numbers, only right after "order"/"purchase", typed in a hurry or not ("cancel
 # purchase 732201349959", "cancel ordedr 3707955617", "where ispurchase 113542617735902").
@@ -28,7 +34,9 @@ _ORDER_NUMERIC = re.compile(
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ZIP = re.compile(r"(?<![\w$.,-])\d{5}(?:-\d{4})?(?![\w,.]\d|[\w-])")
-_ZIP_CONTEXT = re.compile(r"\b(?:zip|zipcode|postal|post code|postcode)\b[^\n]{0,20}$", re.IGNORECASE)
+# "zip 19022", and the words for it in the tickets' other languages (código postal, CEP, PLZ, code postal, CAP).
+_ZIP_CONTEXT = re.compile(r"(?:\b(?:zip|zipcode|postal|post code|postcode|cep|plz|postleitzahl|cap|cp)\b|\bc\.p\.)"
+                          r"[^\n]{0,20}$", re.IGNORECASE)
 _US_STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
     "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
@@ -64,8 +72,9 @@ _ERROR_CONTEXT_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(
-    r"(?i:\b(?:my name is|my name's|i am|i'm|this is)\s+)"
-    r"([A-Z][a-z'’-]+(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.))*)"
+    r"(?i:\b(?:my name is|my name's|i am|i'm|this is|mi nombre es|me llamo|soy|sou|meu nome é|me chamo|"
+    r"je m'appelle|je suis|ich bin|ich heiße|ich heisse|mein name ist|hier ist|mi chiamo|sono|il mio nome è)\s+)"
+    r"([A-ZÀ-Ý][a-zà-ÿ'’-]+(?:\s+(?:[A-ZÀ-Ý][a-zà-ÿ'’-]+|[A-Z]\.))*)"
 )
 # "the invoice from Mr. Smith", "bills from David Miller": a title and a surname, or two capitalised words
 # (one capitalised word after "from" is usually a place: "ship from Toronto").
@@ -75,8 +84,10 @@ _NAME_FROM = re.compile(
 )
 # A name signing off a ticket: "Kind regards,\nTom Becker", "Thanks, Maria" at the end of a line.
 _NAME_SIGNATURE = re.compile(
-    r"(?i:\b(?:thanks|thank you|many thanks|regards|best|cheers|sincerely|best wishes)[,.!]?)[ \t]*\n?[ \t]*"
-    r"([A-Z][a-z'’-]+(?:[ \t]+(?:[A-Z][a-z'’-]+|[A-Z]\.))?)[ \t]*(?:\n|$)"
+    r"(?i:\b(?:thanks|thank you|many thanks|regards|best|cheers|sincerely|best wishes|gracias|saludos|danke|"
+    r"viele grüße|grüße|gruß|merci|cordialement|grazie(?: mille)?|saluti|obrigad[oa]|atenciosamente)[,.!]?)"
+    r"[ \t]*\n?[ \t]*"
+    r"([A-ZÀ-Ý][a-zà-ÿ'’-]+(?:[ \t]+(?:[A-ZÀ-Ý][a-zà-ÿ'’-]+|[A-Z]\.))?)[ \t]*(?:\n|$)"
 )
 # Capitalised words that follow "I am"/"this is" without being names.
 _NOT_NAMES = {
@@ -173,6 +184,9 @@ def extract_entities(text: str, products: Iterable[str] = ()) -> list[Entity]:
     for m in _ORDER.finditer(text):
         if m.group(1) or _ORDER_CONTEXT.search(text, 0, m.start()):
             add("order_id", "#" + m.group(2), m.start(), m.end())
+    for m in _SPOKEN_ORDER.finditer(text):
+        digits = "".join(_DIGIT_WORDS.get(w.lower(), w) for w in re.findall(r"\w+", m.group(1)))
+        add("order_id", "#W" + digits, m.start(), m.end())
     for m in _ORDER_NUMERIC.finditer(text):
         add("order_id", m.group(1), m.start(1), m.end(1))
     for pattern in _ERROR_CODES:

@@ -163,35 +163,88 @@ _FLAG_PATTERNS = {
     "fraud": r"\b(?:fraud|fraudulent|unauthori[sz]ed (?:charges?|transactions?|payments?|purchases?|orders?|access)|"
     r"stolen (?:credit |debit )?card|identity theft|scam(?:med)?|(?:didn'?t|did not|never) (?:make|authori[sz]e|"
     r"place|placed) (?:this|that|these|those|the|an?|any) (?:purchases?|orders?|charges?)|hacked|hacker|"
-    r"someone (?:has |had )?(?:been in|got into|broke into|logged into|accessed|is using|used) my account|"
+    r"someone (?:else )?(?:has |had |must have )?(?:been in|got into|gotten into|broke into|logged into|accessed|"
+    r"is using|has been using|used) (?:my|his|her|our|their) (?:account|card)|"
     r"(?:account|password|e-?mail) (?:was|has been|were|got) (?:changed|compromised|taken over) (?:by someone|without)|"
     r"account (?:was|has been|got) compromised|account takeover|"
-    r"orders? (?:that )?(?:i|we) (?:never|didn'?t|did not) (?:place|placed|make|made|order|ordered))\b",
-    "threat": r"\b(?:kill|hurt|shoot|bomb|burn down|beat up|you'?ll regret|i know where you|watch your back|"
-    r"come after you|make (?:you|u)(?: all)? regret|you will regret|you(?:'ll| will) be sorry|"
-    r"you(?:'ll| will) pay for this|i(?:'ll| will) find (?:you|out where)|break your (?:neck|legs|face)|"
-    r"(?:smash|wreck|trash) (?:up )?your (?:office|store|shop|warehouse))\b",
+    r"(?:password )?reset (?:e-?mails?|links?|codes?) (?:that )?(?:i|we) (?:never|didn'?t|didnt|did not) "
+    r"(?:ask|asked|request|requested)|"
+    r"(?:cards?|address(?:es)?|e-?mail|phone(?: number)?) (?:on|in|to) my account (?:that )?i (?:don'?t|dont|do not) "
+    r"recogni[sz]e|"
+    r"orders? (?:that )?(?:i|we) (?:never|didn'?t|did not) (?:place|placed|make|made|order|ordered)|"
+    r"(?:he|she|they|my (?:father|mother|dad|mom|mum|husband|wife|partner|son|daughter|grand\w+|parents?)) "
+    r"(?:never|didn'?t|did not) (?:buy|bought|order|ordered|make|made)|"
+    r"cuenta (?:hackeada|robada)|hackearon|konto (?:wurde )?gehackt|compte (?:a été )?piraté|account (?:è stato )?"
+    r"hackerato|conta (?:foi )?(?:hackeada|invadida))\b",
+    # Violence against people or property: the words that name it, and the ways people say they will come.
+    "threat": r"\b(?:kill|hurt|shoot|stab|bomb|burn (?:it |the (?:place|building|store|shop|warehouse) |your \w+ )?down|"
+    r"beat (?:you |someone |somebody |him |her )?up|you'?ll regret|i know where (?:you|u|ur|your|the)\b|"
+    r"watch your back|come after you|make (?:you|u|someone|somebody|them|him|her|every ?one)(?: all)? "
+    r"(?:regret|pay)|you will regret|you(?:'ll| will) be sorry|you(?:'ll| will) pay for this|"
+    r"i(?:'ll| will) find (?:you|out where)|break your (?:neck|legs|face)|"
+    r"(?:smash|smashing|wreck|trash|destroy) (?:up )?(?:your|the|ur) (?:office|store|shop|warehouse|place|building)|"
+    r"smash(?:ing)? everything|(?:coming|come|going) (?:down |over )?there (?:with|and) (?:a |my )?"
+    r"(?:crowbar|bat|gun|knife|hammer|smash|make|hurt|teach|sort)|"
+    r"(?:be )?waiting (?:for (?:you|them|him|her) )?outside|physically|with a (?:crowbar|baseball bat|gun|knife)|"
+    r"te voy a matar|los voy a matar|voy a quemar|ich bring(?:e)? (?:euch|dich|sie) um|ich wei(?:ß|ss) wo|"
+    r"je vais vous (?:tuer|trouver)|je sais où|vi ammazzo|so dove (?:abit|sei|siete|state)|vou (?:te|vos|os) matar|"
+    r"sei onde (?:fica|voc|vocês|mora))\b",
     # Self-harm is never negation-checked (see flags): "I'm not sure I want to live" must still be seen.
-    "self_harm": r"\b(?:kill(?:ing)? myself|end(?:ing)? (?:my|it all)(?: life)?|suicid\w*|want(?:ed)? to die|"
-    r"(?:don'?t|do not) want to (?:live|be alive|be here)|(?:hurt|harm)(?:ing)? myself|self[- ]harm|"
-    r"no reason to (?:live|go on)|better off dead|take my (?:own )?life)\b",
-    "chargeback": r"\b(?:charge ?backs?|(?:filed|opened|raised|started|lodged|open|file) a (?:dispute|claim) with "
-    r"(?:my|the) (?:bank|card|credit card|paypal)|"
-    r"dispute with (?:my|the) (?:bank|card issuer|credit card company)|"
-    r"dispute (?:the|this|a) (?:charge|payment|transaction)|"
-    r"(?:reverse|reversing) the (?:charge|payment)|call(?:ing)? my bank|contact(?:ing)? my bank)\b",
+    "self_harm": r"\b(?:kill(?:ing)? myself|end(?:ing)? (?:my life|it all)|suicid\w*|want(?:ed)? to die|"
+    r"(?:don'?t|dont|do not) want to (?:live|be alive|be here|wake up|go on)|(?:hurt|harm)(?:ing)? myself|self[- ]harm|"
+    r"no (?:reason|point) (?:to|in|of) (?:live|living|go on|going on|being here|anything)|better off dead|"
+    r"take my (?:own )?life|(?:don'?t|dont|do not|can'?t|cannot) see (?:the|any) point (?:in|of|to) "
+    r"(?:anything|going on|living|life|it all|carrying on|any of it)|(?:everyone|everybody|they|my family) "
+    r"(?:would be|is|are|'d be) better off without me|(?:sleep|close my eyes|go to bed|lie down)(?: \w+){0,3} and (?:never|not) wake up|can'?t go on (?:anymore|like this)|"
+    r"nobody would (?:miss|notice) (?:me|if i)|no quiero (?:seguir )?vivir|quitarme la vida|ich will nicht mehr leben|"
+    r"mich umbringen|je veux mourir|en finir|non voglio più vivere|farla finita|não quero mais viver|me matar)\b",
+    "chargeback": r"\b(?:charge ?backs?|(?:filed|opened|raised|started|lodged|submitted|initiated|open|file|opening|"
+    r"filing) (?:a |an )?(?:(?:paypal|bank|card|visa|mastercard|amex|credit card|payment) )?(?:dispute|reversal)|"
+    r"(?:filed|opened|raised|lodged|submitted|open|file) a claim with (?:my|the) (?:bank|card|credit card|paypal|visa|"
+    r"mastercard|amex|card issuer)|"
+    r"dispute (?:with|through|on|via) (?:my|the) (?:bank|card|card issuer|credit card company|paypal|visa|mastercard)|"
+    r"dispute (?:the|this|a|that) (?:charge|payment|transaction|purchase)|dispute (?:is )?(?:filed|open|opened)|"
+    r"(?:reverse|reversing) the (?:charge|payment)|reversed the (?:\w+ )?(?:charge|payment|transaction)|"
+    r"payment reversal|"
+    r"call(?:ing)? my bank|contact(?:ing)? my bank|"
+    r"r(?:ü|ue)ckbuchung|r(?:ü|ue)cklastschrift|zahlung (?:zur(?:ü|ue)ckgebucht|widerrufen|angefochten)|"
+    r"(?:contestar|contestei|contesto|contestando) (?:a|o|la|el|esta|este|essa|esse) (?:compra|pagamento|cobran[cç]a|"
+    r"cargo|pago)|disputa (?:en|no|na|com|con|con el|con la) (?:paypal|banco|el banco|tarjeta|la tarjeta|cart[aã]o)|"
+    r"(?:abrí|abri|he abierto|abrimos) (?:una|uma) disputa|contestation (?:aupr[eè]s|bancaire|de paiement)|"
+    r"opposition (?:bancaire|sur (?:ma|la) carte)|litige (?:paypal|avec (?:ma|la) banque)|"
+    r"contestazione (?:con|su|del|presso)|storno (?:della|del|con)|aperto una (?:contestazione|disputa))",
     "duplicate_charge": r"\b(?:(?:charged|billed|debited)(?: me)?(?: (?:us)?\$?\d[\d.,]*(?: dollars| usd)?)? "
     r"(?:twice|two times|three times|double|2x)|"
+    r"(?:charged|billed|debited|paid) (?:me |us )?(?:twice|two times|double) for|"
+    # "the payment was declined twice" is a failed attempt, not a second charge.
+    r"(?:charges?|payments?|orders?|transactions?|amounts?)\b(?: (?!declined|rejected|failed|refused|tried)[\w$.,#']+){0,6}"
+    r" (?:twice|two times)\b(?! as)|"
+    r"(?:shows?|showing|appears?|appearing|listed|went through) (?:up )?twice|"
     r"double[- ]?(?:charged?|billed|payment)|duplicate (?:charges?|payments?|transactions?)|"
-    r"(?:two|2) (?:identical |separate )?(?:charges|payments|transactions) (?:of|for)|paid (?:for it )?twice|"
-    r"cobrad[oa]s? (?:dos|duas) veces|cobrad[oa]s? duas vezes|(?:zweimal|doppelt) (?:abgebucht|belastet|berechnet)|"
-    r"d[ée]bit[ée]e?s? deux fois|addebitat[oi] due volte)\b",
-    "unexpected_charge": r"\b(?:(?:don'?t|do not|didn'?t|can'?t) recogni[sz]e (?:this|the|a|that|these|an?)(?: \w+)? "
-    r"(?:charges?|payments?|transactions?)|charges? (?:that )?i (?:don'?t|do not) recogni[sz]e|"
-    r"(?:unknown|unexpected|unrecogni[sz]ed|mystery|strange|random) (?:charges?|fees?|payments?|transactions?)|"
+    r"(?:two|2) (?:identical |separate |equal )?(?:charges|payments|transactions|debits) (?:of|for)|"
+    r"paid (?:for it )?twice|same (?:charge|amount|payment) twice|"
+    r"cobr\w* (?:\S+ ){0,4}(?:dos|duas) (?:veces|vezes)|(?:dos|duas) (?:cargos|cobros|cobran[cç]as) (?:de|por|iguais|iguales)|"
+    r"(?:zweimal|doppelt)(?: \S+){0,5} (?:abgebucht|belastet|berechnet|bezahlt)|"
+    r"(?:d[ée]bit[ée]e?s?|factur[ée]e?s?|pr[ée]lev[ée]e?s?)(?: \S+){0,4} deux fois|deux (?:d[ée]bits|pr[ée]l[eè]vements)|"
+    r"addebitat[oi](?: \S+){0,4} due volte|due addebiti)\b",
+    "unexpected_charge": r"\b(?:(?:don'?t|dont|do not|didn'?t|didnt|can'?t|cannot|doesn'?t|does not) recogni[sz]e "
+    r"(?:this|the|a|that|these|an?)(?: \w+){0,2} (?:charges?|payments?|transactions?|debits?)|"
+    r"(?:charges?|payments?|debits?) (?:that )?(?:i|we|he|she) (?:don'?t|dont|do not|doesn'?t|does not) recogni[sz]e|"
+    r"(?:unknown|unexpected|unrecogni[sz]ed|mystery|strange|random) (?:charges?|fees?|payments?|transactions?|debits?)|"
+    r"(?:another|an extra|a second) \$?\d[\d.,]* (?:charges?|payments?|debits?)|"
     r"charged (?:me )?(?:for (?:an order|something|items?) )?(?:i|we) (?:never|didn'?t) (?:order|ordered|buy|bought)|"
+    r"(?:i|we) (?:have |'ve )?(?:never (?:ordered|bought|purchased)|(?:didn'?t|didnt|did not) (?:order|buy|purchase)) "
+    r"anything|"
+    r"(?:don'?t|dont|do not|can'?t) remember (?:buying|ordering|purchasing|making) (?:anything|this|that|it|a)|"
+    r"what is this (?:charge|payment|debit)|who charged me|"
     r"(?:still|was|got) (?:been )?charged (?:even )?after (?:i )?cancel\w*|"
-    r"charged (?:me )?(?:more|extra) than)\b",
+    r"charged (?:me )?(?:more|extra) than|"
+    r"no reconozco (?:este|el|ese|un) (?:cargo|cobro|pago)|(?:cargo|cobro) desconocido|"
+    r"ne reconnais pas (?:ce|le|cet) (?:d[ée]bit|paiement|pr[ée]l[eè]vement)|(?:pr[ée]l[eè]vement|d[ée]bit) inconnu|"
+    r"non riconosco (?:questo |l')?addebito|addebito sconosciuto|"
+    r"n[aã]o reconhe[cç]o (?:esta|essa|a|este|o) (?:cobran[cç]a|compra|pagamento|d[ée]bito)|cobran[cç]a desconhecida|"
+    r"erkenne (?:diese|die|eine) (?:abbuchung|zahlung|belastung) nicht|unbekannte (?:abbuchung|zahlung|belastung)|"
+    r"rien command[ée]|nichts bestellt|nada (?:pedido|comprado|encomendado)|non ho ordinato nulla)\b",
     "vip": r"\b(?:vip|platinum (?:member|customer)|premium (?:member|customer)|key account|"
     r"loyal customer for \d+ years)\b",
     "angry": r"\b(?:furious|outraged|livid|unacceptable|ridiculous|disgusting|pathetic|worst|incompetent|"
@@ -246,7 +299,8 @@ _NEGATED_BEFORE = re.compile(
     r"(?:[ \t]+[\w'’]+){0,3}[ \t]*$",
     re.IGNORECASE,
 )
-_CLAUSE_BREAK = re.compile(r"[.;:!?,\n]|\b(?:but|however|although|though)\b", re.IGNORECASE)
+# A new first-person subject starts a clause: "if it isn't fixed I'll sue" is a threat, "I'm not a lawyer" is not.
+_CLAUSE_BREAK = re.compile(r"[.;:!?,\n]|\b(?:but|however|although|though)\b|\bi(?:'m|'ll| am| will)\b", re.IGNORECASE)
 
 
 def _negated(text: str, start: int) -> bool:
