@@ -177,7 +177,8 @@ _FLAG_PATTERNS = {
     r"cuenta (?:hackeada|robada)|hackearon|konto (?:wurde )?gehackt|compte (?:a été )?piraté|account (?:è stato )?"
     r"hackerato|conta (?:foi )?(?:hackeada|invadida))\b",
     # Violence against people or property: the words that name it, and the ways people say they will come.
-    "threat": r"\b(?:kill|hurt|shoot|stab|bomb|burn (?:it |the (?:place|building|store|shop|warehouse) |your \w+ )?down|"
+    "threat": r"\b(?:kill|hurt|shoot|stab|bomb|"
+    r"burn (?:it |the (?:place|building|store|shop|warehouse) |your \w+ )?down|"
     r"beat (?:you |someone |somebody |him |her )?up|you'?ll regret|i know where (?:you|u|ur|your|the)\b|"
     r"watch your back|come after you|make (?:you|u|someone|somebody|them|him|her|every ?one)(?: all)? "
     r"(?:regret|pay)|you will regret|you(?:'ll| will) be sorry|you(?:'ll| will) pay for this|"
@@ -195,7 +196,9 @@ _FLAG_PATTERNS = {
     r"no (?:reason|point) (?:to|in|of) (?:live|living|go on|going on|being here|anything)|better off dead|"
     r"take my (?:own )?life|(?:don'?t|dont|do not|can'?t|cannot) see (?:the|any) point (?:in|of|to) "
     r"(?:anything|going on|living|life|it all|carrying on|any of it)|(?:everyone|everybody|they|my family) "
-    r"(?:would be|is|are|'d be) better off without me|(?:sleep|close my eyes|go to bed|lie down)(?: \w+){0,3} and (?:never|not) wake up|can'?t go on (?:anymore|like this)|"
+    r"(?:would be|is|are|'d be) better off without me|"
+    r"(?:sleep|close my eyes|go to bed|lie down)(?: \w+){0,3} and (?:never|not) wake up|"
+    r"can'?t go on (?:anymore|like this)|"
     r"nobody would (?:miss|notice) (?:me|if i)|no quiero (?:seguir )?vivir|quitarme la vida|ich will nicht mehr leben|"
     r"mich umbringen|je veux mourir|en finir|non voglio più vivere|farla finita|não quero mais viver|me matar)\b",
     "chargeback": r"\b(?:charge ?backs?|(?:filed|opened|raised|started|lodged|submitted|initiated|open|file|opening|"
@@ -217,15 +220,18 @@ _FLAG_PATTERNS = {
     r"(?:twice|two times|three times|double|2x)|"
     r"(?:charged|billed|debited|paid) (?:me |us )?(?:twice|two times|double) for|"
     # "the payment was declined twice" is a failed attempt, not a second charge.
-    r"(?:charges?|payments?|orders?|transactions?|amounts?)\b(?: (?!declined|rejected|failed|refused|tried)[\w$.,#']+){0,6}"
+    r"(?:charges?|payments?|orders?|transactions?|amounts?)\b"
+    r"(?: (?!declined|rejected|failed|refused|tried)[\w$.,#']+){0,6}"
     r" (?:twice|two times)\b(?! as)|"
     r"(?:shows?|showing|appears?|appearing|listed|went through) (?:up )?twice|"
     r"double[- ]?(?:charged?|billed|payment)|duplicate (?:charges?|payments?|transactions?)|"
     r"(?:two|2) (?:identical |separate |equal )?(?:charges|payments|transactions|debits) (?:of|for)|"
     r"paid (?:for it )?twice|same (?:charge|amount|payment) twice|"
-    r"cobr\w* (?:\S+ ){0,4}(?:dos|duas) (?:veces|vezes)|(?:dos|duas) (?:cargos|cobros|cobran[cç]as) (?:de|por|iguais|iguales)|"
+    r"cobr\w* (?:\S+ ){0,4}(?:dos|duas) (?:veces|vezes)|"
+    r"(?:dos|duas) (?:cargos|cobros|cobran[cç]as) (?:de|por|iguais|iguales)|"
     r"(?:zweimal|doppelt)(?: \S+){0,5} (?:abgebucht|belastet|berechnet|bezahlt)|"
-    r"(?:d[ée]bit[ée]e?s?|factur[ée]e?s?|pr[ée]lev[ée]e?s?)(?: \S+){0,4} deux fois|deux (?:d[ée]bits|pr[ée]l[eè]vements)|"
+    r"(?:d[ée]bit[ée]e?s?|factur[ée]e?s?|pr[ée]lev[ée]e?s?)(?: \S+){0,4} deux fois|"
+    r"deux (?:d[ée]bits|pr[ée]l[eè]vements)|"
     r"addebitat[oi](?: \S+){0,4} due volte|due addebiti)\b",
     "unexpected_charge": r"\b(?:(?:don'?t|dont|do not|didn'?t|didnt|can'?t|cannot|doesn'?t|does not) recogni[sz]e "
     r"(?:this|the|a|that|these|an?)(?: \w+){0,2} (?:charges?|payments?|transactions?|debits?)|"
