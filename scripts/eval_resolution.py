@@ -20,7 +20,7 @@ correctly >= 90 % of the held-out tickets, and 0 replies repeating the agent pol
 Creates cases in commerce and reseeds it first with --reset (the order facts are the seed's).
 
     uv run python scripts/eval_resolution.py [--reset] [--json] [--check] [--rate 10] [--timeout 180]
-        [--split all|dev|held_out] [--worst 10]
+        [--split all|dev|held_out] [--ids REGEX] [--worst 10]
 """
 
 import argparse
@@ -206,12 +206,13 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--split", choices=("all", "dev", "held_out"), default="all",
                         help="run one part only (develop on dev; the held-out part is for the figures)")
+    parser.add_argument("--ids", default="", help="only the tickets whose id matches this regex (development)")
     parser.add_argument("--worst", type=int, default=10, help="how many of the worst outcomes to print")
     args = parser.parse_args()
     settings = ServiceSettings(OTEL_SERVICE_NAME="eval-resolution")
     if args.reset:
         reset_store()
-    tickets = [t for t in load_tickets() if args.split in ("all", t.split)]
+    tickets = [t for t in load_tickets() if args.split in ("all", t.split) and re.match(args.ids, t.id)]
     run = uuid.uuid4().hex[:8]
     by_id = {f"T-res-{run}-{t.id}": t for t in tickets}
     print(f"publishing {len(by_id)} tickets at {args.rate}/s", file=sys.stderr)

@@ -61,6 +61,24 @@ def test_items_of_one_change_on_one_order_are_one_request_and_items_tell_their_o
         ("return", "#W1000001"), ("return", "#W1000002")]
 
 
+def test_an_order_sent_elsewhere_without_the_word_address_is_an_address_change():
+    text = ("1) return the desk lamp. 2) the bookshelf order should go to my new flat at 12 Elm Street, Apt 3 instead.")
+    assert parts(text) == [("return", "#W1000001", ("Desk Lamp",), False),
+                           ("modify_address", "#W1000003", ("Bookshelf",), False)]
+    # A pasted confirmation ("Shipping to: …") and a return sent back ask for no address change.
+    assert [r for r, *_ in parts("Please cancel the bookshelf order.\nShipping to: 575 Chestnut Street")] == ["cancel"]
+    assert [r for r, *_ in parts("I will send the desk lamp back to you at 4 Main Street")] == []
+
+
+def test_items_the_customer_keeps_are_left_out_of_the_request():
+    assert parts("Return the water bottle and the desk lamp, keep the helmet") == [
+        ("return", "#W1000001", ("Water Bottle", "Desk Lamp"), False)]
+    assert parts("I want to keep the desk lamp but return the water bottle.") == [
+        ("return", "#W1000001", ("Water Bottle",), False)]
+    assert parts("I want to return the water bottle. The desk lamp can stay.") == [
+        ("return", "#W1000001", ("Water Bottle",), False)]
+
+
 def test_negated_and_questioned_verbs_ask_for_nothing():
     text = ("I want to return the desk lamp. Also check whether I could return the helmet later, "
             "but I do not want to cancel any orders.")

@@ -266,7 +266,16 @@ def rule_for(intent: str, text: str) -> str:
 
 
 # "everything except the coffee machine": what follows names items the request leaves out.
-EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides)\b[^.;:!?)]*", re.I)
+# Items the customer keeps out of a request: "except the lamp", "keep the hiking boots", "leave the watch alone",
+# "the bookshelf can stay" (also in the tickets' other languages: the clause before "pode ficar" is kept).
+# "keep …" ends at its clause ("keep the lamp but return the chair" still returns the chair).
+EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides)\b[^.;:!?)]*"
+                    r"|[^.;:!?,\n]*\b(?:can|may|will) stay\b"
+                    r"|[^.;:!?,\n]*\b(?:pode ficar|puede quedarse|se puede quedar|kann bleiben|"
+                    r"darf bleiben|peut rester|può restare|puede quedar)\b"
+                    r"|\b(?:keep(?:ing)?|leave)\b(?!\s+in\s+mind)[^.;:!?),]*?"
+                    r"(?=\s+(?:but|and\s+(?:please\s+)?(?:return|cancel|exchange|send|change|swap))\b"
+                    r"|[.;:!?),]|$)", re.I)
 
 
 def candidate_orders(orders: Sequence[OrderFacts], rule: str, text: str) -> list[tuple[int, OrderFacts]]:

@@ -40,8 +40,11 @@ _ACCOUNT_ADDRESS = (r"(?:(?:my|the|our)\s+)?(?:(?:user|default|account|profile|h
 _VERBS = (
     (USER_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix|set)\w*\s+(?:{_ACCOUNT_ADDRESS})"
                               rf"|\band\s+(?:also\s+)?(?:{_ACCOUNT_ADDRESS})(?=[^.;]{{0,40}}\bto\b)", re.I)),
-    (MODIFY_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix)\w*\b(?:{_OTHER_VERB}[^.;]){{0,60}}?\baddress",
-                                re.I)),
+    # Also an order sent somewhere else without the word "address": "can it go to my shop instead: 4100 Kettner
+    # Blvd", "should go to my new apartment at 77 Lakeshore Drive", "please ship it to 12 Elm St instead".
+    (MODIFY_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix)\w*\b(?:{_OTHER_VERB}[^.;]){{0,60}}?\baddress"
+                                r"|\b(?:send|ship|deliver|go|redirect|re-?route)\b(?:(?!\bback\b)[^.;?\n]){0,40}?\bto\b"
+                                r"(?=[^.;?\n]{0,60}?(?:\binstead\b|\b\d{1,5}\s+[A-Z][a-z]+))", re.I)),
     (CANCEL, re.compile(r"\bcancel(?:l?ing|s)?\b|\bbe cancell?ed\b", re.I)),
     (RETURN, re.compile(r"\breturn(?:s|ing)?\b|\bbe returned\b", re.I)),
     # A verb with its object ("change the lamp", "exchange it"), so "due to some life changes" is no request.
