@@ -41,7 +41,8 @@ def test_bitext_split_is_seeded_and_matches_the_committed_file():
 
 
 @pytest.mark.parametrize(
-    "name", ["out_of_domain.csv", "out_of_domain_holdout.csv", "out_of_domain_holdout2.csv", "out_of_domain_holdout3.csv",
+    "name", ["out_of_domain.csv", "out_of_domain_holdout.csv", "out_of_domain_holdout2.csv",
+             "out_of_domain_holdout3.csv",
              "tickets.csv", "tickets_holdout.csv",
              "tickets_holdout2.csv", "tickets_holdout3.csv"]
 )
