@@ -21,6 +21,9 @@ ELEMENTS = frozenset({"identity", "order_status", "refund_status", "payments", "
 KNOWLEDGE = frozenset({"store", "microsoft365", "none"})
 PRIORITIES = ("low", "medium", "high", "urgent")
 ALWAYS = "always"
+# The classification's `family` when the classifier, unsure between two intents that only ask, routed the ticket
+# to be answered for both (intent-classifier workflows.yaml `two_readings`); the generator joins the two replies.
+TWO_READINGS = "two_readings"
 
 
 class ContractError(ValueError):

@@ -149,6 +149,39 @@ def test_unclear_tickets_still_escalate_low_confidence(raw, c):
     assert (route.workflow, route.reason, route.family) == ("escalate", "low_confidence", "")
 
 
+def test_two_questions_below_the_floor_are_answered_for_both_readings(raw):
+    wf = parse_workflows(raw, STAGES)
+    route = wf.route(_alts(("track_order", 0.48), ("delivery_period", 0.3), ("get_refund", 0.1)), 0.6)
+    assert (route.workflow, route.stages, route.family, route.family_score) == ("resolve", FULL, "two_readings", 0.78)
+    route = wf.route(_alts(("check_invoice", 0.5), ("get_invoice", 0.2)), 0.6)
+    assert (route.workflow, route.family) == ("inform", "two_readings")
+
+
+@pytest.mark.parametrize("c", [
+    _alts(("track_order", 0.44), ("delivery_period", 0.4)),         # the first reading is too weak
+    _alts(("track_order", 0.5), ("delivery_period", 0.05)),         # the two together are below the floor
+    _alts(("track_order", 0.5), ("cancel_order", 0.3)),             # a write is never guessed
+    _alts(("check_invoice", 0.5), ("complaint", 0.3)),              # nor a complaint
+    _alts(("track_order", 0.5), ("contact_human_agent", 0.3)),      # nor a human request
+])
+def test_two_readings_only_of_questions_that_only_ask(raw, c):
+    route = parse_workflows(raw, STAGES).route(c, 0.6)
+    assert (route.workflow, route.reason) == ("escalate", "low_confidence")
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.__setitem__("two_readings", {"intents": ["track_order"], "min_best": 0.4}), "two or more"),
+    (lambda d: d.__setitem__("two_readings", {"intents": ["track_order", "get_invoice"], "min_best": 1.5}),
+     "probability"),
+    (lambda d: d.__setitem__("two_readings", ["track_order"]), "exactly 'intents' and 'min_best'"),
+])
+def test_invalid_two_readings_fail_fast(raw, mutate, message):
+    data = copy.deepcopy(raw)
+    mutate(data)
+    with pytest.raises(WorkflowError, match=message):
+        parse_workflows(data, STAGES)
+
+
 def test_the_family_does_not_override_the_handoff_rules(raw):
     wf = parse_workflows(raw, STAGES)
     angry = _alts(("change_order", 0.45), ("get_refund", 0.44), sentiment=-0.9)

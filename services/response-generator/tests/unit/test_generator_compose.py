@@ -5,7 +5,8 @@ import re
 
 import pytest
 from response_generator.domain.compose import Handoff, Reply, compose, find_placeholder
-from supportmesh.v1.envelope_pb2 import Action, Article, Entity, Envelope, OrderFacts
+from supportmesh.v1.envelope_pb2 import Action, Article, Entity, Envelope, IntentScore, OrderFacts
+from supportmesh_core.resolution import TWO_READINGS
 
 pytestmark = pytest.mark.unit
 
@@ -162,6 +163,31 @@ def test_technical_steps_are_capped():
 def test_technical_without_articles_escalates_no_grounding():
     out = compose(envelope("technical_support", category="TECHNICAL"), MIN_CONF, MAX_STEPS)
     assert isinstance(out, Handoff) and out.reason == "no_grounding"
+
+
+def test_two_readings_are_answered_together_each_paragraph_once():
+    env = envelope("track_order", confidence=0.48, sentiment=-0.6, orders=[ORDER],
+                   entities=[("order_id", "#W2378156")])
+    c = env.classification
+    c.family, c.family_score = TWO_READINGS, 0.8
+    c.alternatives.extend([IntentScore(intent="track_order", score=0.48), IntentScore(intent="delivery_period",
+                                                                                        score=0.32)])
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert isinstance(out, Reply)
+    assert "843053632392" in out.text                                  # the order's status and tracking (first)
+    assert "3 to 5 business days" in out.text                          # the delivery-time page (second)
+    assert out.text.count("I'm sorry") == 1 and out.text.count("843053632392") == 1
+    assert "order:#W2378156" in out.citations and "help:delivery-times" in out.citations
+
+
+def test_two_readings_never_add_a_reading_that_always_goes_to_a_person():
+    env = envelope("track_order", confidence=0.5, orders=[ORDER], entities=[("order_id", "#W2378156")])
+    c = env.classification
+    c.family, c.family_score = TWO_READINGS, 0.8
+    c.alternatives.extend([IntentScore(intent="track_order", score=0.5),
+                           IntentScore(intent="contact_human_agent", score=0.3)])
+    alone = envelope("track_order", orders=[ORDER], entities=[("order_id", "#W2378156")])
+    assert compose(env, MIN_CONF, MAX_STEPS).text == compose(alone, MIN_CONF, MAX_STEPS).text
 
 
 @pytest.mark.parametrize("confidence", [0.0, 0.3, 0.59])

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 from supportmesh.v1.envelope_pb2 import Article, Envelope, OrderFacts
 from supportmesh_core import resolution
-from supportmesh_core.resolution import Contract, Contracts
+from supportmesh_core.resolution import TWO_READINGS, Contract, Contracts
 
 from .handoff import handoff_summary
 
 APOLOGY_BELOW = -0.3
+APOLOGY = "I'm sorry for the trouble this has caused. "
 TECHNICAL_INTENT, TECHNICAL_CATEGORY = "technical_support", "TECHNICAL"
 OUT_OF_SCOPE = "out_of_scope"
 HUMAN_REQUESTED_INTENT = "contact_human_agent"
@@ -113,7 +114,29 @@ def compose(env: Envelope, min_confidence: float, max_steps: int,
     if reason := contract.always_escalates:
         told = " ".join(p.text for p in contracts.pages(c.intent)) or "A member of our support team will reply to you."
         return _handoff(env, reason, f"the {c.intent} contract hands every such ticket to a person", told)
-    return _by_contract(env, contract, contracts)
+    reply = _by_contract(env, contract, contracts)
+    return _with_second_reading(env, reply, contracts) if c.family == TWO_READINGS else reply
+
+
+def _with_second_reading(env: Envelope, reply: Reply | Handoff, contracts: Contracts) -> Reply | Handoff:
+    """The reply for the classifier's second reading joined to the first's: unsure between two questions, the
+    customer gets both answers (their paragraphs once each) rather than a wait for a person."""
+    alternatives = env.classification.alternatives
+    second = contracts.for_intent(alternatives[1].intent) if len(alternatives) > 1 else None
+    if not isinstance(reply, Reply) or second is None or second.always_escalates:
+        return reply
+    other = Envelope()
+    other.CopyFrom(env)
+    other.classification.intent = second.intent
+    more = _by_contract(other, second, contracts)
+    if not isinstance(more, Reply):
+        return reply
+    opener = APOLOGY if reply.body.startswith(APOLOGY) else ""
+    bodies = (reply.body.removeprefix(APOLOGY), more.body.removeprefix(APOLOGY))
+    body = opener + "\n\n".join(dict.fromkeys(p for b in bodies for p in b.split("\n\n") if p.strip()))
+    text = f"{reply.greeting}\n\n{body}"
+    return Reply(text=text, citations=list(dict.fromkeys(reply.citations + more.citations)), greeting=reply.greeting,
+                 body=body)
 
 
 def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Reply | Handoff:
@@ -457,7 +480,7 @@ def _finish(env: Envelope, body: str, article_ids: list[str]) -> Reply | Handoff
     """Add greeting and tone, collect the citations, and refuse to send anything with an unfilled slot."""
     r, c = env.retrieval, env.classification
     greeting = f"Hi {r.customer_name.split()[0]}," if r.customer_id and r.customer_name.strip() else "Hello,"
-    opener = "I'm sorry for the trouble this has caused. " if c.sentiment < APOLOGY_BELOW else ""
+    opener = APOLOGY if c.sentiment < APOLOGY_BELOW else ""
     body = _readable_methods(env, body)
     text = f"{greeting}\n\n{opener}{body}"
     if find_placeholder(text, quoted_facts(env)):
