@@ -42,7 +42,7 @@ from eval_mesh_retail import eval_ticket, reset_store, through_mesh  # noqa: E40
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CASES_DIR = REPO / "eval" / "resolution"
-DEV_AUTHORS = ("a", "b", "c", "d", "e", "f")
+DEV_AUTHORS = ("a", "b", "c", "d", "e", "f", "g", "h")
 TARGET = 0.90
 GOOD = ("resolved", "escalated_correctly")
 VERDICTS = ("resolved", "escalated_correctly", "partial", "escalated_unneeded", "wrong")

@@ -27,11 +27,11 @@ def escalation(reason: str, summary: str = "", told: str = "A person will reply.
     return {"type": "escalation", "reason": reason, "summary": summary, "customer_message": told}
 
 
-def test_the_bundled_sets_load_with_six_dev_and_two_held_out_authors():
+def test_the_bundled_sets_load_with_eight_dev_and_two_held_out_authors():
     tickets = load_tickets()
     assert len(tickets) >= 300 and len({t.id for t in tickets}) == len(tickets)
-    assert {t.author for t in tickets if t.split == "dev"} == {"a", "b", "c", "d", "e", "f"}
-    assert {t.author for t in tickets if t.split == "held_out"} == {"g", "h"}
+    assert {t.author for t in tickets if t.split == "dev"} == {"a", "b", "c", "d", "e", "f", "g", "h"}
+    assert {t.author for t in tickets if t.split == "held_out"} == {"i", "j"}
     assert {t.outcome for t in tickets} == {"answer", "escalate"}
     assert all(t.reasons for t in tickets if t.outcome == "escalate")
 
