@@ -83,15 +83,9 @@ class Mesh:
         from retriever.domain.query import STORE_CATEGORIES
         cls = env.classification
         who = identity("", "", "", [(e.type, e.value) for e in cls.entities])
-        from supportmesh.v1.envelope_pb2 import OrderFacts
+        from retriever.handlers import RetrieverHandler
         res = await look_up(self.lookups, who, cls.category.upper() in STORE_CATEGORIES, lambda: 3.0)
-        r = env.retrieval
-        r.customer_id, r.customer_name = res.customer_id, res.customer_name
-        r.orders.extend(OrderFacts(order_id=o.order_id, status=o.status, tracking_ids=o.tracking_ids,
-                                   item_names=o.item_names, total=o.total, user_id=o.user_id) for o in res.orders)
-        r.lookup_errors.extend(res.errors)
-        if res.commerce_unavailable:
-            env.degradations.append("commerce_unavailable")
+        RetrieverHandler._write(env, [], res)   # the facts exactly as the retriever writes them (payments too)
 
     async def turn(self, tid: str, conversation: str, body: str, confirmation: str = "") -> dict:
         """One ticket through classifier → (compressor) → retriever → analyst → generator: the outcome dict."""

@@ -164,7 +164,7 @@ class Proposals:
             return several.Outcome(r, several.unresolved_reason(r))
         facts = next(o for o in request.orders if normalize_order_id(o.order_id) == r.order_id)
         partial = several.is_partial_cancel(r, list(facts.item_names)) and facts.status.strip().lower() == "pending"
-        if partial and (r.rule == several.REMOVE or several.only_those_items(r.clause)):
+        if partial and (r.rule == several.REMOVE or several.only_those_items(r.clause, request.text)):
             return several.Outcome(r, several.partial_cancel_reason(r.order_id, r.items), action="cancel_pending_order",
                                    impossible=True)
         rule = several.CANCEL if r.rule == several.REMOVE else r.rule

@@ -22,6 +22,16 @@ def test_written_out_addresses_are_read_whole(text, address):
     assert parse_address(text) == address
 
 
+@pytest.mark.parametrize(("text", "address"), [
+    ("set my default address to:\n1420 Vine Street, Apt 5B\nLos Angeles, CA 90028\nUSA\nThanks, Yara",
+     ("1420 Vine Street", "Apt 5B", "Los Angeles", "CA", "USA", "90028")),
+    ("It should go to the office:\n\n- 1200 Lakeview Avenue\n- Suite 400\n- Austin, TX 78701\n- USA\n",
+     ("1200 Lakeview Avenue", "Suite 400", "Austin", "TX", "USA", "78701")),
+])
+def test_an_address_written_one_part_a_line_is_read_whole(text, address):
+    assert parse_address(text) == address
+
+
 @pytest.mark.parametrize("text", [
     "I ordered 3 items on Monday and my zip is 80280.",     # a number and a zip of different things
     "order #W1234567 for 2 lamps; zip code 10001",

@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from supportmesh.v1.envelope_pb2 import OrderFacts
+from supportmesh.v1.envelope_pb2 import OrderFacts, PaymentLine
 from technical_analyst.domain.policy import (
     ALLOWED,
     NEEDS_HUMAN,
@@ -41,6 +41,22 @@ def test_cancel_pending_is_allowed_with_a_proposed_action_and_stable_key():
     again = decide(request("cancel_order", order("pending")), LIMIT)
     assert again.actions[0].idempotency_key == action.idempotency_key
     assert "no longer needed" in d.reason and "(policy:" not in d.reason, "the agent policy is not cited to customers"
+
+
+@pytest.mark.parametrize(("paid_with", "text", "decision"), [
+    ("Mastercard credit card ending in 2478", "Cancel it and refund to my gift card.", REFUSED),
+    ("PayPal account", "cancel the order, refund it back to my credit card please", REFUSED),
+    ("gift card", "Cancel it and refund to my gift card.", ALLOWED),
+    ("Mastercard credit card ending in 2478", "cancel it, refund to my card", ALLOWED),
+    ("PayPal account", "please cancel the order", ALLOWED),
+])
+def test_a_cancellation_is_refunded_to_the_method_it_was_paid_with(paid_with, text, decision):
+    paid = order("pending")
+    paid.payments.append(PaymentLine(transaction_type="payment", amount=120.0, payment_method=paid_with))
+    d = decide(request("cancel_order", paid, text=text), LIMIT)
+    assert d.decision == decision
+    if decision == REFUSED:
+        assert d.code == "cancel_refund_method" and not d.actions and paid_with in d.reason
 
 
 @pytest.mark.parametrize("status", ["processed", "delivered", "cancelled", "pending (item modified)"])

@@ -79,6 +79,20 @@ def test_items_the_customer_keeps_are_left_out_of_the_request():
         ("return", "#W1000001", ("Water Bottle",), False)]
 
 
+def test_it_with_two_named_orders_is_asked_and_them_names_the_sentence_befores_items():
+    [request] = rq.split_requests("Orders #W1000003 and #W1000004 are both late. I want to cancel it.", ORDERS,
+                                  ["#W1000003", "#W1000004"])
+    assert (request.order_id, request.candidates) == ("", ("#W1000003", "#W1000004"))
+    assert parts("The water bottle and the desk lamp leak. I want to return them.") == [
+        ("return", "#W1000001", ("Water Bottle", "Desk Lamp"), False)]
+
+
+def test_a_ticket_that_keeps_its_order_gets_no_whole_order_cancellation():
+    assert rq.only_those_items("cancel the hose from my order", "I never want to cancel my entire order.")
+    assert rq.only_those_items("cancel the hose", "Cancel the hose but keep the rest.")
+    assert not rq.only_those_items("cancel the hose", "Cancel the hose, it is not needed.")
+
+
 def test_negated_and_questioned_verbs_ask_for_nothing():
     text = ("I want to return the desk lamp. Also check whether I could return the helmet later, "
             "but I do not want to cancel any orders.")
@@ -239,6 +253,11 @@ def test_a_change_of_the_default_address_is_a_request_on_no_order():
                  "10001. Then change the user address back to the original address.") == [
         ("user_address", "", (), False), ("modify_address", "#W1000003", (), False),
         ("modify_address", "#W1000004", (), False)]
+    # said without "default" or "update"
+    assert parts("Please put my new address on my account: 58 Juniper Court, San Francisco, CA 94110.") == [
+        ("user_address", "", (), False)]
+    assert parts("Please save as my new main address the flat at 4 Elm St, Austin, TX 78701.") == [
+        ("user_address", "", (), False)]
 
 
 async def test_the_default_address_is_proposed_exactly_and_written_on_yes(analyst):

@@ -44,7 +44,7 @@ _SUFFIXES = (r"street|st|avenue|ave|road|rd|drive|dr|lane|ln|boulevard|blvd|way|
 _UNIT = re.compile(r"^(?:apt|apartment|suite|ste|unit|floor|fl|room|rm|#)\.?\s*#?\s*\w+", re.I)
 _UNIT_INSIDE = re.compile(r"\s+((?:apt|apartment|suite|ste|unit|floor|fl|room|rm)\.?\s*#?\s*\w+|#\s*\w+)$", re.I)
 # From a house number to a zip code, within one sentence ("St." and "Apt." do not end it).
-_SPAN = re.compile(r"(?<![\w#-])(\d{1,6}[A-Za-z]?\s+[A-Za-z][^;!?\n]{2,140}?)\b(\d{5})(?:-\d{4})?\b"
+_SPAN = re.compile(r"(?<![\w#-])(\d{1,6}[A-Za-z]?[ \t]+[A-Za-z][^;!?\n]{2,140}?)\b(\d{5})(?:-\d{4})?\b"
                    r"(?:\s*,?\s*(USA|US|U\.S\.A?\.?|United States(?: of America)?))?", re.I)
 _STATE_AT_END = re.compile(r"(?:,\s*|\s+)(" + "|".join(sorted((re.escape(s) for s in STATES), key=len, reverse=True))
                            + r"|[A-Z]{2})\.?$", re.I)
@@ -58,11 +58,21 @@ def state_of_zip(zip_code: str) -> str:
 def parse_address(text: str) -> tuple[str, ...]:
     """The first address the text writes out whole, as (address1, address2, city, state, country, zip); ()
     when there is none."""
-    for m in _SPAN.finditer(text):
-        found = _read(m.group(1), m.group(2))
-        if found:
-            return found
+    for candidate in (text, _one_line(text)):
+        for m in _SPAN.finditer(candidate):
+            found = _read(m.group(1), m.group(2))
+            if found:
+                return found
     return ()
+
+
+# An address written one part a line, perhaps as a list ("- 455 Market Street, Floor 3\n- San Francisco, CA
+# 94105\n- USA"): its lines joined with commas, the list marks dropped.
+_LINE_BREAK = re.compile(r"[ \t]*\n[ \t]*(?:[-*•][ \t]+)?")
+
+
+def _one_line(text: str) -> str:
+    return _LINE_BREAK.sub(", ", text)
 
 
 def _read(body: str, zip_code: str) -> tuple[str, ...]:

@@ -370,11 +370,37 @@ def _cancel(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecisio
     if status != "pending":
         reason = f"Order {oid} is {order.status}, and only pending orders can be cancelled.{_status_note(status)}"
         return PolicyDecision(REFUSED, "cancel_not_pending", reason, oid)
+    if reason := refund_elsewhere(req.text, order):
+        return PolicyDecision(REFUSED, "cancel_refund_method", reason, oid)
     action = _propose(req, "cancel_pending_order", f"cancel order {oid} (total {order.total:.2f})")
     reason = (f"Order {oid} is pending, so it can be cancelled. Please "
               "confirm the order number and the reason, either 'no longer needed' or 'ordered by mistake'; "
               f"after cancellation {_CANCEL_REFUND}.")
     return PolicyDecision(ALLOWED, "cancel_pending", reason, oid, [action])
+
+
+# "…cancel the whole order and refund to gift card": the refund method a cancellation asks for.
+_REFUND_TO = re.compile(r"\brefund(?:ed)?\s+(?:it\s+|that\s+|the money\s+)?(?:back\s+)?(?:to|on|onto)\s+"
+                        r"(?:my\s+|the\s+)?(gift ?card|paypal|credit card|debit card|card|visa|mastercard|amex)", re.I)
+_METHOD_KINDS = {"gift card": "gift card", "giftcard": "gift card", "paypal": "paypal"}
+
+
+def refund_elsewhere(clause: str, order: OrderFacts) -> str:
+    """Why a cancellation cannot be made as asked when it wants its refund on another method than the order was
+    paid with (a cancellation is refunded to the original payment method), or ''."""
+    m = _REFUND_TO.search(clause)
+    paid = [p.payment_method for p in order.payments if p.transaction_type == "payment"]
+    if m is None or not paid:
+        return ""
+    wanted = _METHOD_KINDS.get(m.group(1).lower(), "card")
+    kinds = {_METHOD_KINDS.get(k, "card") for k in ("gift card" if "gift card" in x.lower() else
+                                                    "paypal" if "paypal" in x.lower() else "card" for x in paid)}
+    if wanted in kinds:
+        return ""
+    return (f"A cancelled order is refunded to the payment method it was paid with ({', '.join(paid)}), so the "
+            f"refund of order {normalize_order_id(order.order_id)} cannot go to a {m.group(1).lower()}; we have "
+            "not proposed cancelling it. Tell us if you want it cancelled with the refund to the original payment "
+            "method.")
 
 
 def _modify_items(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecision:

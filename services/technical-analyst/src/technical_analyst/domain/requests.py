@@ -34,11 +34,13 @@ _STATUSES = {USER_ADDRESS: ("",), CANCEL: ("pending",), REMOVE: ("pending",), MO
 # Verbs that ask for a change, most specific first (an address change also reads as "change the …"); an address
 # change's words stop at another request verb ("change the lamp to red, and change the address").
 _OTHER_VERB = r"(?!\b(?:change|modify|exchange|return|cancel|swap|switch)\b)"
-_ACCOUNT_ADDRESS = (r"(?:(?:my|the|our)\s+)?(?:(?:user|default|account|profile|home|permanent)\s+)+(?:shipping\s+)?"
-                    r"address(?!es)\b(?!\s+(?:of|for|on)\s+(?:the|my|this|that)\s+order)"
-                    r"|(?:(?:my|the)\s+)?address\s+(?:on|in)\s+(?:my\s+)?(?:account|profile|file)\b")
+_ACCOUNT_ADDRESS = (r"(?:(?:my|the|our)\s+)?(?:new\s+)?"
+                    r"(?:(?:user|default|account|profile|home|permanent|main|primary)\s+)+"
+                    r"(?:shipping\s+)?address(?!es)\b(?!\s+(?:of|for|on)\s+(?:the|my|this|that)\s+order)"
+                    r"|(?:(?:my|the)\s+)?(?:new\s+)?address\s+(?:on|in|to)\s+(?:my\s+)?(?:account|profile|file)\b")
 _VERBS = (
-    (USER_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix|set)\w*\s+(?:{_ACCOUNT_ADDRESS})"
+    (USER_ADDRESS, re.compile(rf"\b(?:change|modify|update|correct|fix|set|put|make|save)\w*\s+(?:as\s+)?"
+                              rf"(?:{_ACCOUNT_ADDRESS})"
                               rf"|\band\s+(?:also\s+)?(?:{_ACCOUNT_ADDRESS})(?=[^.;]{{0,40}}\bto\b)", re.I)),
     # Also an order sent somewhere else without the word "address": "can it go to my shop instead: 4100 Kettner
     # Blvd", "should go to my new apartment at 77 Lakeshore Drive", "please ship it to 12 Elm St instead".
@@ -136,6 +138,9 @@ def _sentence_start(text: str, pos: int) -> int:
 # "the same address as order #W…" names an order to copy from, not one to change.
 _REFERENCE = re.compile(r"\bsame\b[^.;]{0,30}?\bas\b[^.;#]{0,20}#?W\d{7}", re.I)
 _THE_ORDER = re.compile(r"\border\b", re.I)
+# "…the two skateboards I just bought. I want to return them": a pronoun object names the sentence before's items.
+_PRONOUN_OBJECT = re.compile(r"\b(?:return|cancel|exchange|swap|send back)\s+(?:them|it|both)\b(?!\s+\w+\s+things)",
+                             re.I)
 _ORDER_ADDRESSES = re.compile(r"\ball\b[^.;]{0,20}\border(?:s'|s)? (?:shipping )?addresses\b"
                               r"|\bincluding (?:all )?(?:the|my) (?:pending )?orders\b", re.I)
 _SAME_ORDER = re.compile(r"\b(?:in|from|of) the same order\b", re.I)
@@ -178,6 +183,13 @@ def split_requests(text: str, orders: Sequence[OrderFacts], named_order_ids: Seq
             targets = _by_items(orders, statuses, text_tokens(EXCEPT.sub(" ", words)),
                                 previous if _SAME_ORDER.search(words) else "",
                                 previous if _OTHER_ORDER.search(words) else "")
+            at = text.find(words)
+            if targets is None and _PRONOUN_OBJECT.search(words) and at > 0 and _sentence_start(text, at) == at:
+                end = len(text[:at].rstrip())
+                before = text[_sentence_start(text, end - 1):end]
+                targets = _by_items(orders, statuses, text_tokens(EXCEPT.sub(" ", before)))
+                if targets is not None:
+                    clause = f"{before.strip()} {clause}"   # the write reads its items from the clause
             if targets is None:
                 # No item named: the order before, the one the ticket names, or, when the words say "the order",
                 # the customer's only order in that status ("these two things" refers to something else).
@@ -187,6 +199,10 @@ def split_requests(text: str, orders: Sequence[OrderFacts], named_order_ids: Seq
                 if not fit and _THE_ORDER.search(words):
                     fit = [normalize_order_id(o.order_id) for o in orders if _status(o) in wanted]
                     fit = fit if len(fit) == 1 else []
+                if len(set(fit)) > 1 and not previous:
+                    # "I want to cancel it" with two named orders in that status: asked, never guessed.
+                    requests.append(Request(rule, "", clause, (), part.fallback, candidates=tuple(dict.fromkeys(fit))))
+                    continue
                 targets = [(fit[0], ())] if fit else [("", ())]
         for oid, items in targets:
             if not oid:
@@ -339,12 +355,16 @@ def is_partial_cancel(request: Request, item_names: Sequence[str]) -> bool:
 
 
 _ONLY = re.compile(r"\bonly\b|\bjust (?:that|this|the)\b|\bnot the (?:whole|entire)\b", re.I)
+# Anywhere in the ticket: "I never want to cancel my entire order", "don't cancel the rest", "keep the rest".
+_KEEP_ORDER = re.compile(r"\b(?:never|not|don'?t|dont|no)\b(?:\s+\w+){0,3}\s+cancel\w*\s+(?:my|the)\s+"
+                         r"(?:entire|whole|full|complete)\s+order\b|\b(?:don'?t|do not|not)\s+cancel\s+the\s+rest\b"
+                         r"|\bkeep\s+the\s+rest\b", re.I)
 
 
-def only_those_items(clause: str) -> bool:
+def only_those_items(clause: str, text: str = "") -> bool:
     """Whether the customer wants only the named items cancelled, not their order ("I ONLY want to cancel that
-    hose"): then the whole order is not proposed."""
-    return bool(_ONLY.search(clause))
+    hose", "I never want to cancel my entire order"): then the whole order is not proposed."""
+    return bool(_ONLY.search(clause) or _KEEP_ORDER.search(text))
 
 
 def whole_order_note(order_id: str, items: Sequence[str]) -> str:
