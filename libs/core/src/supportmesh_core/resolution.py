@@ -24,6 +24,9 @@ ALWAYS = "always"
 # The classification's `family` when the classifier, unsure between two intents that only ask, routed the ticket
 # to be answered for both (intent-classifier workflows.yaml `two_readings`); the generator joins the two replies.
 TWO_READINGS = "two_readings"
+# The `family` of a write request the classifier routed by its verbs while unsure of the intent: the analyst
+# proposes only unconditional requests for it, and the generator answers it only with the analyst's decision.
+UNSURE_REQUEST = "unsure_request"
 
 
 class ContractError(ValueError):

@@ -221,10 +221,12 @@ def test_an_order_request_runs_resolve_whatever_its_intent(raw, c):
     assert (route.workflow, route.stages, route.marker, route.reason) == ("resolve", FULL, "order_request", "")
 
 
-def test_an_order_request_the_classifier_is_unsure_of_goes_to_a_person_first(raw):
-    # Below the floor with a single write intent: a write read wrongly is worse than a handoff.
+def test_an_order_request_the_classifier_is_unsure_of_reaches_the_analyst_marked_unsure(raw):
+    # Below the floor with a single write intent: the analyst proposes only unconditional requests for it.
     route = parse_workflows(raw, STAGES).route(_c("get_refund", 0.36, flags=["order_request"]), 0.6)
-    assert (route.workflow, route.reason) == ("escalate", "low_confidence")
+    assert (route.workflow, route.family, route.family_score) == ("resolve", "unsure_request", 0.36)
+    # without the marker the same classification still goes to a person
+    assert parse_workflows(raw, STAGES).route(_c("get_refund", 0.36), 0.6).reason == "low_confidence"
 
 
 def test_an_order_request_does_not_override_the_handoff_rules(raw):

@@ -7,7 +7,7 @@ from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh_core import resolution
-from supportmesh_core.resolution import SafetyRule
+from supportmesh_core.resolution import UNSURE_REQUEST, SafetyRule
 from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
 from .adapters.store_reads import StoreReads
@@ -28,7 +28,7 @@ from .domain.policy import (
     order_question,
     refund_within_limit,
 )
-from .domain.requests import USER_ADDRESS, requested_intent, several, split_requests
+from .domain.requests import USER_ADDRESS, conditional, requested_intent, several, split_requests
 from .domain.tool_calls import WRITE_INTENTS, ToolContext
 from .proposals import PendingStore, Proposals
 
@@ -125,8 +125,18 @@ class AnalystHandler:
         if intent == DEFAULT_ADDRESS_INTENT:
             # "Update my default address to …": only a change of the account's address is decided here.
             asked = [x for x in asked if x.rule == USER_ADDRESS]
-        if several(asked):
-            # Several requests: each decided on its own order, one proposal and one reply for them all.
+        unsure = c.family == UNSURE_REQUEST
+        if unsure:
+            # Routed by its verbs alone (the classifier was unsure): only what the words ask without a condition.
+            kept = [x for x in asked if not (x.fallback or conditional(x.clause))]
+            hop.labels["unsure_kept"] = f"{len(kept)}/{len(asked)}"
+            if not kept:   # nothing decided: the generator hands the ticket to a person (low confidence)
+                env.analysis.policy_decision, env.analysis.policy_code = NOT_APPLICABLE, "no_order_request"
+                return Forward(env)
+            asked = kept
+        if several(asked) or unsure:
+            # Several requests (or one read by its verbs alone): each decided on its own order and clause, one
+            # proposal and one reply for them all.
             if c.intent == DEFAULT_ADDRESS_INTENT:
                 # The reply proposes the change and asks for a yes: the change-address contract, which covers
                 # the default address too (set_up_shipping_address's only states the address on file).

@@ -13,6 +13,7 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core.resolution import UNSURE_REQUEST
 from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
 from .adapters.store_reads import StoreReads
@@ -164,7 +165,8 @@ class Proposals:
             return several.Outcome(r, several.unresolved_reason(r))
         facts = next(o for o in request.orders if normalize_order_id(o.order_id) == r.order_id)
         partial = several.is_partial_cancel(r, list(facts.item_names)) and facts.status.strip().lower() == "pending"
-        if partial and (r.rule == several.REMOVE or several.only_those_items(r.clause, request.text)):
+        unsure = env.classification.family == UNSURE_REQUEST   # never a whole order for one item, unsure
+        if partial and (r.rule == several.REMOVE or unsure or several.only_those_items(r.clause, request.text)):
             return several.Outcome(r, several.partial_cancel_reason(r.order_id, r.items), action="cancel_pending_order",
                                    impossible=True)
         rule = several.CANCEL if r.rule == several.REMOVE else r.rule

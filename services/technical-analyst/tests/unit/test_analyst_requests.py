@@ -179,6 +179,39 @@ def analyst(tmp_path):
     store.close()
 
 
+def unsure(env: Envelope) -> Envelope:
+    """As the classifier routes a write request it is not sure of: by its verbs, marked unsure."""
+    env.classification.confidence, env.classification.family = 0.4, "unsure_request"
+    env.classification.flags.append("order_request")
+    return env
+
+
+async def test_an_unsure_request_proposes_only_what_it_asks_without_a_condition(analyst):
+    handler, commerce = analyst
+    body = "I want to return the water bottle. If that is not possible, cancel the bookshelf order."
+    hop = HopRecord()
+    out = await handler(unsure(envelope("T-1", body, "get_refund")), hop)
+    a = out.envelope.analysis
+    assert [x.name for x in a.actions if x.status == "proposed"] == ["return_delivered_order_items"]
+    assert hop.labels["unsure_kept"] == "1/2" and commerce.writes == []
+
+
+async def test_an_unsure_request_with_only_conditions_proposes_nothing(analyst):
+    handler, _ = analyst
+    out = await handler(unsure(envelope("T-1", "If you cannot refund it to my card, cancel the bookshelf order.",
+                                        "cancel_order")), HopRecord())
+    a = out.envelope.analysis
+    assert not a.actions and a.policy_code == "no_order_request"
+
+
+async def test_an_unsure_single_item_cancel_never_becomes_a_whole_order_one(analyst):
+    handler, _ = analyst
+    out = await handler(unsure(envelope("T-1", "Please cancel the garden hose.", "cancel_order")), HopRecord())
+    a = out.envelope.analysis
+    assert not [x for x in a.actions if x.status == "proposed"]
+    assert "Single items cannot be removed from order #W1000004" in a.policy_reason
+
+
 async def test_several_requests_are_one_proposal_and_one_yes_executes_each_write_once(analyst):
     handler, commerce = analyst
     hop = HopRecord()

@@ -3,7 +3,7 @@
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from supportmesh_core.resolution import TWO_READINGS
+from supportmesh_core.resolution import TWO_READINGS, UNSURE_REQUEST
 
 from .classifier import Classification
 
@@ -79,14 +79,17 @@ class Workflows:
         if floor is not None and c.sentiment <= floor:
             return Route(ESCALATE, (), "negative_sentiment")
         found = self.family_of(c, min_confidence) if c.confidence < min_confidence else None
-        # A write request is routed by its verbs only when the classifier is sure of the ticket (alone or by the
-        # order-write family): under the floor a person reads it first, since a write read wrongly is worse
-        # than a handoff. (Ranking each request sentence alone as well let in tickets that the analyst then
-        # wrote wrongly: 2 more wrong writes on the retail held-out scenarios, 2026-12-03.)
-        if c.confidence >= min_confidence or found is not None:
-            for marker, name in self.request_workflows.items():
-                if marker in c.flags:
-                    return Route(name, self.workflows[name], marker=marker)
+        # A write request is routed by its verbs. When the classifier is not sure of the ticket (alone or by the
+        # order-write family) it is marked unsure: the analyst proposes only what the words ask without a
+        # condition (never a fallback, never a whole order for one item), the customer's "yes" is still needed,
+        # and a ticket with no such write goes to a person. (Routed unmarked, such tickets were written wrongly:
+        # 2 more wrong writes on the retail held-out scenarios, 2026-12-03.)
+        sure = c.confidence >= min_confidence or found is not None
+        for marker, name in self.request_workflows.items():
+            if marker in c.flags:
+                return (Route(name, self.workflows[name], marker=marker) if sure else
+                        Route(name, self.workflows[name], marker=marker, family=UNSURE_REQUEST,
+                              family_score=c.confidence))
         if c.confidence < min_confidence:
             if found is not None:
                 name, score = found

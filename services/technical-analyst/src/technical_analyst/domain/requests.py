@@ -305,9 +305,12 @@ def _merged(requests: list[Request]) -> list[Request]:
     return out
 
 
-def has_fallback_words(clause: str) -> bool:
-    """Whether the clause says what to do when an option it asks for is not available."""
-    return bool(re.search(r"\bif\b[^,;.]*\b(?:no|not|n't|unavailable)\b", clause, re.I))
+def conditional(clause: str) -> bool:
+    """Whether the request's own sentence makes it depend on something not yet known ("If that is not possible,
+    cancel the order", "If not, cancel the charger")."""
+    stop = _SENTENCE_END.search(clause)
+    sentence = clause[:stop.end()] if stop else clause
+    return bool(re.search(r"\bif\b[^,;.]*(?:\b(?:no|not|cannot|unavailable|impossible)\b|n't\b)", sentence, re.I))
 
 
 # ---- several requests: which apply, and one reply for them all --------------------------------------------
