@@ -79,7 +79,15 @@ def test_steps_are_the_outermost_numbered_items():
 def test_steps_fall_back_to_bullets_and_are_capped():
     text = "\n".join(f"- step {i}" for i in range(14))
     assert parse_steps(text) == [f"step {i}" for i in range(12)]
-    assert parse_steps("Just a paragraph.") == []
+    assert parse_steps("") == []
+
+
+def test_a_prose_resolution_gives_its_first_paragraphs_as_steps_without_markup():
+    text = ("To resolve this issue, select the **Review** tab, and then select **Unshare Workbook**.\n\n"
+            "For other versions, see [About shared workbooks](https://support.example/x).\n\n"
+            "> **Note** an aside\n\nA third paragraph.\n\nA fourth one, left out.")
+    assert parse_steps(text) == ["To resolve this issue, select the Review tab, and then select Unshare Workbook.",
+                                 "For other versions, see About shared workbooks.", "A third paragraph."]
 
 
 def test_steps_are_the_first_procedure_with_the_choices_a_step_announces():

@@ -36,9 +36,28 @@ def parse_steps(resolution: str, limit: int = MAX_STEPS) -> list[str]:
         return [_clip(" ".join(step), MAX_STEP_CHARS) for step in steps][:limit]
     bullets = [(len(m.group(1).expandtabs()), m.group(2).strip()) for m in map(_BULLET.match, lines) if m]
     if not bullets:
-        return []
+        return _paragraphs(resolution)
     outer = min(indent for indent, _ in bullets)
     return [_clip(text, MAX_STEP_CHARS) for indent, text in bullets if indent == outer][:limit]
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKUP = re.compile(r"\*\*|__|`|<br\s*/?>|:::[^:]*:::")
+MAX_PROSE_STEPS = 3
+
+
+def _paragraphs(resolution: str) -> list[str]:
+    """A resolution written as prose ("To resolve this issue, select the Review tab … Unshare Workbook"): its
+    first paragraphs, each one step, links and markup reduced to their words (headings and notes left out)."""
+    out = []
+    for block in re.split(r"\n\s*\n", resolution):
+        text = " ".join(_MARKUP.sub("", _LINK.sub(r"\1", block)).split())
+        if not text or text.startswith(("#", ">", "|")) or text.lower().startswith(("note", "for more information")):
+            continue
+        out.append(_clip(text, MAX_STEP_CHARS))
+        if len(out) == MAX_PROSE_STEPS:
+            break
+    return out
 
 
 def snippet(description: str, resolution: str, limit: int = SNIPPET_CHARS) -> str:
