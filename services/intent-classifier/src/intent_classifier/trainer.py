@@ -49,7 +49,8 @@ def train(settings: Settings, echo: Callable[[str], None] = print) -> tuple[Inte
         read_bitext(settings.bitext_path), settings.holdout_fraction, settings.seed
     )
     kb = technical_examples(read_kb_titles(settings.kb_path), settings.kb_examples, settings.seed)
-    broad = [*read_own_lines("out_of_scope_broad.txt"), *read_own_lines("out_of_scope_broad2.txt")]  # both BROAD_WEIGHT
+    broad = [line for name in ("out_of_scope_broad.txt", "out_of_scope_broad2.txt", "out_of_scope_broad3.txt")
+             for line in read_own_lines(name)]   # all BROAD_WEIGHT
     examples = assemble(
         bitext_train,
         [*read_own_pairs("retail_tickets.txt"), *read_author_pairs()],

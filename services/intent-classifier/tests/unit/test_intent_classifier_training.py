@@ -49,7 +49,8 @@ def test_bitext_split_is_seeded_and_matches_the_committed_file():
 def test_no_evaluation_text_is_in_our_training_files(name):
     path = EVAL_DIR / name
     own = {_words(t) for _, t in read_own_pairs("retail_tickets.txt") + read_author_pairs()}
-    for name in ("technical_support.txt", "out_of_scope.txt", "out_of_scope_broad.txt", "out_of_scope_broad2.txt"):
+    for name in ("technical_support.txt", "out_of_scope.txt", "out_of_scope_broad.txt", "out_of_scope_broad2.txt",
+                 "out_of_scope_broad3.txt"):
         own |= {_words(t) for t in read_own_lines(name)}
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

@@ -13,7 +13,8 @@ from ..domain.examples import Example
 
 # out_of_scope_broad.txt: out-of-domain lines across many more domains and styles, incl. requests meant for other
 # companies; read as out_of_scope like out_of_scope.txt, weighted BROAD_WEIGHT (domain/training.py).
-OWN_DATA_FILES = ("out_of_scope.txt", "out_of_scope_broad.txt", "out_of_scope_broad2.txt", "technical_support.txt",
+OWN_DATA_FILES = ("out_of_scope.txt", "out_of_scope_broad.txt", "out_of_scope_broad2.txt", "out_of_scope_broad3.txt",
+                  "technical_support.txt",
                   "retail_tickets.txt")
 # Ticket-shaped requests by independent authors, one file each (`intent | text`, all 29 intents): a model
 # trained on one writer's tickets fits that writer; each further voice widens what it has seen.
