@@ -1,7 +1,7 @@
 """Resolution through the RUNNING mesh: did each reply solve the ticket, or hand it to a person for the right reason?
 
-The tickets (eval/resolution/author_*.jsonl, eval/resolution/README.md) were written by six separate authors
-who read only the store's data, its agent policy, its help pages (E and F also the Microsoft 365 articles): never
+The tickets (eval/resolution/author_*.jsonl, eval/resolution/README.md) were written by ten separate authors
+who read only the store's data, its agent policy, its help pages (E to J also the Microsoft 365 articles): never
 the contracts, their tests or any reply of the mesh. Each ticket says what a correct outcome is: an answer that
 contains every group of facts (order ids, statuses, amounts, tracking ids, help-page facts; any one string of a
 group), or an escalation with one of the acceptable reasons (its handoff carrying the listed facts). Each outcome
@@ -14,8 +14,9 @@ is scored:
   wrong                 answered with none of the facts, something forbidden or agent-policy wording; escalated
                         for another reason; answered when a person was needed; no outcome at all
 
-Author A's set is the development set (its misses were read while changing the agents); B to F are held out
-(run for the figures; their misses are not read to change anything). Target: resolved + escalated
+Authors A to H are the development set (their misses were read while changing the agents); I and J are held out
+(run for the figures; their misses are not read to change anything; a held-out pair becomes development data once
+its misses are read, and a fresh pair by new authors takes its place). Target: resolved + escalated
 correctly >= 90 % of the held-out tickets, and 0 replies repeating the agent policy's own wording.
 Creates cases in commerce and reseeds it first with --reset (the order facts are the seed's).
 
