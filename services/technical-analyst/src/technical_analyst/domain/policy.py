@@ -382,7 +382,12 @@ def _cancel(req: PolicyRequest, order: OrderFacts, status: str) -> PolicyDecisio
 # "…cancel the whole order and refund to gift card": the refund method a cancellation asks for.
 _REFUND_TO = re.compile(r"\brefund(?:ed)?\s+(?:it\s+|that\s+|the money\s+)?(?:back\s+)?(?:to|on|onto)\s+"
                         r"(?:my\s+|the\s+)?(gift ?card|paypal|credit card|debit card|card|visa|mastercard|amex)", re.I)
-_METHOD_KINDS = {"gift card": "gift card", "giftcard": "gift card", "paypal": "paypal"}
+
+
+def _method_kind(words: str) -> str:
+    """The store's three kinds of payment method (gift card, PayPal, card) a method's words name."""
+    joined = words.lower().replace(" ", "")
+    return "gift card" if "giftcard" in joined else "paypal" if "paypal" in joined else "card"
 
 
 def refund_elsewhere(clause: str, order: OrderFacts) -> str:
@@ -390,12 +395,7 @@ def refund_elsewhere(clause: str, order: OrderFacts) -> str:
     paid with (a cancellation is refunded to the original payment method), or ''."""
     m = _REFUND_TO.search(clause)
     paid = [p.payment_method for p in order.payments if p.transaction_type == "payment"]
-    if m is None or not paid:
-        return ""
-    wanted = _METHOD_KINDS.get(m.group(1).lower(), "card")
-    kinds = {_METHOD_KINDS.get(k, "card") for k in ("gift card" if "gift card" in x.lower() else
-                                                    "paypal" if "paypal" in x.lower() else "card" for x in paid)}
-    if wanted in kinds:
+    if m is None or not paid or _method_kind(m.group(1)) in {_method_kind(x) for x in paid}:
         return ""
     return (f"A cancelled order is refunded to the payment method it was paid with ({', '.join(paid)}), so the "
             f"refund of order {normalize_order_id(order.order_id)} cannot go to a {m.group(1).lower()}; we have "
