@@ -190,7 +190,6 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
             raise WorkflowError(f"escalate_now.negative_sentiment.{intent} must be a number in [-1, 1]")
         floors[str(intent)] = float(floor)
     return Workflows(
-        two_readings=_two_readings(data.get("two_readings")),
         workflows=workflows,
         intents=intents,
         escalate_intents={str(k): str(v) for k, v in (escalate.get("intents") or {}).items()},
@@ -199,6 +198,7 @@ def parse_workflows(data: object, stages: Collection[str]) -> Workflows:
         flag_workflows=flag_workflows,
         families=families,
         request_workflows=request_workflows,
+        two_readings=_two_readings(data.get("two_readings")),
     )
 
 

@@ -139,8 +139,7 @@ def _sentence_start(text: str, pos: int) -> int:
 _REFERENCE = re.compile(r"\bsame\b[^.;]{0,30}?\bas\b[^.;#]{0,20}#?W\d{7}", re.I)
 _THE_ORDER = re.compile(r"\border\b", re.I)
 # "…the two skateboards I just bought. I want to return them": a pronoun object names the sentence before's items.
-_PRONOUN_OBJECT = re.compile(r"\b(?:return|cancel|exchange|swap|send back)\s+(?:them|it|both)\b(?!\s+\w+\s+things)",
-                             re.I)
+_PRONOUN_OBJECT = re.compile(r"\b(?:return|cancel|exchange|swap|send back)\s+(?:them|it|both)\b", re.I)
 _ORDER_ADDRESSES = re.compile(r"\ball\b[^.;]{0,20}\border(?:s'|s)? (?:shipping )?addresses\b"
                               r"|\bincluding (?:all )?(?:the|my) (?:pending )?orders\b", re.I)
 _SAME_ORDER = re.compile(r"\b(?:in|from|of) the same order\b", re.I)
