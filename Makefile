@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help sync protos proto-check asyncapi asyncapi-check train up run down status logs test test-unit test-integration \
-        test-e2e lint eval chaos toxiproxy bench bench-hops bench-trace bench-commerce promtool check-alerts kibana-objects publish tail clean \
+        test-e2e lint eval chaos toxiproxy bench bench-hops bench-trace bench-commerce promtool check-alerts certs kibana-objects publish tail clean \
         k8s-check
 
 help: ## list the targets
@@ -97,6 +97,9 @@ check-alerts: promtool ## promtool: check deploy/prometheus rules and config, ru
 
 k8s-check: sync ## render every deploy/k8s overlay with kustomize and validate it with kubeconform -strict (tools and schemas built once)
 	@$(PY) scripts/k8s_schemas.py --check
+
+certs: ## a local CA with server and client certificates in .infra/certs, for the TLS settings (docs/security.md)
+	@deploy/certs.sh
 
 kibana-objects: sync ## regenerate deploy/kibana/saved_objects.ndjson
 	@$(PY) deploy/kibana/generate.py
