@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from supportmesh.v1 import agent_reply_pb2 as supportmesh_dot_v1_dot_agent__reply__pb2
 from supportmesh.v1 import ticket_pb2 as supportmesh_dot_v1_dot_ticket__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsupportmesh/v1/envelope.proto\x12\x0esupportmesh.v1\x1a\x1bsupportmesh/v1/ticket.proto\"A\n\x06\x45ntity\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x05\"\x9f\x02\n\x0e\x43lassification\x12\x0e\n\x06intent\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x11\n\tsentiment\x18\x04 \x01(\x01\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x10\n\x08priority\x18\x06 \x01(\t\x12(\n\x08\x65ntities\x18\x07 \x03(\x0b\x32\x16.supportmesh.v1.Entity\x12\x10\n\x08workflow\x18\x08 \x01(\t\x12\x0e\n\x06\x65ngine\x18\t \x01(\t\x12\x31\n\x0c\x61lternatives\x18\n \x03(\x0b\x32\x1b.supportmesh.v1.IntentScore\x12\x0e\n\x06\x66\x61mily\x18\x0b \x01(\t\x12\x14\n\x0c\x66\x61mily_score\x18\x0c \x01(\x01\",\n\x0bIntentScore\x12\x0e\n\x06intent\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\"I\n\x04Turn\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x11\n\tticket_id\x18\x03 \x01(\t\x12\x12\n\nat_unix_ms\x18\x04 \x01(\x03\"\x95\x02\n\x11\x43ompressedContext\x12\x0f\n\x07summary\x18\x01 \x01(\t\x12;\n\x05\x66\x61\x63ts\x18\x02 \x03(\x0b\x32,.supportmesh.v1.CompressedContext.FactsEntry\x12*\n\x0crecent_turns\x18\x03 \x03(\x0b\x32\x14.supportmesh.v1.Turn\x12\x11\n\tlog_lines\x18\x04 \x03(\t\x12\x13\n\x0btoken_count\x18\x05 \x01(\x05\x12\x1c\n\x14original_token_count\x18\x06 \x01(\x05\x12\x12\n\nturn_count\x18\x07 \x01(\x05\x1a,\n\nFactsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"`\n\x07\x41rticle\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x0f\n\x07snippet\x18\x05 \x01(\t\x12\r\n\x05steps\x18\x06 \x03(\t\"\xa7\x01\n\nOrderFacts\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x14\n\x0ctracking_ids\x18\x03 \x03(\t\x12\x12\n\nitem_names\x18\x04 \x03(\t\x12\r\n\x05total\x18\x05 \x01(\x01\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12-\n\x08payments\x18\x07 \x03(\x0b\x32\x1b.supportmesh.v1.PaymentLine\"O\n\x0bPaymentLine\x12\x18\n\x10transaction_type\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x01\x12\x16\n\x0epayment_method\x18\x03 \x01(\t\"5\n\x12PaymentMethodFacts\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xfb\x01\n\tRetrieval\x12)\n\x08\x61rticles\x18\x01 \x03(\x0b\x32\x17.supportmesh.v1.Article\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12*\n\x06orders\x18\x04 \x03(\x0b\x32\x1a.supportmesh.v1.OrderFacts\x12\x15\n\rlookup_errors\x18\x05 \x03(\t\x12;\n\x0fpayment_methods\x18\x06 \x03(\x0b\x32\".supportmesh.v1.PaymentMethodFacts\x12\x17\n\x0f\x64\x65\x66\x61ult_address\x18\x07 \x01(\t\"O\n\x06\x41\x63tion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"\x9a\x01\n\x08\x41nalysis\x12\x11\n\tdiagnosis\x18\x01 \x01(\t\x12\r\n\x05steps\x18\x02 \x03(\t\x12\x17\n\x0fpolicy_decision\x18\x03 \x01(\t\x12\x15\n\rpolicy_reason\x18\x04 \x01(\t\x12\'\n\x07\x61\x63tions\x18\x05 \x03(\x0b\x32\x16.supportmesh.v1.Action\x12\x13\n\x0bpolicy_code\x18\x06 \x01(\t\"\x8c\x03\n\x08\x45nvelope\x12&\n\x06ticket\x18\x01 \x01(\x0b\x32\x16.supportmesh.v1.Ticket\x12\x14\n\x0crouting_slip\x18\x02 \x03(\t\x12\x0f\n\x07visited\x18\x03 \x03(\t\x12\x18\n\x10received_unix_ms\x18\x04 \x01(\x03\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x05 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x36\n\x0e\x63lassification\x18\x07 \x01(\x0b\x32\x1e.supportmesh.v1.Classification\x12\x32\n\x07\x63ontext\x18\x08 \x01(\x0b\x32!.supportmesh.v1.CompressedContext\x12,\n\tretrieval\x18\t \x01(\x0b\x32\x19.supportmesh.v1.Retrieval\x12*\n\x08\x61nalysis\x18\n \x01(\x0b\x32\x18.supportmesh.v1.Analysis\x12\x14\n\x0c\x64\x65gradations\x18\x0b \x03(\t\x12\x10\n\x08trace_id\x18\x0c \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsupportmesh/v1/envelope.proto\x12\x0esupportmesh.v1\x1a supportmesh/v1/agent_reply.proto\x1a\x1bsupportmesh/v1/ticket.proto\"A\n\x06\x45ntity\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\x05\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x05\"\x9f\x02\n\x0e\x43lassification\x12\x0e\n\x06intent\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x11\n\tsentiment\x18\x04 \x01(\x01\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x10\n\x08priority\x18\x06 \x01(\t\x12(\n\x08\x65ntities\x18\x07 \x03(\x0b\x32\x16.supportmesh.v1.Entity\x12\x10\n\x08workflow\x18\x08 \x01(\t\x12\x0e\n\x06\x65ngine\x18\t \x01(\t\x12\x31\n\x0c\x61lternatives\x18\n \x03(\x0b\x32\x1b.supportmesh.v1.IntentScore\x12\x0e\n\x06\x66\x61mily\x18\x0b \x01(\t\x12\x14\n\x0c\x66\x61mily_score\x18\x0c \x01(\x01\",\n\x0bIntentScore\x12\x0e\n\x06intent\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\"I\n\x04Turn\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x11\n\tticket_id\x18\x03 \x01(\t\x12\x12\n\nat_unix_ms\x18\x04 \x01(\x03\"\x95\x02\n\x11\x43ompressedContext\x12\x0f\n\x07summary\x18\x01 \x01(\t\x12;\n\x05\x66\x61\x63ts\x18\x02 \x03(\x0b\x32,.supportmesh.v1.CompressedContext.FactsEntry\x12*\n\x0crecent_turns\x18\x03 \x03(\x0b\x32\x14.supportmesh.v1.Turn\x12\x11\n\tlog_lines\x18\x04 \x03(\t\x12\x13\n\x0btoken_count\x18\x05 \x01(\x05\x12\x1c\n\x14original_token_count\x18\x06 \x01(\x05\x12\x12\n\nturn_count\x18\x07 \x01(\x05\x1a,\n\nFactsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"`\n\x07\x41rticle\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0b\n\x03url\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x0f\n\x07snippet\x18\x05 \x01(\t\x12\r\n\x05steps\x18\x06 \x03(\t\"\xa7\x01\n\nOrderFacts\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x14\n\x0ctracking_ids\x18\x03 \x03(\t\x12\x12\n\nitem_names\x18\x04 \x03(\t\x12\r\n\x05total\x18\x05 \x01(\x01\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12-\n\x08payments\x18\x07 \x03(\x0b\x32\x1b.supportmesh.v1.PaymentLine\"O\n\x0bPaymentLine\x12\x18\n\x10transaction_type\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x01\x12\x16\n\x0epayment_method\x18\x03 \x01(\t\"5\n\x12PaymentMethodFacts\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xfb\x01\n\tRetrieval\x12)\n\x08\x61rticles\x18\x01 \x03(\x0b\x32\x17.supportmesh.v1.Article\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12*\n\x06orders\x18\x04 \x03(\x0b\x32\x1a.supportmesh.v1.OrderFacts\x12\x15\n\rlookup_errors\x18\x05 \x03(\t\x12;\n\x0fpayment_methods\x18\x06 \x03(\x0b\x32\".supportmesh.v1.PaymentMethodFacts\x12\x17\n\x0f\x64\x65\x66\x61ult_address\x18\x07 \x01(\t\"O\n\x06\x41\x63tion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"\x9a\x01\n\x08\x41nalysis\x12\x11\n\tdiagnosis\x18\x01 \x01(\t\x12\r\n\x05steps\x18\x02 \x03(\t\x12\x17\n\x0fpolicy_decision\x18\x03 \x01(\t\x12\x15\n\rpolicy_reason\x18\x04 \x01(\t\x12\'\n\x07\x61\x63tions\x18\x05 \x03(\x0b\x32\x16.supportmesh.v1.Action\x12\x13\n\x0bpolicy_code\x18\x06 \x01(\t\"\xbd\x03\n\x08\x45nvelope\x12&\n\x06ticket\x18\x01 \x01(\x0b\x32\x16.supportmesh.v1.Ticket\x12\x14\n\x0crouting_slip\x18\x02 \x03(\t\x12\x0f\n\x07visited\x18\x03 \x03(\t\x12\x18\n\x10received_unix_ms\x18\x04 \x01(\x03\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x05 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x36\n\x0e\x63lassification\x18\x07 \x01(\x0b\x32\x1e.supportmesh.v1.Classification\x12\x32\n\x07\x63ontext\x18\x08 \x01(\x0b\x32!.supportmesh.v1.CompressedContext\x12,\n\tretrieval\x18\t \x01(\x0b\x32\x19.supportmesh.v1.Retrieval\x12*\n\x08\x61nalysis\x18\n \x01(\x0b\x32\x18.supportmesh.v1.Analysis\x12\x14\n\x0c\x64\x65gradations\x18\x0b \x03(\t\x12\x10\n\x08trace_id\x18\x0c \x01(\t\x12/\n\x0b\x61gent_reply\x18\r \x01(\x0b\x32\x1a.supportmesh.v1.AgentReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,32 +35,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COMPRESSEDCONTEXT_FACTSENTRY']._loaded_options = None
   _globals['_COMPRESSEDCONTEXT_FACTSENTRY']._serialized_options = b'8\001'
-  _globals['_ENTITY']._serialized_start=78
-  _globals['_ENTITY']._serialized_end=143
-  _globals['_CLASSIFICATION']._serialized_start=146
-  _globals['_CLASSIFICATION']._serialized_end=433
-  _globals['_INTENTSCORE']._serialized_start=435
-  _globals['_INTENTSCORE']._serialized_end=479
-  _globals['_TURN']._serialized_start=481
-  _globals['_TURN']._serialized_end=554
-  _globals['_COMPRESSEDCONTEXT']._serialized_start=557
-  _globals['_COMPRESSEDCONTEXT']._serialized_end=834
-  _globals['_COMPRESSEDCONTEXT_FACTSENTRY']._serialized_start=790
-  _globals['_COMPRESSEDCONTEXT_FACTSENTRY']._serialized_end=834
-  _globals['_ARTICLE']._serialized_start=836
-  _globals['_ARTICLE']._serialized_end=932
-  _globals['_ORDERFACTS']._serialized_start=935
-  _globals['_ORDERFACTS']._serialized_end=1102
-  _globals['_PAYMENTLINE']._serialized_start=1104
-  _globals['_PAYMENTLINE']._serialized_end=1183
-  _globals['_PAYMENTMETHODFACTS']._serialized_start=1185
-  _globals['_PAYMENTMETHODFACTS']._serialized_end=1238
-  _globals['_RETRIEVAL']._serialized_start=1241
-  _globals['_RETRIEVAL']._serialized_end=1492
-  _globals['_ACTION']._serialized_start=1494
-  _globals['_ACTION']._serialized_end=1573
-  _globals['_ANALYSIS']._serialized_start=1576
-  _globals['_ANALYSIS']._serialized_end=1730
-  _globals['_ENVELOPE']._serialized_start=1733
-  _globals['_ENVELOPE']._serialized_end=2129
+  _globals['_ENTITY']._serialized_start=112
+  _globals['_ENTITY']._serialized_end=177
+  _globals['_CLASSIFICATION']._serialized_start=180
+  _globals['_CLASSIFICATION']._serialized_end=467
+  _globals['_INTENTSCORE']._serialized_start=469
+  _globals['_INTENTSCORE']._serialized_end=513
+  _globals['_TURN']._serialized_start=515
+  _globals['_TURN']._serialized_end=588
+  _globals['_COMPRESSEDCONTEXT']._serialized_start=591
+  _globals['_COMPRESSEDCONTEXT']._serialized_end=868
+  _globals['_COMPRESSEDCONTEXT_FACTSENTRY']._serialized_start=824
+  _globals['_COMPRESSEDCONTEXT_FACTSENTRY']._serialized_end=868
+  _globals['_ARTICLE']._serialized_start=870
+  _globals['_ARTICLE']._serialized_end=966
+  _globals['_ORDERFACTS']._serialized_start=969
+  _globals['_ORDERFACTS']._serialized_end=1136
+  _globals['_PAYMENTLINE']._serialized_start=1138
+  _globals['_PAYMENTLINE']._serialized_end=1217
+  _globals['_PAYMENTMETHODFACTS']._serialized_start=1219
+  _globals['_PAYMENTMETHODFACTS']._serialized_end=1272
+  _globals['_RETRIEVAL']._serialized_start=1275
+  _globals['_RETRIEVAL']._serialized_end=1526
+  _globals['_ACTION']._serialized_start=1528
+  _globals['_ACTION']._serialized_end=1607
+  _globals['_ANALYSIS']._serialized_start=1610
+  _globals['_ANALYSIS']._serialized_end=1764
+  _globals['_ENVELOPE']._serialized_start=1767
+  _globals['_ENVELOPE']._serialized_end=2212
 # @@protoc_insertion_point(module_scope)

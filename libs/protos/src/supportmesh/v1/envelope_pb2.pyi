@@ -1,3 +1,4 @@
+from supportmesh.v1 import agent_reply_pb2 as _agent_reply_pb2
 from supportmesh.v1 import ticket_pb2 as _ticket_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -191,7 +192,7 @@ class Analysis(_message.Message):
     def __init__(self, diagnosis: _Optional[str] = ..., steps: _Optional[_Iterable[str]] = ..., policy_decision: _Optional[str] = ..., policy_reason: _Optional[str] = ..., actions: _Optional[_Iterable[_Union[Action, _Mapping]]] = ..., policy_code: _Optional[str] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("ticket", "routing_slip", "visited", "received_unix_ms", "deadline_unix_ms", "attempt", "classification", "context", "retrieval", "analysis", "degradations", "trace_id")
+    __slots__ = ("ticket", "routing_slip", "visited", "received_unix_ms", "deadline_unix_ms", "attempt", "classification", "context", "retrieval", "analysis", "degradations", "trace_id", "agent_reply")
     TICKET_FIELD_NUMBER: _ClassVar[int]
     ROUTING_SLIP_FIELD_NUMBER: _ClassVar[int]
     VISITED_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +205,7 @@ class Envelope(_message.Message):
     ANALYSIS_FIELD_NUMBER: _ClassVar[int]
     DEGRADATIONS_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_REPLY_FIELD_NUMBER: _ClassVar[int]
     ticket: _ticket_pb2.Ticket
     routing_slip: _containers.RepeatedScalarFieldContainer[str]
     visited: _containers.RepeatedScalarFieldContainer[str]
@@ -216,4 +218,5 @@ class Envelope(_message.Message):
     analysis: Analysis
     degradations: _containers.RepeatedScalarFieldContainer[str]
     trace_id: str
-    def __init__(self, ticket: _Optional[_Union[_ticket_pb2.Ticket, _Mapping]] = ..., routing_slip: _Optional[_Iterable[str]] = ..., visited: _Optional[_Iterable[str]] = ..., received_unix_ms: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., attempt: _Optional[int] = ..., classification: _Optional[_Union[Classification, _Mapping]] = ..., context: _Optional[_Union[CompressedContext, _Mapping]] = ..., retrieval: _Optional[_Union[Retrieval, _Mapping]] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ..., degradations: _Optional[_Iterable[str]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    agent_reply: _agent_reply_pb2.AgentReply
+    def __init__(self, ticket: _Optional[_Union[_ticket_pb2.Ticket, _Mapping]] = ..., routing_slip: _Optional[_Iterable[str]] = ..., visited: _Optional[_Iterable[str]] = ..., received_unix_ms: _Optional[int] = ..., deadline_unix_ms: _Optional[int] = ..., attempt: _Optional[int] = ..., classification: _Optional[_Union[Classification, _Mapping]] = ..., context: _Optional[_Union[CompressedContext, _Mapping]] = ..., retrieval: _Optional[_Union[Retrieval, _Mapping]] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ..., degradations: _Optional[_Iterable[str]] = ..., trace_id: _Optional[str] = ..., agent_reply: _Optional[_Union[_agent_reply_pb2.AgentReply, _Mapping]] = ...) -> None: ...

@@ -16,7 +16,7 @@ class Reply(_message.Message):
     def __init__(self, text: _Optional[str] = ..., citations: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("ticket_id", "conversation_id", "trace_id", "intent", "category", "priority", "sentiment", "confidence", "reply", "actions", "engine", "latency_ms", "answered_at", "degradations")
+    __slots__ = ("ticket_id", "conversation_id", "trace_id", "intent", "category", "priority", "sentiment", "confidence", "reply", "actions", "engine", "latency_ms", "answered_at", "degradations", "in_reply_to", "agent_id")
     TICKET_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,8 @@ class Response(_message.Message):
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
     DEGRADATIONS_FIELD_NUMBER: _ClassVar[int]
+    IN_REPLY_TO_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ticket_id: str
     conversation_id: str
     trace_id: str
@@ -45,7 +47,9 @@ class Response(_message.Message):
     latency_ms: int
     answered_at: str
     degradations: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, ticket_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., intent: _Optional[str] = ..., category: _Optional[str] = ..., priority: _Optional[str] = ..., sentiment: _Optional[float] = ..., confidence: _Optional[float] = ..., reply: _Optional[_Union[Reply, _Mapping]] = ..., actions: _Optional[_Iterable[_Union[_envelope_pb2.Action, _Mapping]]] = ..., engine: _Optional[str] = ..., latency_ms: _Optional[int] = ..., answered_at: _Optional[str] = ..., degradations: _Optional[_Iterable[str]] = ...) -> None: ...
+    in_reply_to: str
+    agent_id: str
+    def __init__(self, ticket_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., intent: _Optional[str] = ..., category: _Optional[str] = ..., priority: _Optional[str] = ..., sentiment: _Optional[float] = ..., confidence: _Optional[float] = ..., reply: _Optional[_Union[Reply, _Mapping]] = ..., actions: _Optional[_Iterable[_Union[_envelope_pb2.Action, _Mapping]]] = ..., engine: _Optional[str] = ..., latency_ms: _Optional[int] = ..., answered_at: _Optional[str] = ..., degradations: _Optional[_Iterable[str]] = ..., in_reply_to: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
 
 class Escalation(_message.Message):
     __slots__ = ("ticket_id", "conversation_id", "trace_id", "intent", "priority", "reason", "summary", "case_id", "customer_message", "actions", "category", "confidence", "sentiment", "escalated_by", "latency_ms", "escalated_at")

@@ -385,7 +385,7 @@ class ActionResult(_message.Message):
     def __init__(self, action: _Optional[str] = ..., summary: _Optional[str] = ..., order: _Optional[_Union[Order, _Mapping]] = ..., customer: _Optional[_Union[Customer, _Mapping]] = ..., amount: _Optional[float] = ..., payment_method_id: _Optional[str] = ..., refund_immediate: bool = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("case_id", "status", "reason", "priority", "summary", "ticket_id", "trace_id", "customer_id", "order_id", "amount", "created_by", "created_at")
+    __slots__ = ("case_id", "status", "reason", "priority", "summary", "ticket_id", "trace_id", "customer_id", "order_id", "amount", "created_by", "created_at", "payment_method_id", "approved_by", "approved_at")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -398,6 +398,9 @@ class Case(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_AT_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     status: str
     reason: str
@@ -410,7 +413,10 @@ class Case(_message.Message):
     amount: float
     created_by: str
     created_at: str
-    def __init__(self, case_id: _Optional[str] = ..., status: _Optional[str] = ..., reason: _Optional[str] = ..., priority: _Optional[str] = ..., summary: _Optional[str] = ..., ticket_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amount: _Optional[float] = ..., created_by: _Optional[str] = ..., created_at: _Optional[str] = ...) -> None: ...
+    payment_method_id: str
+    approved_by: str
+    approved_at: str
+    def __init__(self, case_id: _Optional[str] = ..., status: _Optional[str] = ..., reason: _Optional[str] = ..., priority: _Optional[str] = ..., summary: _Optional[str] = ..., ticket_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amount: _Optional[float] = ..., created_by: _Optional[str] = ..., created_at: _Optional[str] = ..., payment_method_id: _Optional[str] = ..., approved_by: _Optional[str] = ..., approved_at: _Optional[str] = ...) -> None: ...
 
 class CreateCaseRequest(_message.Message):
     __slots__ = ("idempotency_key", "ticket_id", "customer_id", "order_id", "reason", "priority", "summary")
@@ -435,6 +441,20 @@ class GetCaseRequest(_message.Message):
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     def __init__(self, case_id: _Optional[str] = ...) -> None: ...
+
+class ApproveCaseRequest(_message.Message):
+    __slots__ = ("idempotency_key", "ticket_id", "case_id", "action", "approved_by")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    TICKET_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    ticket_id: str
+    case_id: str
+    action: str
+    approved_by: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., ticket_id: _Optional[str] = ..., case_id: _Optional[str] = ..., action: _Optional[str] = ..., approved_by: _Optional[str] = ...) -> None: ...
 
 class AuditEntry(_message.Message):
     __slots__ = ("audit_id", "at", "caller", "rpc", "ticket_id", "trace_id", "idempotency_key", "outcome", "detail", "request_json", "before_json", "after_json", "order_id", "customer_id")

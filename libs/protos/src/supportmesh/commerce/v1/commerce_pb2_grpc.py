@@ -119,6 +119,11 @@ class CommerceServiceStub(object):
                 request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CreateCaseRequest.SerializeToString,
                 response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.FromString,
                 _registered_method=True)
+        self.ApproveCase = channel.unary_unary(
+                '/supportmesh.commerce.v1.CommerceService/ApproveCase',
+                request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ApproveCaseRequest.SerializeToString,
+                response_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
+                _registered_method=True)
         self.GetCase = channel.unary_unary(
                 '/supportmesh.commerce.v1.CommerceService/GetCase',
                 request_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.GetCaseRequest.SerializeToString,
@@ -240,6 +245,12 @@ class CommerceServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApproveCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCase(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -339,6 +350,11 @@ def add_CommerceServiceServicer_to_server(servicer, server):
                     servicer.CreateCase,
                     request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CreateCaseRequest.FromString,
                     response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.SerializeToString,
+            ),
+            'ApproveCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveCase,
+                    request_deserializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ApproveCaseRequest.FromString,
+                    response_serializer=supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.SerializeToString,
             ),
             'GetCase': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCase,
@@ -810,6 +826,33 @@ class CommerceService(object):
             '/supportmesh.commerce.v1.CommerceService/CreateCase',
             supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.CreateCaseRequest.SerializeToString,
             supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/supportmesh.commerce.v1.CommerceService/ApproveCase',
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ApproveCaseRequest.SerializeToString,
+            supportmesh_dot_commerce_dot_v1_dot_commerce__pb2.ActionResult.FromString,
             options,
             channel_credentials,
             insecure,
