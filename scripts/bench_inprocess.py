@@ -43,6 +43,7 @@ class Outcome:
     reason: str = ""   # the escalation's reason, or why it was lost
     stage: str = ""    # the stage that produced it
     hops: int = 0      # hop records produced on the way (counted, then dropped)
+    value: bytes = b""  # the outcome record as published (a Response or Escalation)
 
 
 def record(topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> ConsumerRecord:
@@ -68,7 +69,7 @@ async def drive(stages: dict[str, Stage], ticket: dict) -> Outcome:
         nxt = sent[0]
         if nxt.topic in OUTCOME_KINDS:
             own = HopRecord.FromString(out[-1].value)   # the stage's own hop record comes last
-            return Outcome(OUTCOME_KINDS[nxt.topic], own.escalation_reason, service, hops)
+            return Outcome(OUTCOME_KINDS[nxt.topic], own.escalation_reason, service, hops, nxt.value)
         if nxt.topic == topics.DLQ:
             return Outcome("lost", "dead_letter", service, hops)
         rec = record(nxt.topic, nxt.value, nxt.key, nxt.headers)
@@ -94,14 +95,17 @@ async def run_pool(stages: dict[str, Stage], tickets: list[dict], concurrency: i
     return latencies, outcomes, time.perf_counter() - start
 
 
-async def build_stages(data_dir: str) -> tuple[dict[str, Stage], Callable[[], Awaitable[None]]]:
+async def build_stages(data_dir: str, overrides: dict[str, dict[str, str]] | None = None,
+                       ) -> tuple[dict[str, Stage], Callable[[], Awaitable[None]]]:
     """Each stage as its service runs it: its Settings, its app's build() (same adapters), its decoder.
 
     `data_dir` replaces SUPPORTMESH_DATA_DIR, so the compressor's and the analyst's SQLite stores are fresh
-    ones of the bench's, never the running services' files."""
+    ones of the bench's, never the running services' files; `overrides` adds settings per service (a test's
+    own commerce address and tokens)."""
     # The service name is set as deploy/mesh.sh sets it, so one OTEL_SERVICE_NAME in the environment cannot
     # make the five settings one service's.
-    settings_of = {name: app.Settings(OTEL_SERVICE_NAME=name, SUPPORTMESH_DATA_DIR=data_dir)
+    settings_of = {name: app.Settings(OTEL_SERVICE_NAME=name, SUPPORTMESH_DATA_DIR=data_dir,
+                                      **(overrides or {}).get(name, {}))
                    for name, (app, _) in APPS.items()}
     configure_logging("bench-inprocess", settings_of[topics.STAGES[0]].log_level)
     setup_tracing("bench-inprocess")   # real SDK spans, as in the services (exported only if OTLP is configured)

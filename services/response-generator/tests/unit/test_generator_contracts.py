@@ -147,6 +147,17 @@ def test_a_named_order_that_is_not_the_customers_is_said_plainly():
     assert "could not find order #W0000001" in out.text and "no cancellation fee" in out.text
 
 
+def test_a_write_on_an_order_not_the_customers_says_it_could_not_be_found_once():
+    env = envelope("cancel_order", order=None)
+    env.classification.entities.append(Entity(type="order_id", value="#W0000001"))
+    del env.analysis.actions[:]
+    env.analysis.policy_decision, env.analysis.policy_code = "refused", "order_not_found"
+    env.analysis.policy_reason = ("We could not find order #W0000001 among the orders on your account, and the "
+                                  "store policy lets us act only on your own orders.")
+    out = compose(env, MIN_CONF, MAX_STEPS)
+    assert out.text.count("could not find order #W0000001") == 1
+
+
 @pytest.mark.parametrize("flag", list(CONTRACTS.safety))
 def test_a_safety_marker_is_never_answered_with_a_store_page(flag):
     env = envelope("check_refund_policy")

@@ -164,6 +164,8 @@ def _by_contract(env: Envelope, contract: Contract, contracts: Contracts) -> Rep
     parts: list[str] = [missing] if missing else []
     for element in elements:
         if element == "policy_decision":
+            if missing and env.analysis.policy_code == "order_not_found":
+                continue   # the analyst's refusal says the same as `missing`: once is enough
             decided = _policy_text(env)
             if isinstance(decided, Handoff):
                 return decided
