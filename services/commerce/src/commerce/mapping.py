@@ -67,7 +67,8 @@ def action_result_pb(rpc: str, change: Change, order: Order | None, customer: Cu
 def case_pb(c: Case) -> pb.Case:
     return pb.Case(case_id=c.case_id, status=c.status, reason=c.reason, priority=c.priority, summary=c.summary,
                    ticket_id=c.ticket_id, trace_id=c.trace_id, customer_id=c.customer_id, order_id=c.order_id,
-                   amount=to_dollars(c.amount_cents), created_by=c.created_by, created_at=c.created_at)
+                   amount=to_dollars(c.amount_cents), created_by=c.created_by, created_at=c.created_at,
+                   payment_method_id=c.payment_method_id, approved_by=c.approved_by, approved_at=c.approved_at)
 
 
 def audit_pb(r: AuditRow) -> pb.AuditEntry:

@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from opentelemetry import trace
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core.tls import peer_common_name
 
 from . import mapping
 from .auth import Authorizer, Forbidden, Unauthenticated
@@ -156,11 +157,14 @@ class CommerceServicer(commerce_pb2_grpc.CommerceServiceServicer):
     async def CreateCase(self, request, context) -> pb.Case:
         return await self._write(context, "CreateCase", request, CommerceWrites.create_case, pb.Case)
 
+    async def ApproveCase(self, request, context) -> pb.ActionResult:
+        return await self._write(context, "ApproveCase", request, CommerceWrites.approve_case, pb.ActionResult)
+
     # --- machinery --------------------------------------------------------------------------------
 
     async def _caller(self, context: grpc.aio.ServicerContext, rpc: str) -> str:
         try:
-            return self._auth.caller(context.invocation_metadata(), rpc)
+            return self._auth.caller(context.invocation_metadata(), rpc, peer_common_name(context))
         except Unauthenticated as exc:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
         except Forbidden as exc:

@@ -30,6 +30,9 @@ from .domain.errors import InvalidArgument, KeyReused, NeedsApproval, NotFound, 
 from .domain.model import Case, Customer, Order, Variant, to_cents, to_dollars
 
 MAX_KEY_LEN = 128
+MAX_APPROVER_LEN = 100
+# The one kind of case whose action a person can approve (ApproveCase): a refund above the approval limit.
+APPROVABLE_REASON, APPROVABLE_ACTION = "refund_above_limit", "issue_refund"
 OK = "OK"
 FAILED_PRECONDITION = "FAILED_PRECONDITION"
 
@@ -128,7 +131,7 @@ class CommerceWrites:
             except policy.OverLimit as over:
                 case = self._case(call, reason="refund_above_limit", priority="high", status="pending_approval",
                                   customer_id=customer.customer_id, order_id=order.order_id,
-                                  amount_cents=over.amount_cents,
+                                  amount_cents=over.amount_cents, payment_method_id=over.payment_method_id,
                                   summary=(f"Refund of ${to_dollars(over.amount_cents):,.2f} on order "
                                            f"{order.order_id} to {over.payment_method_id} awaits approval: it is "
                                            f"above the ${to_dollars(over.limit_cents):,.2f} limit. "
@@ -140,6 +143,49 @@ class CommerceWrites:
                     f"not made: case {case.case_id} asks a member of staff to approve it.", case.case_id) from None
 
         return self._order_write(call, r.customer_id, r.order_id, decide)
+
+    def approve_case(self, call: WriteCall) -> Answer:
+        """A person approved the action a pending-approval case names: make exactly that action, close the case.
+
+        The case is re-read inside the write transaction, so two approvals under different keys cannot both pass
+        the pending check: the second is refused (and audited) and the refund is made once.
+        """
+        r: pb.ApproveCaseRequest = call.request
+        case_id, agent, action = r.case_id.strip(), " ".join(r.approved_by.split()), r.action.strip()
+        if not case_id:
+            raise InvalidArgument("case_id is required")
+        if not agent:
+            raise InvalidArgument("approved_by is required: the audit names the person who approved")
+        if len(agent) > MAX_APPROVER_LEN:
+            raise InvalidArgument(f"approved_by is longer than {MAX_APPROVER_LEN} characters")
+        first = self._store.case(case_id)
+        if first is None:
+            raise NotFound(f"case {case_id} not found")
+        if first.ticket_id != call.ticket_id:
+            raise PermissionDenied(f"case {case_id} was opened for another ticket than {call.ticket_id or 'none'}")
+        if first.reason != APPROVABLE_REASON or not first.order_id or not first.customer_id:
+            raise InvalidArgument(f"case {case_id} ({first.reason}) names no action to approve")
+
+        def decide(order: Order, customer: Customer, store: SqliteStore) -> policy.Change:
+            case = store.case(case_id)
+            assert case is not None
+            if case.approved_by:
+                raise PolicyViolation(f"Case {case_id} was already approved by {case.approved_by} at "
+                                      f"{case.approved_at}: its action was made then and is not made again.")
+            if case.status != "pending_approval":
+                raise PolicyViolation(f"Case {case_id} is {case.status}: there is nothing to approve.")
+            if action != APPROVABLE_ACTION:
+                raise PolicyViolation(f"Case {case_id} awaits approval of {APPROVABLE_ACTION}, not "
+                                      f"{action or 'nothing'}; only the action a case names can be approved.")
+            # The approval lifts the limit for this case's refund only; every other rule of the policy still holds
+            # (the order may have changed since the case was opened).
+            change = policy.issue_refund(order, customer, [], case.amount_cents, case.payment_method_id,
+                                         limit_cents=max(case.amount_cents, self._limit))
+            store.approve_case(case_id, agent, _now())
+            return change
+
+        return self._order_write(call, first.customer_id, first.order_id, decide,
+                                 detail=lambda change: f"case {case_id} approved by {agent}: {change.summary}")
 
     def modify_customer_address(self, call: WriteCall) -> Answer:
         r: pb.ModifyCustomerAddressRequest = call.request
@@ -175,7 +221,8 @@ class CommerceWrites:
     # --- the machinery ----------------------------------------------------------------------------
 
     def _order_write(self, call: WriteCall, customer_id: str, order_id: str,
-                     decide: Callable[[Order, Customer, SqliteStore], policy.Change]) -> Answer:
+                     decide: Callable[[Order, Customer, SqliteStore], policy.Change],
+                     detail: Callable[[policy.Change], str] | None = None) -> Answer:
         """A write on one of the verified customer's orders: load, decide, apply, re-read."""
         cid, oid = ids.customer_id(customer_id), ids.order_id(order_id)
 
@@ -197,9 +244,9 @@ class CommerceWrites:
             for pm_id, cents in change.balance_deltas.items():
                 store.add_to_balance(cid, pm_id, cents)
             order_after, customer_after = store.order(oid), store.customer(cid)
-            return _Applied(mapping.action_result_pb(call.rpc, change, order_after, None), change.summary, oid, cid,
-                            before, {"order": _plain(order_after),
-                                     "payment_methods": _plain(customer_after.payment_methods)})
+            return _Applied(mapping.action_result_pb(call.rpc, change, order_after, None),
+                            detail(change) if detail else change.summary, oid, cid, before,
+                            {"order": _plain(order_after), "payment_methods": _plain(customer_after.payment_methods)})
 
         return self._execute(call, act, order_id=oid, customer_id=cid)
 
@@ -247,10 +294,11 @@ class CommerceWrites:
             after_json=_json(after)))
 
     def _case(self, call: WriteCall, *, reason: str, priority: str, status: str, summary: str,
-              customer_id: str, order_id: str, amount_cents: int = 0) -> Case:
+              customer_id: str, order_id: str, amount_cents: int = 0, payment_method_id: str = "") -> Case:
         return Case(case_id=self._new_case_id(), status=status, reason=reason, priority=priority, summary=summary,
                     ticket_id=call.ticket_id, trace_id=call.trace_id, customer_id=customer_id, order_id=order_id,
-                    amount_cents=amount_cents, created_by=call.caller, created_at=_now())
+                    amount_cents=amount_cents, created_by=call.caller, created_at=_now(),
+                    payment_method_id=payment_method_id)
 
 
 def _customer(store: SqliteStore, customer_id: str) -> Customer:

@@ -152,4 +152,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (caller, key)
     );
     """,
+    # 3: the human handback (ApproveCase): where a pending refund goes, and who approved a case when.
+    """
+    ALTER TABLE cases ADD COLUMN payment_method_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE cases ADD COLUMN approved_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE cases ADD COLUMN approved_at TEXT NOT NULL DEFAULT '';
+    """,
 )

@@ -40,7 +40,7 @@ _ADDRESS = "address1, address2, city, state, country, zip"
 _ORDER_EXTRAS = ("cancel_reason, return_item_ids, return_payment_method_id, exchange_item_ids, "
                  "exchange_new_item_ids, exchange_payment_method_id, exchange_price_diff_cents")
 _CASE_COLUMNS = ("case_id, status, reason, priority, summary, ticket_id, trace_id, customer_id, order_id, "
-                 "amount_cents, created_by, created_at")
+                 "amount_cents, created_by, created_at, payment_method_id, approved_by, approved_at")
 _AUDIT_COLUMNS = ("audit_id, at, caller, rpc, ticket_id, trace_id, idempotency_key, outcome, detail, order_id, "
                   "customer_id, request_json, before_json, after_json")
 
@@ -327,9 +327,18 @@ class SqliteStore:
 
     def insert_case(self, case: Case) -> None:
         self._conn.execute(
-            f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 15)})",
             (case.case_id, case.status, case.reason, case.priority, case.summary, case.ticket_id, case.trace_id,
-             case.customer_id, case.order_id, case.amount_cents, case.created_by, case.created_at))
+             case.customer_id, case.order_id, case.amount_cents, case.created_by, case.created_at,
+             case.payment_method_id, case.approved_by, case.approved_at))
+
+    def approve_case(self, case_id: str, approved_by: str, at: str) -> None:
+        """Close a pending-approval case as approved; refuses a case that is no longer pending (the floor)."""
+        updated = self._conn.execute(
+            "UPDATE cases SET status = 'closed', approved_by = ?, approved_at = ? WHERE case_id = ? "
+            "AND status = 'pending_approval'", (approved_by, at, case_id)).rowcount
+        if updated != 1:
+            raise RuntimeError(f"case {case_id} is not pending approval")
 
     def case(self, case_id: str) -> Case | None:
         row = self._conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE case_id = ?", (case_id,)).fetchone()

@@ -119,7 +119,7 @@ class Product:
 @dataclass(frozen=True, slots=True)
 class Case:
     case_id: str
-    status: str  # open | pending_approval
+    status: str  # open | pending_approval | closed
     reason: str
     priority: str
     summary: str
@@ -130,6 +130,9 @@ class Case:
     amount_cents: int = 0
     created_by: str = ""
     created_at: str = ""
+    payment_method_id: str = ""   # a pending refund: the method the policy chose for it
+    approved_by: str = ""         # the human agent who approved the pending action
+    approved_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
