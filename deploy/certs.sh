@@ -7,12 +7,13 @@
 #     server.crt server.key              CN=localhost, SANs localhost, 127.0.0.1 and the service host names
 #     <name>.crt <name>.key              one client certificate per caller, CN=<name> (the mTLS identity)
 #   Existing files are kept (so running servers keep working) unless --force or the CA is missing.
-# Client names: SUPPORTMESH_CERT_CLIENTS [retriever technical-analyst response-generator hop-indexer supportmesh-cli]
+# Client names: SUPPORTMESH_CERT_CLIENTS [retriever technical-analyst response-generator hop-indexer supportmesh-cli ops]
+# (ops: tests and scripts that call commerce with the ops token; its CN must match under mutual TLS)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="${SUPPORTMESH_CERTS_DIR:-$REPO/.infra/certs}"
-CLIENTS="${SUPPORTMESH_CERT_CLIENTS:-retriever technical-analyst response-generator hop-indexer supportmesh-cli}"
+CLIENTS="${SUPPORTMESH_CERT_CLIENTS:-retriever technical-analyst response-generator hop-indexer supportmesh-cli ops}"
 DAYS=3650
 # Host names a container or pod reaches the servers by (docker-compose service names), besides localhost.
 SERVER_SANS="DNS:localhost,IP:127.0.0.1,DNS:commerce,DNS:kafka,DNS:elasticsearch"

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 from commerce.adapters.seed_file import SeedFile, load_seed
+from supportmesh_core import local_tokens
 
 REAL_SEED = pathlib.Path(__file__).resolve().parents[3] / "data" / "retail" / "db.json.gz"
 
@@ -89,7 +90,9 @@ class CommerceProcess:
         self._env = {**os.environ, "COMMERCE_GRPC_PORT": str(self.grpc_port), "HTTP_PORT": str(self.http_port),
                      "COMMERCE_DB_PATH": str(db_path), "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
                      "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "0.5", **env}
-        self._env.pop("COMMERCE_TOKENS", None)  # the documented development tokens
+        if "COMMERCE_TOKENS" not in env:   # no tokens given: the local profile's random ones, in a file of its own
+            self._env.pop("COMMERCE_TOKENS", None)
+            self._env[local_tokens.FILE_VARIABLE] = str(log_path.with_name("commerce-tokens.env"))
         self.proc: subprocess.Popen | None = None
 
     @property

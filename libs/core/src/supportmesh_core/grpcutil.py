@@ -1,4 +1,4 @@
-"""gRPC helpers: an aio server with health, reflection and tracing, and a tracing client channel."""
+"""gRPC helpers: an aio server with health, reflection and tracing, and a tracing client channel (TLS optional)."""
 
 import asyncio
 import signal
@@ -87,14 +87,17 @@ class GrpcServer:
     """A grpc.aio server that reports SERVING only after `set_serving` and stops gracefully on SIGTERM."""
 
     def __init__(self, service: str, port: int, hop_sink: HopSink | None = None, host: str = "127.0.0.1",
-                 faults: FaultFlags | None = None) -> None:
+                 faults: FaultFlags | None = None, credentials: grpc.ServerCredentials | None = None) -> None:
         self.service = service
         self._faults = faults
         self._server = grpc.aio.server(interceptors=[_ServerTracing(service, hop_sink, faults)])
         self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         self._names: list[str] = [health.SERVICE_NAME, reflection.SERVICE_NAME]
-        self.port = self._server.add_insecure_port(f"{host}:{port}")
+        # With credentials (supportmesh_core.tls) the port speaks only TLS: a plaintext client fails its handshake.
+        address = f"{host}:{port}"
+        self.port = (self._server.add_secure_port(address, credentials) if credentials is not None
+                     else self._server.add_insecure_port(address))
         if self.port == 0:
             raise RuntimeError(f"cannot bind gRPC port {host}:{port}")
 
@@ -183,10 +186,14 @@ class _ClientTracing(grpc.aio.UnaryUnaryClientInterceptor):
 
 
 def tracing_channel(target: str, service: str, hop_sink: HopSink | None = None, token: str | None = None,
-                    default_timeout: float = 5.0) -> grpc.aio.Channel:
-    """An insecure aio channel whose unary calls carry trace context, a deadline, and emit client hops.
+                    default_timeout: float = 5.0,
+                    credentials: grpc.ChannelCredentials | None = None) -> grpc.aio.Channel:
+    """An aio channel whose unary calls carry trace context, a deadline, and emit client hops.
 
     `token`, when given, goes out as `x-service-token` metadata on every call (the caller's identity).
+    `credentials` (supportmesh_core.tls.channel_credentials) make it TLS, or mutual TLS; without them plaintext.
     """
-    return grpc.aio.insecure_channel(
-        target, interceptors=[_ClientTracing(service, hop_sink, default_timeout, token)])
+    interceptors = [_ClientTracing(service, hop_sink, default_timeout, token)]
+    if credentials is not None:
+        return grpc.aio.secure_channel(target, credentials, interceptors=interceptors)
+    return grpc.aio.insecure_channel(target, interceptors=interceptors)

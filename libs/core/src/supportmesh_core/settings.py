@@ -1,9 +1,12 @@
 """Settings every service shares, read from the environment; each service subclasses them once."""
 
 import pathlib
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from . import local_tokens, tls
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[4]
 
@@ -14,6 +17,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     service_name: str = Field(validation_alias="OTEL_SERVICE_NAME")
+    # `local` (a laptop, tests): a missing commerce token falls back to the install's random local tokens
+    # (supportmesh_core.local_tokens). Any other profile refuses to start without every secret it needs.
+    profile: Literal["local", "production"] = Field("local", validation_alias="SUPPORTMESH_PROFILE")
+    local_tokens_file: pathlib.Path = Field(default_factory=local_tokens.default_file,
+                                            validation_alias=local_tokens.FILE_VARIABLE)
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     elasticsearch_url: str = Field("http://127.0.0.1:9200", validation_alias="ELASTICSEARCH_URL")
     commerce_addr: str = Field("127.0.0.1:50051", validation_alias="COMMERCE_ADDR")
@@ -56,3 +64,39 @@ class ServiceSettings(BaseSettings):
         path = self.data_dir / self.service_name
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+class CommerceClientSettings(ServiceSettings):
+    """The settings of a service that calls commerce: its token and, optionally, TLS or mutual TLS."""
+
+    # The caller's identity towards commerce (`x-service-token`). Empty: a start-up error outside the local
+    # profile; in it, this service's token from the local tokens file.
+    commerce_token: str = Field("", validation_alias="COMMERCE_TOKEN")
+    # TLS: trust a commerce server certificate signed by this CA (PEM). Unset: plaintext.
+    commerce_tls_ca: pathlib.Path | None = Field(None, validation_alias="COMMERCE_TLS_CA")
+    # Mutual TLS: the certificate (CN = this service's name) and key presented to commerce.
+    commerce_tls_client_cert: pathlib.Path | None = Field(None, validation_alias="COMMERCE_TLS_CLIENT_CERT")
+    commerce_tls_client_key: pathlib.Path | None = Field(None, validation_alias="COMMERCE_TLS_CLIENT_KEY")
+
+    @model_validator(mode="after")
+    def _commerce_client_checks(self) -> "CommerceClientSettings":
+        if not self.commerce_token and self.profile != "local":
+            raise ValueError(f"COMMERCE_TOKEN is not set: the {self.profile} profile needs {self.service_name}'s "
+                             "commerce service token (the value commerce's COMMERCE_TOKENS gives it)")
+        tls.check_files({"COMMERCE_TLS_CA": self.commerce_tls_ca,
+                         "COMMERCE_TLS_CLIENT_CERT": self.commerce_tls_client_cert,
+                         "COMMERCE_TLS_CLIENT_KEY": self.commerce_tls_client_key},
+                        ("COMMERCE_TLS_CLIENT_CERT", "COMMERCE_TLS_CLIENT_KEY"),
+                        needs={"COMMERCE_TLS_CLIENT_CERT": "COMMERCE_TLS_CA"})
+        return self
+
+    def commerce_identity(self) -> str:
+        """COMMERCE_TOKEN, or (local profile only) this service's token from the local tokens file."""
+        return self.commerce_token or local_tokens.token_for(self.service_name, self.local_tokens_file)
+
+    def commerce_credentials(self):
+        """grpc.ChannelCredentials when COMMERCE_TLS_CA is set, else None (plaintext)."""
+        if self.commerce_tls_ca is None:
+            return None
+        return tls.channel_credentials(self.commerce_tls_ca, self.commerce_tls_client_cert,
+                                       self.commerce_tls_client_key)

@@ -31,7 +31,8 @@ log = structlog.get_logger()
 
 def build_authorizer(settings: Settings) -> Authorizer:
     """Tokens and permissions from the settings; raises ValueError/OSError on a bad configuration."""
-    return Authorizer(settings.token_map(), load_permissions(settings.permissions_path, RPC_NAMES))
+    return Authorizer(settings.token_map(), load_permissions(settings.permissions_path, RPC_NAMES),
+                      bind_to_certificate=settings.mutual_tls)
 
 
 def open_seeded_store(settings: Settings) -> SqliteStore:
@@ -65,15 +66,16 @@ def reset_store(settings: Settings) -> dict[str, int]:
 async def serve(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT: health first (NOT_SERVING), then the store, then SERVING."""
     hops = DeferredHopSink()
-    producer_factory = lambda: new_producer(settings.kafka_bootstrap_servers)  # noqa: E731
+    producer_factory = lambda: new_producer(settings.kafka_bootstrap_servers, security=settings)  # noqa: E731
     timeout = settings.kafka_connect_timeout_s
     reconnect: asyncio.Task | None = None
     if not await hops.connect(producer_factory, timeout):
         reconnect = asyncio.create_task(hops.keep_connecting(producer_factory, timeout))
 
-    faults = FaultFlags(settings.service_name, settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
+    faults = FaultFlags(settings.service_name, settings.kafka_bootstrap_servers if settings.chaos_enabled else None,
+                        security=settings)
     server = GrpcServer(service=settings.service_name, port=settings.grpc_port, hop_sink=hops,
-                        host=settings.bind_host, faults=faults)
+                        host=settings.bind_host, faults=faults, credentials=settings.server_credentials())
     servicer = CommerceServicer(build_authorizer(settings))
     server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     store: SqliteStore | None = None
@@ -88,7 +90,9 @@ async def serve(settings: Settings) -> None:
         servicer.attach(CommerceQueries(store),
                         CommerceWrites(writer, to_cents(settings.refund_approval_limit)))
         await server.set_serving()
-        log.info("commerce serving", grpc_port=server.port, http_port=settings.http_port,
+        transport = "mtls" if settings.mutual_tls else "tls" if settings.tls_cert else "plaintext"
+        log.info("commerce serving", grpc_port=server.port, http_port=settings.http_port, transport=transport,
+                 tokens="COMMERCE_TOKENS" if settings.tokens.strip() else str(settings.local_tokens_file),
                  db=str(settings.database_path()), schema_version=store.schema_version(),
                  hops_to_kafka=hops.connected)
         await server.serve_until_signalled()

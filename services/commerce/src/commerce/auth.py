@@ -3,6 +3,7 @@
 Tokens come from COMMERCE_TOKENS (`service=token,...`); permissions from a JSON file mapping each service
 to the RPCs it may call (`*` for all): the bundled permissions.json unless COMMERCE_PERMISSIONS names
 another. A missing or unknown token is UNAUTHENTICATED, a known caller outside its list PERMISSION_DENIED.
+Under mutual TLS the token is also bound to the client certificate: its CN must name the token's service.
 """
 
 import hmac
@@ -12,10 +13,6 @@ from collections.abc import Iterable, Mapping
 
 TOKEN_METADATA = "x-service-token"
 BUNDLED_PERMISSIONS = pathlib.Path(__file__).with_name("permissions.json")
-# Development defaults only: every deployment outside a laptop sets COMMERCE_TOKENS (and each client's
-# COMMERCE_TOKEN) to secrets of its own.
-DEV_TOKENS = ("retriever=dev-retriever-token,technical-analyst=dev-technical-analyst-token,"
-              "response-generator=dev-response-generator-token,ops=dev-ops-token")
 
 
 class Unauthenticated(Exception):
@@ -68,12 +65,18 @@ def load_permissions(path: pathlib.Path, known_rpcs: Iterable[str]) -> dict[str,
 class Authorizer:
     """Maps a call's metadata to the calling service and checks it may call the RPC."""
 
-    def __init__(self, tokens: Mapping[str, str], permissions: Mapping[str, frozenset[str]]) -> None:
+    def __init__(self, tokens: Mapping[str, str], permissions: Mapping[str, frozenset[str]],
+                 bind_to_certificate: bool = False) -> None:
         self._tokens = [(token.encode(), service) for service, token in tokens.items()]
         self._permissions = permissions
+        self._bind = bind_to_certificate
 
-    def caller(self, metadata: Iterable[tuple[str, str | bytes]] | None, rpc: str) -> str:
-        """The calling service; raises Unauthenticated or Forbidden."""
+    def caller(self, metadata: Iterable[tuple[str, str | bytes]] | None, rpc: str,
+               peer_name: str | None = None) -> str:
+        """The calling service; raises Unauthenticated or Forbidden.
+
+        `peer_name` is the CN of the client certificate the TLS handshake verified (None without one).
+        """
         sent = next((v for k, v in (metadata or ()) if k == TOKEN_METADATA), None)
         if not sent:
             raise Unauthenticated(f"missing {TOKEN_METADATA} metadata: every caller must identify itself")
@@ -85,6 +88,12 @@ class Authorizer:
                 service = name
         if service is None:
             raise Unauthenticated("unknown service token")
+        # Under mutual TLS a token alone is not enough: a token copied from a log, an environment dump or
+        # another host only works from the machine holding that service's private key, and one service's
+        # certificate cannot be used with another service's (stolen) token to gain its permissions.
+        if self._bind and peer_name != service:
+            shown = f"CN={peer_name}" if peer_name else "no client certificate"
+            raise Unauthenticated(f"the token is {service}'s but the client certificate shows {shown}")
         if rpc not in self._permissions.get(service, frozenset()):
             raise Forbidden(f"service {service} may not call {rpc}")
         return service

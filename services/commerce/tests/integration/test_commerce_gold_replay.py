@@ -21,6 +21,7 @@ from commerce.servicer import CommerceServicer
 from commerce.writes import CommerceWrites
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core import local_tokens
 from supportmesh_core.grpcutil import GrpcServer, tracing_channel
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,7 @@ WRITES = {"cancel_pending_order", "modify_pending_order_address", "modify_pendin
 ADDRESS = ("address1", "address2", "city", "state", "country", "zip")
 # The one gold action the written policy forbids: the exchange's price difference ($21.10) is more than the
 # only payment method, a gift card, holds ($17.00); policy.md: "it must have enough balance".
+TOKENS = local_tokens.generate()
 REFUSED_BY_POLICY = {("105", 0): "not enough for the price difference of $21.10"}
 
 
@@ -150,7 +152,7 @@ def _expected_order(o: dict) -> dict:
 
 @pytest.fixture(scope="module")
 async def server():
-    servicer = CommerceServicer(build_authorizer(Settings()))
+    servicer = CommerceServicer(build_authorizer(Settings(COMMERCE_TOKENS=local_tokens.tokens_spec(TOKENS))))
     grpc_server = GrpcServer(service="commerce", port=0)
     grpc_server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     await grpc_server.start()
@@ -173,7 +175,7 @@ async def test_gold_writes_replay_to_the_policy_state(server, task, real_seed, t
     touched_orders, touched_users, calls = set(), set(), 0
     try:
         async with tracing_channel(f"127.0.0.1:{grpc_server.port}", "technical-analyst",
-                                   token="dev-technical-analyst-token") as channel:
+                                   token=TOKENS["technical-analyst"]) as channel:
             stub = commerce_pb2_grpc.CommerceServiceStub(channel)
             for n, action in enumerate(task["evaluation_criteria"]["actions"]):
                 name, args = action["name"], action["arguments"]

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core import local_tokens
 from supportmesh_core.grpcutil import GrpcServer, tracing_channel
 from supportmesh_core.hops import ListHopSink
 
@@ -29,7 +30,9 @@ YUSUF = "yusuf_rossi_9620"
 ORDER = "#W2378156"
 
 
-OPS_TOKEN = "dev-ops-token"  # the development default of COMMERCE_TOKENS
+TOKENS = local_tokens.generate()   # the servers here accept these and nothing else
+OPS_TOKEN = TOKENS["ops"]
+SETTINGS = Settings(COMMERCE_TOKENS=local_tokens.tokens_spec(TOKENS))
 
 
 class Running:
@@ -51,7 +54,7 @@ async def running(tmp_path_factory, real_seed):
     hops = ListHopSink()
     server = GrpcServer(service="commerce", port=0, hop_sink=hops)
     queries = CommerceQueries(store)
-    servicer = CommerceServicer(build_authorizer(Settings()), queries, writes)
+    servicer = CommerceServicer(build_authorizer(SETTINGS), queries, writes)
     server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     await server.start()
     await server.set_serving()
@@ -165,7 +168,7 @@ async def test_refusals_carry_real_status_codes(stub, rpc, request_, code, words
 
 async def test_not_serving_and_unavailable_until_the_store_is_attached(running):
     server = GrpcServer(service="commerce", port=0, hop_sink=ListHopSink())
-    servicer = CommerceServicer(build_authorizer(Settings()))
+    servicer = CommerceServicer(build_authorizer(SETTINGS))
     server.add(commerce_pb2_grpc.add_CommerceServiceServicer_to_server, servicer, SERVICE_FULL_NAME)
     await server.start()
     try:
@@ -208,7 +211,7 @@ async def test_trace_context_in_metadata_is_continued(running):
     client_hops = ListHopSink()
     tracer = trace.get_tracer("commerce-test")
     start = len(running.hops.hops)
-    async with tracing_channel(running.target, "retriever", client_hops, token="dev-retriever-token") as channel:
+    async with tracing_channel(running.target, "retriever", client_hops, token=TOKENS["retriever"]) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         with tracer.start_as_current_span("ticket") as root:
             await stub.GetOrder(pb.GetOrderRequest(order_id=ORDER, customer_id=YUSUF), timeout=5)

@@ -16,12 +16,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh_core import topics
+from supportmesh_core import local_tokens, topics
 from supportmesh_core.grpcutil import tracing_channel
 from supportmesh_core.kafka import ensure_topics
 
 pytestmark = pytest.mark.integration
-OPS_TOKEN = "dev-ops-token"  # the development default of COMMERCE_TOKENS
+TOKENS = local_tokens.generate()   # given to the servers this module starts
+OPS_TOKEN = TOKENS["ops"]
 
 
 def _free_port() -> int:
@@ -38,7 +39,7 @@ class Service:
         env = {**os.environ, "COMMERCE_GRPC_PORT": str(self.grpc_port), "HTTP_PORT": str(self.http_port),
                "COMMERCE_DB_PATH": str(tmp_path / "commerce.sqlite3"), "KAFKA_BOOTSTRAP_SERVERS": kafka,
                "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "5"}
-        env.pop("COMMERCE_TOKENS", None)  # the development tokens, whatever the caller's shell says
+        env["COMMERCE_TOKENS"] = local_tokens.tokens_spec(TOKENS)   # whatever the caller's shell says
         self.log_path = tmp_path / "commerce.log"
         self.proc: asyncio.subprocess.Process | None = None
         self._env = env

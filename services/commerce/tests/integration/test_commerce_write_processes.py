@@ -7,11 +7,14 @@ import grpc
 import pytest
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core import local_tokens
 from supportmesh_core.grpcutil import tracing_channel
 
 pytestmark = pytest.mark.integration
 
-ANALYST, RETRIEVER, OPS = "dev-technical-analyst-token", "dev-retriever-token", "dev-ops-token"
+TOKENS = local_tokens.generate()   # this module's own, given to every server it starts
+ANALYST, RETRIEVER, OPS = TOKENS["technical-analyst"], TOKENS["retriever"], TOKENS["ops"]
+SPEC = local_tokens.tokens_spec(TOKENS)
 YUSUF, ORDER = "yusuf_rossi_9620", "#W2378156"   # delivered, paid 1,247.31 with credit_card_9513926
 SMALL = 342.81   # the price of item 4202497723 in that order (under the limit)
 
@@ -58,7 +61,7 @@ async def _call_many(targets: list[str], request: pb.IssueRefundRequest, n: int)
 
 
 async def test_callers_must_identify_themselves_and_only_the_analyst_writes(commerce_processes):
-    proc = await asyncio.to_thread(commerce_processes)
+    proc = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
     for token, code in ((None, grpc.StatusCode.UNAUTHENTICATED), ("forged", grpc.StatusCode.UNAUTHENTICATED),
                         (RETRIEVER, grpc.StatusCode.PERMISSION_DENIED)):
         async with tracing_channel(proc.target, "test", token=token) as channel:
@@ -75,7 +78,7 @@ async def test_callers_must_identify_themselves_and_only_the_analyst_writes(comm
 
 
 async def test_fifty_concurrent_identical_refunds_refund_once(commerce_processes):
-    proc = await asyncio.to_thread(commerce_processes)
+    proc = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
     results = await _call_many([proc.target], _refund("k-fifty"), 50)
     first = results[0][0]
     assert first.amount == pytest.approx(SMALL) and first.payment_method_id == "credit_card_9513926"
@@ -90,8 +93,8 @@ async def test_fifty_concurrent_identical_refunds_refund_once(commerce_processes
 
 
 async def test_two_processes_on_one_database_refund_once(commerce_processes):
-    first = await asyncio.to_thread(commerce_processes)
-    second = await asyncio.to_thread(commerce_processes)
+    first = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
+    second = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
     results = await _call_many([first.target, second.target], _refund("k-two"), 40)
     assert len({r.SerializeToString(deterministic=True) for r, _ in results}) == 1
     assert sum(not replayed for _, replayed in results) == 1
@@ -100,11 +103,11 @@ async def test_two_processes_on_one_database_refund_once(commerce_processes):
 
 
 async def test_kill_and_restart_between_identical_calls_refunds_once(commerce_processes):
-    proc = await asyncio.to_thread(commerce_processes)
+    proc = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
     (before, replayed), = await _call_many([proc.target], _refund("k-kill"), 1)
     assert not replayed
     await asyncio.to_thread(proc.kill)
-    restarted = await asyncio.to_thread(commerce_processes)
+    restarted = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
     (after, replayed), = await _call_many([restarted.target], _refund("k-kill"), 1)
     assert replayed and after == before
     assert len(await _refunds(restarted.target)) == 1
@@ -112,7 +115,7 @@ async def test_kill_and_restart_between_identical_calls_refunds_once(commerce_pr
 
 
 async def test_refund_above_the_limit_opens_one_pending_approval_case(commerce_processes):
-    proc = await asyncio.to_thread(commerce_processes, COMMERCE_REFUND_APPROVAL_LIMIT="500")
+    proc = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC, COMMERCE_REFUND_APPROVAL_LIMIT="500")
     request = _refund("k-big", item_ids=[], amount=700)
     async with tracing_channel(proc.target, "technical-analyst", token=ANALYST) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
@@ -134,7 +137,7 @@ async def test_refund_above_the_limit_opens_one_pending_approval_case(commerce_p
 
 
 async def test_a_key_reused_for_another_request_is_refused(commerce_processes):
-    proc = await asyncio.to_thread(commerce_processes)
+    proc = await asyncio.to_thread(commerce_processes, COMMERCE_TOKENS=SPEC)
     async with tracing_channel(proc.target, "technical-analyst", token=ANALYST) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         await stub.IssueRefund(_refund("k-reuse"), timeout=5)

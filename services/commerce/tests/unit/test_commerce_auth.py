@@ -6,13 +6,13 @@ import pytest
 from commerce.app import RPC_NAMES
 from commerce.auth import (
     BUNDLED_PERMISSIONS,
-    DEV_TOKENS,
     Authorizer,
     Forbidden,
     Unauthenticated,
     load_permissions,
     parse_tokens,
 )
+from supportmesh_core import local_tokens
 
 pytestmark = pytest.mark.unit
 
@@ -28,15 +28,31 @@ def test_bundled_permissions_keep_the_retriever_read_only_and_writes_to_the_anal
     assert writers == {"technical-analyst"} and perms["ops"] == frozenset(RPC_NAMES)
 
 
+TOKENS = local_tokens.generate()
+
+
 def test_authorizer_maps_tokens_to_services_and_checks_rpcs():
-    auth = Authorizer(parse_tokens(DEV_TOKENS), load_permissions(BUNDLED_PERMISSIONS, RPC_NAMES))
-    assert auth.caller([("x-service-token", "dev-technical-analyst-token")], "IssueRefund") == "technical-analyst"
+    auth = Authorizer(TOKENS, load_permissions(BUNDLED_PERMISSIONS, RPC_NAMES))
+    assert auth.caller([("x-service-token", TOKENS["technical-analyst"])], "IssueRefund") == "technical-analyst"
     with pytest.raises(Forbidden, match="retriever may not call IssueRefund"):
-        auth.caller([("x-service-token", "dev-retriever-token")], "IssueRefund")
+        auth.caller([("x-service-token", TOKENS["retriever"])], "IssueRefund")
     with pytest.raises(Unauthenticated, match="missing"):
         auth.caller([("traceparent", "00-x")], "GetOrder")
     with pytest.raises(Unauthenticated, match="unknown"):
-        auth.caller([("x-service-token", "dev-retriever-token-guess")], "GetOrder")
+        auth.caller([("x-service-token", TOKENS["retriever"] + "-guess")], "GetOrder")
+
+
+def test_under_mutual_tls_the_token_must_match_the_certificate():
+    auth = Authorizer(TOKENS, load_permissions(BUNDLED_PERMISSIONS, RPC_NAMES), bind_to_certificate=True)
+    token = [("x-service-token", TOKENS["technical-analyst"])]
+    assert auth.caller(token, "IssueRefund", peer_name="technical-analyst") == "technical-analyst"
+    with pytest.raises(Unauthenticated, match="token is technical-analyst's but the client certificate shows CN=retr"):
+        auth.caller(token, "IssueRefund", peer_name="retriever")
+    with pytest.raises(Unauthenticated, match="no client certificate"):
+        auth.caller(token, "IssueRefund", peer_name=None)
+    # Without mutual TLS there is no certificate to bind to: the token decides alone.
+    plain = Authorizer(TOKENS, load_permissions(BUNDLED_PERMISSIONS, RPC_NAMES))
+    assert plain.caller(token, "IssueRefund", peer_name="retriever") == "technical-analyst"
 
 
 @pytest.mark.parametrize("spec,words", [("", "empty"), ("retriever", "service=token"),

@@ -47,7 +47,7 @@ async def build(settings: Settings):
     took = await store.warm_up(warm_up_queries(settings.top_k))
     log.info("KB searches warmed up", seconds=round(took, 2))
     channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
-                              token=settings.commerce_identity())
+                              token=settings.commerce_identity(), credentials=settings.commerce_credentials())
     handler = RetrieverHandler(store, GrpcCommerce(channel), settings.top_k)
 
     async def close() -> None:

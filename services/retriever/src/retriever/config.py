@@ -4,10 +4,10 @@ import pathlib
 
 from pydantic import Field, field_validator
 from supportmesh_core import resolution
-from supportmesh_core.settings import REPO_ROOT, ServiceSettings
+from supportmesh_core.settings import REPO_ROOT, CommerceClientSettings
 
 
-class Settings(ServiceSettings):
+class Settings(CommerceClientSettings):
     service_name: str = Field("retriever", validation_alias="OTEL_SERVICE_NAME")
     http_port: int = Field(8103, gt=0, lt=65536, validation_alias="HTTP_PORT")
     kb_index: str = Field("supportmesh-kb", min_length=1, validation_alias="KB_INDEX")
@@ -19,12 +19,6 @@ class Settings(ServiceSettings):
     # when the index already holds this version of the data.
     kb_load_on_start: bool = Field(True, validation_alias="KB_LOAD_ON_START")
     top_k: int = Field(5, ge=1, le=50, validation_alias="RETRIEVER_TOP_K")
-    # The retriever's identity towards commerce (`x-service-token`); empty means the development token
-    # `dev-<service name>-token` that commerce accepts by default.
-    commerce_token: str = Field("", validation_alias="COMMERCE_TOKEN")
-
-    def commerce_identity(self) -> str:
-        return self.commerce_token or f"dev-{self.service_name}-token"
 
     @field_validator("kb_index")
     @classmethod

@@ -11,9 +11,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from retriever.adapters.commerce import GrpcCommerce
 from retriever.domain.lookups import Identity, look_up
+from supportmesh_core import local_tokens
 from supportmesh_core.grpcutil import tracing_channel
 
 pytestmark = pytest.mark.integration
+TOKENS = local_tokens.generate()   # the commerce server started here accepts these and nothing else
 
 
 def free_port() -> int:
@@ -27,7 +29,7 @@ async def commerce_addr(tmp_path, kafka_bootstrap):
     port = free_port()
     env = {**os.environ, "COMMERCE_GRPC_PORT": str(port), "HTTP_PORT": str(free_port()),
            "COMMERCE_DB_PATH": str(tmp_path / "commerce.db"), "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
-    env.pop("COMMERCE_TOKENS", None)  # commerce's development tokens, which the retriever's default matches
+    env["COMMERCE_TOKENS"] = local_tokens.tokens_spec(TOKENS)
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "commerce", env=env,
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     addr = f"127.0.0.1:{port}"
@@ -53,7 +55,7 @@ async def commerce_addr(tmp_path, kafka_bootstrap):
 
 
 async def test_verified_customer_gets_own_orders_and_errors_for_others(commerce_addr):
-    channel = tracing_channel(commerce_addr, "retriever", token="dev-retriever-token")
+    channel = tracing_channel(commerce_addr, "retriever", token=TOKENS["retriever"])
     try:
         commerce = GrpcCommerce(channel)
         who = Identity(email="yusuf.rossi7301@example.com", order_ids=("#W2378156", "#W2611340", "#W0000000"))

@@ -19,7 +19,7 @@ from .handlers import AnalystHandler
 async def build(settings: Settings, model_config: ModelConfig):
     """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
     channel = tracing_channel(settings.commerce_addr, settings.service_name, hop_sink=StageHopSink(),
-                              token=settings.commerce_identity())
+                              token=settings.commerce_identity(), credentials=settings.commerce_credentials())
     client, agent = None, None
     if settings.engine == "auto" and model_config.configured:
         # Model calls' hop records ride with the handled message's batch (StageHopSink).

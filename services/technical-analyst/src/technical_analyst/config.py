@@ -4,20 +4,16 @@ import pathlib
 from typing import Literal
 
 from pydantic import Field
-from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.settings import CommerceClientSettings
 
 
-class Settings(ServiceSettings):
+class Settings(CommerceClientSettings):
     """The analyst's environment: the shared settings, the refund approval limit and the commerce token."""
 
     service_name: str = Field("technical-analyst", validation_alias="OTEL_SERVICE_NAME")
     http_port: int = Field(8104, gt=0, lt=65536, validation_alias="HTTP_PORT")
     # Refunds above this amount (in the store currency) are approved by a human, never by the mesh.
     refund_approval_limit: float = Field(500.0, gt=0, validation_alias="ANALYST_REFUND_APPROVAL_LIMIT")
-    # The analyst's identity towards commerce (`x-service-token`); empty means the development token
-    # `dev-<service name>-token` that commerce accepts by default.
-    commerce_token: str = Field("", validation_alias="COMMERCE_TOKEN")
-
     # `auto`: an OpenAI-compatible model proposes commerce tool calls for cancellations and refunds when
     # OPENAI_API_KEY or OPENAI_BASE_URL is set (TECHNICAL_ANALYST_MODEL names it); `rules`: never.
     engine: Literal["auto", "rules"] = Field("auto", validation_alias="ANALYST_ENGINE")
@@ -32,6 +28,3 @@ class Settings(ServiceSettings):
 
     def proposals_path(self) -> pathlib.Path:
         return pathlib.Path(self.proposals_db) if self.proposals_db else self.state_dir() / "proposals.db"
-
-    def commerce_identity(self) -> str:
-        return self.commerce_token or f"dev-{self.service_name}-token"

@@ -16,7 +16,6 @@ from technical_analyst.handlers import AnalystHandler
 
 pytestmark = pytest.mark.integration
 
-OPS = (("x-service-token", "dev-ops-token"),)
 
 
 def _envelope(ticket_id: str, body: str, intent: str, reply: str = "") -> Envelope:
@@ -34,8 +33,9 @@ def _envelope(ticket_id: str, body: str, intent: str, reply: str = "") -> Envelo
     return env
 
 
-async def test_propose_yes_and_yes_again_write_once(commerce_addr, tmp_path):
-    channel = tracing_channel(commerce_addr, "technical-analyst", token="dev-technical-analyst-token")
+async def test_propose_yes_and_yes_again_write_once(commerce_addr, commerce_tokens, tmp_path):
+    as_ops = (("x-service-token", commerce_tokens["ops"]),)
+    channel = tracing_channel(commerce_addr, "technical-analyst", token=commerce_tokens["technical-analyst"])
     store = SqlitePendingStore(tmp_path / "proposals.db")
     handler = AnalystHandler(500.0, GrpcCommerceActions(channel), reads=GrpcStoreReads(channel), pending=store)
     try:
@@ -56,10 +56,10 @@ async def test_propose_yes_and_yes_again_write_once(commerce_addr, tmp_path):
 
         async with grpc.aio.insecure_channel(commerce_addr) as ops:
             stub = commerce_pb2_grpc.CommerceServiceStub(ops)
-            audit = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id="T-1"), metadata=OPS, timeout=5)
+            audit = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id="T-1"), metadata=as_ops, timeout=5)
             order = await stub.GetOrder(commerce_pb2.GetOrderRequest(order_id="#W2378156",
                                                                      customer_id="yusuf_rossi_9620"),
-                                        metadata=OPS, timeout=5)
+                                        metadata=as_ops, timeout=5)
         assert [(e.rpc, e.outcome) for e in audit.entries] == [("ExchangeDeliveredOrderItems", "done")]
         assert audit.entries[0].idempotency_key == proposed.idempotency_key
         assert order.status == "exchange requested" and len(order.exchange_new_item_ids) == 1

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, topic_reader, unique,
-                                                              commerce_addr):
+                                                              commerce_addr, commerce_tokens):
     # A private input topic and group, so a running mesh neither steals nor sees this test's message.
     input_topic = f"test.technical-analyst.{unique}"
     settings = Settings(OTEL_SERVICE_NAME=f"technical-analyst-test-{unique}",
@@ -39,7 +39,7 @@ async def test_refund_above_limit_reaches_tickets_escalations(kafka_bootstrap, t
                                            user_id="yusuf_rossi_9620", item_names=["Mechanical Keyboard"]))
     env.routing_slip.append("response-generator")
 
-    channel = tracing_channel(commerce_addr, settings.service_name, token="dev-technical-analyst-token")
+    channel = tracing_channel(commerce_addr, settings.service_name, token=commerce_tokens["technical-analyst"])
     handler = AnalystHandler(settings.refund_approval_limit, GrpcCommerceActions(channel))
     runner = StageRunner(settings, handler, input_topic=input_topic)
     await runner.start()
