@@ -82,6 +82,11 @@ def decode_ticket(raw: bytes | None, content_type: str | None = None) -> Ticket:
 
 
 def _ticket_from_json(raw: bytes) -> Ticket:
+    return message_from_json(raw, Ticket(), "a ticket")
+
+
+def message_from_json(raw: bytes, message: Message, what: str) -> Message:
+    """Strictly parse a user-facing JSON record into `message` (unknown fields ignored); BadMessage says why not."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -93,10 +98,10 @@ def _ticket_from_json(raw: bytes) -> Ticket:
     except json.JSONDecodeError as exc:
         raise BadMessage(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     if not isinstance(data, dict):
-        raise BadMessage(f"a ticket must be a JSON object, got {type(data).__name__}")
-    _check_objects(Ticket.DESCRIPTOR, data)
+        raise BadMessage(f"{what} must be a JSON object, got {type(data).__name__}")
+    _check_objects(message.DESCRIPTOR, data)
     try:
-        return json_format.ParseDict(data, Ticket(), ignore_unknown_fields=True)
+        return json_format.ParseDict(data, message, ignore_unknown_fields=True)
     except RecursionError:
         raise BadMessage("JSON nested too deeply") from None
     except json_format.ParseError as exc:

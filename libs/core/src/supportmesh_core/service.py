@@ -4,7 +4,8 @@ import asyncio
 import ctypes
 import gc
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from .http import HealthServer
 from .kafka import StageRunner
@@ -15,11 +16,23 @@ from .telemetry import setup_tracing
 from .topics import stage_topic
 
 
+@dataclass(frozen=True)
+class SideInput:
+    """Another topic a stage service consumes, with a handler and decoder of its own and its own consumer group
+    (the compressor's agent replies): a runner of its own beside the stage's, sharing the process and its health."""
+
+    topic: str
+    group_id: str
+    handler: Handler
+    decoder: Decoder
+
+
 async def run_stage_service(
     settings: ServiceSettings,
     http_port: int,
     build: Callable[[], Awaitable[tuple[Handler, Callable[[], Awaitable[None]]]]],
     decoder: Decoder = decode_envelope,
+    side_inputs: Sequence[SideInput] = (),
 ) -> None:
     """Run one agent stage until SIGTERM/SIGINT.
 
@@ -29,23 +42,35 @@ async def run_stage_service(
         build: creates the handler and returns it with a close coroutine for its adapters; called once,
             after logging and tracing are set up and before any message is consumed.
         decoder: turns a Kafka record into an Envelope (the classifier reads raw tickets instead).
+        side_inputs: further topics the service consumes (ready, stopped and closed with the stage).
     """
     log = configure_logging(settings.service_name, settings.log_level)
     setup_tracing(settings.service_name)
     handler, close_adapters = await build()
     runner = StageRunner(settings, handler, input_topic=stage_topic(settings.service_name), decoder=decoder)
-    health = HealthServer(http_port, runner.ready.is_set, host=settings.http_host)
+    runners = [runner, *(StageRunner(settings, s.handler, input_topic=s.topic, decoder=s.decoder,
+                                     group_id=s.group_id) for s in side_inputs)]
+    health = HealthServer(http_port, lambda: all(r.ready.is_set() for r in runners), host=settings.http_host)
     await health.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, runner.stop)
+        loop.add_signal_handler(sig, lambda: [r.stop() for r in runners])
     try:
-        await runner.start()
+        for r in runners:
+            await r.start()
         _release_start_up_memory()
-        await runner.run()
+        running = [asyncio.create_task(r.run()) for r in runners]
+        # One runner failing (a bug: crash and restart) stops the others too, after they settle what is in flight.
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+        for r in runners:
+            r.stop()
+        await asyncio.gather(*running, return_exceptions=True)
+        for task in done:
+            task.result()
     finally:
-        log.info("stopping", handled=runner.handled)
-        await runner.close()
+        log.info("stopping", handled=sum(r.handled for r in runners))
+        for r in runners:
+            await r.close()
         await close_adapters()
         await health.stop()
 
