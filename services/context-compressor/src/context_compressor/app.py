@@ -2,7 +2,8 @@
 
 import asyncio
 
-from supportmesh_core.service import run_stage_service
+from supportmesh_core import topics
+from supportmesh_core.service import SideInput, run_stage_service
 from supportmesh_core.stage import StageHopSink
 from supportmesh_llm import ModelClient, ModelConfig
 
@@ -11,12 +12,14 @@ from .adapters.store import SqliteConversationStore
 from .adapters.summarizer import ModelSummarizer
 from .adapters.tokenizer import BpeTokenizer
 from .config import Settings
+from .handback import AgentReplyDecoder, HandbackHandler
 from .handlers import CompressorHandler
 
 
-async def build(settings: Settings, model_config: ModelConfig, products: tuple[str, ...]):
+async def build(settings: Settings, model_config: ModelConfig, products: tuple[str, ...],
+                store: SqliteConversationStore | None = None):
     """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
-    store = SqliteConversationStore(settings.database())
+    store = store or SqliteConversationStore(settings.database())
     tokenizer = BpeTokenizer(settings.tokenizer)
     # Model calls' hop records ride with the handled message's batch (StageHopSink).
     client = ModelClient(model_config, service=settings.service_name, hop_sink=StageHopSink())
@@ -36,5 +39,10 @@ def main() -> None:
     # Read before anything starts, so a bad OPENAI_* / LLM_* value stops the service at once.
     model_config = ModelConfig.from_env(settings.service_name)
     products = product_names(settings.catalog_path)
+    # The agent desk's replies are a second input of this service: the conversations they re-enter are kept here.
+    store = SqliteConversationStore(settings.database())
+    handback = SideInput(topics.AGENT_REPLIES, f"{settings.service_name}.agent-replies",
+                         HandbackHandler(store, products), AgentReplyDecoder(store, settings.ticket_budget_ms))
 
-    asyncio.run(run_stage_service(settings, settings.http_port, lambda: build(settings, model_config, products)))
+    asyncio.run(run_stage_service(settings, settings.http_port, lambda: build(settings, model_config, products, store),
+                                  side_inputs=[handback]))

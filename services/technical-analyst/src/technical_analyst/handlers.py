@@ -8,7 +8,7 @@ from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation
 from supportmesh_core import resolution
 from supportmesh_core.resolution import UNSURE_REQUEST, SafetyRule
-from supportmesh_core.stage import Escalate, Forward, remaining_seconds
+from supportmesh_core.stage import Escalate, Forward, Respond, remaining_seconds
 
 from .adapters.store_reads import StoreReads
 from .adapters.tool_agent import ModelToolAgent, Proposal
@@ -30,6 +30,7 @@ from .domain.policy import (
 )
 from .domain.requests import USER_ADDRESS, conditional, requested_intent, several, split_requests
 from .domain.tool_calls import WRITE_INTENTS, ToolContext
+from .handback import Handback
 from .proposals import PendingStore, Proposals
 
 TECHNICAL_INTENT = "technical_support"
@@ -57,8 +58,12 @@ class AnalystHandler:
         # Without both, proposals are not kept and a "yes" has nothing to confirm.
         self._proposals = (Proposals(commerce, reads, pending, refund_approval_limit, proposal_ttl_s, clock)
                            if reads is not None and pending is not None else None)
+        # A human agent's reply (tickets.agent-replies, via the compressor): what it approved, then its answer.
+        self._handback = Handback(commerce)
 
-    async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
+    async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate | Respond:
+        if env.HasField("agent_reply"):
+            return await self._handback(env, hop)
         c = env.classification
         hop.intent, hop.confidence, hop.engine = c.intent, c.confidence, "rules"
         # Money and safety first (the resolution contract's safety rules): a case with the evidence, a person.

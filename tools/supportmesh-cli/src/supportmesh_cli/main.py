@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from . import chaos
 from .classify import ModelUnavailable
 from .evaluate import BadEvalData
 from .kafka_io import KafkaUnavailable, started_producer
+from .reply import NothingToApprove, UnknownTicket, build_reply, find_outcome, send_reply
 from .tail import follow
 from .tickets import build_ticket, parse_metadata
 from .trace import NotFound, TraceUnavailable
@@ -56,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--locale", default="")
     publish.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
                          help="a metadata entry; repeat for more")
+
+    reply = commands.add_parser(
+        "reply", parents=[common], help="answer a ticket as a human agent, optionally approving its case's action",
+        description="Find the ticket's escalation (else its answer) on the output topics, and publish an agent reply "
+                    "onto tickets.agent-replies keyed by its conversation: the mesh records it as the agent's turn, "
+                    "makes what --approve approves (the action the escalation's case awaits, e.g. a refund above "
+                    "the limit) and sends the text to the customer. Prints the record it sent.")
+    reply.add_argument("ticket_id", metavar="TICKET_ID", help="the ticket answered, e.g. T-3f2a9c1d0b7e")
+    reply.add_argument("--text", required=True, help="what the customer reads; '-' reads it from stdin")
+    reply.add_argument("--approve", action="store_true",
+                       help="approve the action the ticket's escalation case awaits (refund_above_limit: the refund)")
+    reply.add_argument("--agent", default=os.environ.get("SUPPORTMESH_AGENT_ID", ""),
+                       help="who answers (default: $SUPPORTMESH_AGENT_ID or agent:<login name>)")
+    reply.add_argument("--reply-id", default="", help="default: AR- and 12 random hex digits")
+    reply.add_argument("--since-hours", type=_positive, default=168.0, metavar="H",
+                       help="how far back to look for the ticket's outcome (default: %(default)s)")
 
     tail = commands.add_parser(
         "tail", parents=[common], help="print what arrives on tickets.responses, .escalations and .dlq",
@@ -145,6 +163,20 @@ async def _publish(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+async def _reply(args: argparse.Namespace, out: TextIO) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    topic, outcome = await find_outcome(args.bootstrap, args.ticket_id, args.since_hours)
+    reply = build_reply(args.ticket_id, topic, outcome, text, args.agent or f"agent:{getpass.getuser()}",
+                        args.approve, args.reply_id)
+    await send_reply(args.bootstrap, reply)
+    print(to_json_bytes(reply).decode(), file=out, flush=True)
+    if sys.stderr.isatty():
+        approved = ", ".join(f"{a.action} on {a.case_id}" for a in reply.approved_actions) or "nothing"
+        print(f"sent {reply.reply_id} to {topics.AGENT_REPLIES} (conversation {reply.conversation_id}), approving "
+              f"{approved}", file=sys.stderr)
+    return EXIT_OK
+
+
 async def _tail(args: argparse.Namespace, out: TextIO, on_ready: Callable[[], None] | None) -> int:
     def ready() -> None:
         if sys.stderr.isatty() or on_ready is None:
@@ -186,6 +218,8 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
     try:
         if args.command == "publish":
             return await _publish(args, out)
+        if args.command == "reply":
+            return await _reply(args, out)
         if args.command == "trace":
             return await _trace(args, out)
         if args.command == "classify":
@@ -205,7 +239,10 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
     except (KafkaUnavailable, TraceUnavailable) as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
-    except NotFound as exc:
+    except NothingToApprove as exc:
+        print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE_OR_UNREACHABLE
+    except (NotFound, UnknownTicket) as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
 

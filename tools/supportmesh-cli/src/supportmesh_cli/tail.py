@@ -76,6 +76,9 @@ def render(rec: ConsumerRecord, data: dict) -> str:
         confidence = float(data.get("confidence") or 0)
         head = (f"{clock} RESPONSE {ticket} {data.get('intent') or '?'} ({confidence:.2f}) "
                 f"{data.get('latency_ms', 0)} ms")
+        if data.get("agent_id"):   # a human agent's reply: who wrote it, to which ticket
+            head = (f"{clock} AGENT REPLY {ticket} to {data.get('in_reply_to') or '?'} by {data['agent_id']} "
+                    f"{data.get('latency_ms', 0)} ms")
         if data.get("engine"):
             head += f" engine={data['engine']}"
         if data.get("degradations"):
@@ -145,7 +148,7 @@ async def follow(bootstrap: str, out: TextIO, *, from_beginning: bool = False, a
                         printed += 1
                         last = time.monotonic()
                     continue
-                if ticket and ticket_of(rec, data) != ticket:
+                if ticket and ticket not in (ticket_of(rec, data), data.get("in_reply_to")):
                     continue
                 if as_json:
                     print(json.dumps({"topic": rec.topic, **data}, ensure_ascii=False), file=out, flush=True)

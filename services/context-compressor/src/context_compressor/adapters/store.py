@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS turns (
     UNIQUE (conversation_id, ticket_id)
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation_id, seq);
+CREATE INDEX IF NOT EXISTS turns_by_ticket ON turns (ticket_id);
 CREATE TABLE IF NOT EXISTS conversations (
     conversation_id TEXT PRIMARY KEY,
     summary TEXT NOT NULL,
@@ -75,6 +76,13 @@ class SqliteConversationStore:
                 " ORDER BY seq",
                 (conversation_id, conversation_id, ticket_id)).fetchall()
         return [Turn(role, text, tid, at, json.loads(facts)) for role, text, tid, at, facts in rows]
+
+    def ticket_turn(self, ticket_id: str) -> tuple[str, str] | None:
+        """(conversation id, role) of the turn a ticket added, if any conversation has it."""
+        with self._lock:
+            row = self._db.execute("SELECT conversation_id, role FROM turns WHERE ticket_id = ? ORDER BY seq LIMIT 1",
+                                   (ticket_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def save_state(self, conversation_id: str, summary: str, facts: dict[str, str]) -> None:
         with self._lock:

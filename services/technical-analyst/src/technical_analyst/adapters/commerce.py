@@ -23,6 +23,7 @@ from ..domain.writes import (
     RETURN,
     PlannedWrite,
 )
+from ..handback import CaseFacts
 
 # Answers that mean "the store will not do this", with a reason worth telling the customer; anything
 # else (unavailable, timeout, internal, auth) is a failure of ours.
@@ -89,6 +90,26 @@ class GrpcCommerceActions:
                                        customer_id=customer_id, order_id=case.order_id, reason=case.reason,
                                        priority=case.priority, summary=case.summary)
         return await self._call(self._stub.CreateCase, request, timeout_s)
+
+    async def get_case(self, case_id: str, timeout_s: float) -> CaseFacts | ExecutionResult:
+        """The case an agent's approval names, or why it cannot be read (refused: not found; failed: unavailable)."""
+        deadline = time.monotonic() + timeout_s
+        try:
+            case = await self._resilience.call(
+                lambda t: self._stub.GetCase(pb.GetCaseRequest(case_id=case_id), timeout=t),
+                lambda: max(0.05, deadline - time.monotonic()))
+        except CircuitOpen as exc:
+            return ExecutionResult(FAILED, str(exc))
+        except grpc.aio.AioRpcError as exc:
+            return ExecutionResult(REFUSED if exc.code() in _REFUSALS else FAILED, exc.details() or exc.code().name)
+        return CaseFacts(case.case_id, case.ticket_id, case.reason, case.status)
+
+    async def approve_case(self, case_id: str, action: str, ticket_id: str, approved_by: str, idempotency_key: str,
+                           timeout_s: float) -> ExecutionResult:
+        """A person's approval of the action the case awaits: commerce makes exactly the case's action."""
+        request = pb.ApproveCaseRequest(idempotency_key=idempotency_key, ticket_id=ticket_id, case_id=case_id,
+                                        action=action, approved_by=approved_by)
+        return await self._call(self._stub.ApproveCase, request, timeout_s)
 
     async def _call(self, method, request, timeout_s: float) -> ExecutionResult:
         deadline = time.monotonic() + timeout_s
