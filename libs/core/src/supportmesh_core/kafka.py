@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.admin import NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -39,7 +39,6 @@ from prometheus_client import REGISTRY
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import metrics, topics
-from .kafka_security import KafkaSecurity, broker_security, client_options, new_admin, start_client
 from .ledger import forwarded_partition
 from .settings import ServiceSettings
 from .stage import Decoder, Handler, Outgoing, Stage, decode_envelope
@@ -53,6 +52,8 @@ TOPIC_DESCRIPTIONS = {
     topics.ESCALATIONS: "Tickets handed to a person, with the reason and a summary (supportmesh.v1.Escalation).",
     topics.DLQ: "Messages no stage could read, with the error and the original bytes (supportmesh.v1.DlqRecord).",
     topics.HOPS: "One record per hop and per call a stage made, for Elasticsearch (supportmesh.v1.HopRecord).",
+    topics.AGENT_REPLIES: "A human agent's reply to a ticket (JSON or protobuf supportmesh.v1.AgentReply, keyed by "
+                          "conversation id): recorded as a turn, its approved actions made, sent to the customer.",
     topics.FORWARDED: "A marker per ticket a stage passed on (key: the stage, header ticket-id, no value), read by "
                       "every replica of that stage so that none handles a copy of the ticket again.",
     **{topics.stage_topic(s): f"Tickets on their way to the {s} (protobuf supportmesh.v1.Envelope)."
@@ -60,11 +61,10 @@ TOPIC_DESCRIPTIONS = {
 }
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3, *,
-                        security: KafkaSecurity | None = None) -> None:
+async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
     """Create the topics that do not exist yet; racing creators are fine."""
-    admin = new_admin(bootstrap, security=security)
-    await start_client(admin, bootstrap, security)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
     try:
         existing = set(await admin.list_topics())
         # stage.forwarded has a partition per stage, so each stage's ledger reads only its own markers.
@@ -79,11 +79,11 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3, *
         await admin.close()
 
 
-def new_producer(bootstrap: str, *, security: KafkaSecurity | None = None, **overrides) -> AIOKafkaProducer:
+def new_producer(bootstrap: str, **overrides) -> AIOKafkaProducer:
     """A producer that never loses or reorders an acked message (acks=all, idempotent)."""
     options = {"acks": "all", "enable_idempotence": True, "linger_ms": 0, "request_timeout_ms": 30000}
     options.update(overrides)
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, **client_options(security), **options)
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
 
 
 class KafkaHopSink:
@@ -115,7 +115,7 @@ async def _when_kafka_answers(step: Callable[[], Awaitable[None]], patience_s: f
             await asyncio.sleep(min(5.0, 0.5 * attempt))
 
 
-def new_broker(bootstrap: str, service: str, *, security: KafkaSecurity | None = None) -> KafkaBroker:
+def new_broker(bootstrap: str, service: str) -> KafkaBroker:
     """A faststream broker whose producer never loses or reorders an acked message (acks=all, idempotent).
 
     Messages publish as each finishes; a 5 ms linger lets those finishing together share a produce request
@@ -123,7 +123,6 @@ def new_broker(bootstrap: str, service: str, *, security: KafkaSecurity | None =
     """
     return KafkaBroker(
         bootstrap, client_id=service, acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=30000,
-        security=broker_security(security),
         # A partition's buffer of 16 KB (the default) holds a handful of envelopes: in a burst each publish then
         # waited for the buffer to drain (a timer per publish) and sent small produce requests.
         max_batch_size=256 * 1024,
@@ -137,21 +136,23 @@ def new_broker(bootstrap: str, service: str, *, security: KafkaSecurity | None =
 
 
 def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = None,
-                  listener: ConsumerRebalanceListener | None = None,
-                  max_poll_records: int | None = None) -> tuple[DefaultSubscriber, dict[str, KafkaPublisher]]:
+                  listener: ConsumerRebalanceListener | None = None, max_poll_records: int | None = None,
+                  group_id: str | None = None) -> tuple[DefaultSubscriber, dict[str, KafkaPublisher]]:
     """A stage's subscriber (its input topic, its own group, manual commits) and a publisher per topic it writes.
 
     The services run on what this declares, and `make asyncapi` documents the same declarations. `source`
-    replaces the stage's own input topic (tests run a stage on a topic of their own).
+    replaces the stage's own input topic (tests run a stage on a topic of their own); `group_id` (default: the
+    service) gives a second input of the same service a consumer group of its own.
     """
     source = source or topics.stage_topic(service)
+    group_id = group_id or service
     # faststream's Prometheus middleware measures what the stage consumes (faststream_received_*). It sits on
     # a router around the subscriber, not on the broker, so publishes skip it: per publish it cost about as
     # much CPU as the publish itself, and supportmesh_messages_out_total already counts acknowledged ones.
     router = KafkaRouter(middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),))
     subscriber = router.subscriber(
         # The topics are created beforehand with our partition count (ensure_topics), not by faststream.
-        Topic(source, declare=False), group_id=service, ack_policy=AckPolicy.MANUAL,
+        Topic(source, declare=False), group_id=group_id, ack_policy=AckPolicy.MANUAL,
         # A new group starts at the beginning so tickets published before the first start are not skipped.
         auto_offset_reset="earliest", max_poll_records=max_poll_records, listener=listener,
         # aiokafka has only the eager protocol (every member gives up every partition in a rebalance); sticky
@@ -163,7 +164,7 @@ def declare_stage(broker: KafkaBroker, service: str, *, source: str | None = Non
         # faststream pauses as long: at 20 ms the wait was most of a hop's 20 ms transit at 50 tickets/s
         # (p50 of the whole ticket 163-186 ms, at 5 ms 73-117 ms), and the idle polling costs no measurable CPU.
         batch=True, max_records=max_poll_records, batch_timeout_ms=5,
-        title=f"{source}:{service}", description=TOPIC_DESCRIPTIONS.get(source, ""),
+        title=f"{source}:{group_id}", description=TOPIC_DESCRIPTIONS.get(source, ""),
     )
     broker.include_router(router)
     # Every stage topic, its own too: a routing slip is data, and a slip naming any stage must be publishable.
@@ -220,14 +221,15 @@ class StageRunner(Stage):
     """Consumes one topic through faststream and runs the stage on each message, forwarding along the routing slip."""
 
     def __init__(self, settings: ServiceSettings, handler: Handler, *, input_topic: str | None = None,
-                 decoder: Decoder = decode_envelope) -> None:
+                 decoder: Decoder = decode_envelope, group_id: str | None = None) -> None:
         super().__init__(settings, handler, decoder=decoder)
         self.input_topic = input_topic or topics.stage_topic(self.service)
+        self.group_id = group_id or self.service
         self.partitions = settings.topic_partitions
-        self.broker = new_broker(settings.kafka_bootstrap_servers, self.service, security=settings)
+        self.broker = new_broker(settings.kafka_bootstrap_servers, self.service)
         self.subscriber, self.publishers = declare_stage(
             self.broker, self.service, source=self.input_topic, listener=_CommitOnRevoke(self),
-            max_poll_records=settings.max_batch)
+            max_poll_records=settings.max_batch, group_id=self.group_id)
         self.subscriber(self._receive, decoder=raw_message)
         self._following: asyncio.Task | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
@@ -252,12 +254,10 @@ class StageRunner(Stage):
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
-        security = self.settings   # a service's settings carry its Kafka security (KafkaSecurity)
-        await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions,
-                                                        security=security))
+        await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions))
         if self.input_topic not in topics.all_topics():
-            await ensure_topics(bootstrap, [self.input_topic], self.partitions, security=security)
-        self._following = asyncio.create_task(self.ledger.follow(bootstrap, security))
+            await ensure_topics(bootstrap, [self.input_topic], self.partitions)
+        self._following = asyncio.create_task(self.ledger.follow(bootstrap))
         caught_up = asyncio.create_task(self.ledger.caught_up.wait())
         # Answering twice is worse than waiting: no message is handled before the window was read back.
         await asyncio.wait([self._following, caught_up], return_when=asyncio.FIRST_COMPLETED)
@@ -266,15 +266,15 @@ class StageRunner(Stage):
             self._following.result()   # raises what stopped it
         # Not idempotent: after a broker restart an idempotent producer can fail every later send with
         # OutOfOrderSequenceNumber, and a marker may be lost or repeated anyway.
-        self._markers = new_producer(bootstrap, security=security, linger_ms=50, acks=1, enable_idempotence=False)
-        await start_client(self._markers, bootstrap, security)
+        self._markers = new_producer(bootstrap, linger_ms=50, acks=1, enable_idempotence=False)
+        await self._markers.start()
         self._marker_partition = forwarded_partition(
             self.service, len(await self._markers.partitions_for(topics.FORWARDED)))
         await self.broker.start()
         self.faults.start()
         self.ready.set()
         metrics.TICKET_BUDGET.labels(self.service).set(self.settings.ticket_budget_ms / 1000)
-        log.info("stage runner started", topic=self.input_topic, group=self.service)
+        log.info("stage runner started", topic=self.input_topic, group=self.group_id)
 
     def stop(self) -> None:
         self._stopping.set()
