@@ -67,13 +67,14 @@ class TopicReader:
     async def mark(self, *topics: str) -> dict:
         import asyncio
 
-        from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka import TopicPartition
         from aiokafka.errors import KafkaError
         from supportmesh_core.kafka import ensure_topics
+        from supportmesh_core.kafka_security import new_consumer
 
         # On a fresh broker the topic may not exist yet; a mark on a missing topic would see nothing.
         await ensure_topics(self.bootstrap, list(topics))
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        consumer = new_consumer(self.bootstrap)
         await consumer.start()
         try:
             # A just-created topic can be missing from the metadata or leaderless for a moment: marking without
@@ -102,9 +103,9 @@ class TopicReader:
         import asyncio
         import time
 
-        from aiokafka import AIOKafkaConsumer
+        from supportmesh_core.kafka_security import new_consumer
 
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed")
+        consumer = new_consumer(self.bootstrap, isolation_level="read_committed")
         await consumer.start()
         records: list = []
         try:

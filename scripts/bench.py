@@ -42,6 +42,7 @@ from collections import Counter
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from supportmesh_core import topics
 from supportmesh_core.kafka import ensure_topics, new_producer
+from supportmesh_core.kafka_security import new_consumer
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 STATE = REPO / ".infra"
@@ -136,7 +137,7 @@ async def run_phase(bootstrap: str, tickets: list[dict], rate: float | None, lab
     """Publish `tickets` (at `rate` per second, or unpaced) and wait for every outcome."""
     sent: dict[str, float] = {}
     got: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    consumer = new_consumer(bootstrap, isolation_level="read_committed")
     await consumer.start()
     parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
              for p in consumer.partitions_for_topic(t) or (await _refresh(consumer, t))]

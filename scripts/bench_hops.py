@@ -22,6 +22,7 @@ from elasticsearch import AsyncElasticsearch
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core import topics
 from supportmesh_core.kafka import new_producer
+from supportmesh_core.kafka_security import new_consumer
 
 BODIES = [
     "Hi, where is my order #W2378156? It was due yesterday.",
@@ -40,7 +41,7 @@ async def ends(consumer: AIOKafkaConsumer, topic: str) -> dict[TopicPartition, i
 
 
 async def read_from(bootstrap: str, marks: dict, until, timeout: float) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    consumer = new_consumer(bootstrap, isolation_level="read_committed")
     await consumer.start()
     records: list = []
     try:
@@ -75,7 +76,7 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
-    probe = AIOKafkaConsumer(bootstrap_servers=args.bootstrap)
+    probe = new_consumer(args.bootstrap)
     await probe.start()
     try:
         out_marks = {**await ends(probe, topics.RESPONSES), **await ends(probe, topics.ESCALATIONS)}

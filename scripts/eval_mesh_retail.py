@@ -38,6 +38,7 @@ from supportmesh.v1 import outcomes_pb2
 from supportmesh_core import topics
 from supportmesh_core.codec import JSON_TYPE, PROTOBUF_TYPE
 from supportmesh_core.kafka import new_producer
+from supportmesh_core.kafka_security import new_consumer
 from supportmesh_core.settings import ServiceSettings
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -88,7 +89,7 @@ async def through_mesh(bootstrap: str, tickets: dict[str, dict], timeout: float,
     `latency_ms` (publish → outcome record)."""
     got: dict[str, dict] = {}
     sent: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    consumer = new_consumer(bootstrap, isolation_level="read_committed")
     await consumer.start()
     producer = new_producer(bootstrap)
     await producer.start()

@@ -22,9 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from .kafka_security import KafkaSecurity, new_admin, new_consumer, start_client
 
 log = structlog.get_logger()
 
@@ -219,9 +221,11 @@ class FaultFlags:
     active, and the reader keeps retrying in the background.
     """
 
-    def __init__(self, service: str, bootstrap: str | None, rng: random.Random | None = None) -> None:
+    def __init__(self, service: str, bootstrap: str | None, rng: random.Random | None = None, *,
+                 security: KafkaSecurity | None = None) -> None:
         self.service = service
         self._bootstrap = bootstrap
+        self._security = security
         self._rng = rng or random.Random()
         self._faults: Faults | None = None
         self._task: asyncio.Task | None = None
@@ -299,10 +303,10 @@ class FaultFlags:
                 await asyncio.sleep(2.0)
 
     async def _read(self) -> None:
-        await ensure_flags_topic(self._bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                    group_id=None, auto_offset_reset="earliest")
-        await consumer.start()
+        await ensure_flags_topic(self._bootstrap, security=self._security)
+        consumer = new_consumer(self._bootstrap, security=self._security, enable_auto_commit=False,
+                                group_id=None, auto_offset_reset="earliest")
+        await start_client(consumer, self._bootstrap, self._security)
         try:
             parts = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC) or {0}]
             consumer.assign(parts)
@@ -332,10 +336,10 @@ def _decode(value: bytes | None, service: str) -> Faults | None:
         return None
 
 
-async def ensure_flags_topic(bootstrap: str) -> None:
+async def ensure_flags_topic(bootstrap: str, *, security: KafkaSecurity | None = None) -> None:
     """Create `chaos.flags` compacted with one partition, so the newest document per service is kept forever."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    admin = new_admin(bootstrap, security=security)
+    await start_client(admin, bootstrap, security)
     try:
         if TOPIC not in set(await admin.list_topics()):
             try:
@@ -351,11 +355,12 @@ def encode(service: str, faults: Faults | None) -> bytes | None:
     return json.dumps(faults.to_document(service)).encode() if faults else None
 
 
-async def read_all(bootstrap: str, timeout_s: float = 5.0) -> dict[str, Faults]:
+async def read_all(bootstrap: str, timeout_s: float = 5.0, *,
+                   security: KafkaSecurity | None = None) -> dict[str, Faults]:
     """Every service's newest flags (cleared and expired ones left out), for `supportmesh chaos status`."""
-    await ensure_flags_topic(bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    await ensure_flags_topic(bootstrap, security=security)
+    consumer = new_consumer(bootstrap, security=security, enable_auto_commit=False, group_id=None)
+    await start_client(consumer, bootstrap, security)
     latest: dict[str, Faults | None] = {}
     try:
         parts = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC) or {0}]

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -39,6 +39,7 @@ from prometheus_client import REGISTRY
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import metrics, topics
+from .kafka_security import KafkaSecurity, broker_security, client_options, new_admin, start_client
 from .ledger import forwarded_partition
 from .settings import ServiceSettings
 from .stage import Decoder, Handler, Outgoing, Stage, decode_envelope
@@ -61,10 +62,11 @@ TOPIC_DESCRIPTIONS = {
 }
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
+async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3, *,
+                        security: KafkaSecurity | None = None) -> None:
     """Create the topics that do not exist yet; racing creators are fine."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    admin = new_admin(bootstrap, security=security)
+    await start_client(admin, bootstrap, security)
     try:
         existing = set(await admin.list_topics())
         # stage.forwarded has a partition per stage, so each stage's ledger reads only its own markers.
@@ -79,11 +81,11 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3) -
         await admin.close()
 
 
-def new_producer(bootstrap: str, **overrides) -> AIOKafkaProducer:
+def new_producer(bootstrap: str, *, security: KafkaSecurity | None = None, **overrides) -> AIOKafkaProducer:
     """A producer that never loses or reorders an acked message (acks=all, idempotent)."""
     options = {"acks": "all", "enable_idempotence": True, "linger_ms": 0, "request_timeout_ms": 30000}
     options.update(overrides)
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, **options)
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, **client_options(security), **options)
 
 
 class KafkaHopSink:
@@ -115,7 +117,7 @@ async def _when_kafka_answers(step: Callable[[], Awaitable[None]], patience_s: f
             await asyncio.sleep(min(5.0, 0.5 * attempt))
 
 
-def new_broker(bootstrap: str, service: str) -> KafkaBroker:
+def new_broker(bootstrap: str, service: str, *, security: KafkaSecurity | None = None) -> KafkaBroker:
     """A faststream broker whose producer never loses or reorders an acked message (acks=all, idempotent).
 
     Messages publish as each finishes; a 5 ms linger lets those finishing together share a produce request
@@ -123,6 +125,7 @@ def new_broker(bootstrap: str, service: str) -> KafkaBroker:
     """
     return KafkaBroker(
         bootstrap, client_id=service, acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=30000,
+        security=broker_security(security),
         # A partition's buffer of 16 KB (the default) holds a handful of envelopes: in a burst each publish then
         # waited for the buffer to drain (a timer per publish) and sent small produce requests.
         max_batch_size=256 * 1024,
@@ -226,7 +229,7 @@ class StageRunner(Stage):
         self.input_topic = input_topic or topics.stage_topic(self.service)
         self.group_id = group_id or self.service
         self.partitions = settings.topic_partitions
-        self.broker = new_broker(settings.kafka_bootstrap_servers, self.service)
+        self.broker = new_broker(settings.kafka_bootstrap_servers, self.service, security=settings)
         self.subscriber, self.publishers = declare_stage(
             self.broker, self.service, source=self.input_topic, listener=_CommitOnRevoke(self),
             max_poll_records=settings.max_batch, group_id=self.group_id)
@@ -254,10 +257,12 @@ class StageRunner(Stage):
 
     async def start(self) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
-        await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions))
+        security = self.settings   # a service's settings carry its Kafka security (KafkaSecurity)
+        await _when_kafka_answers(lambda: ensure_topics(bootstrap, topics.all_topics(), self.partitions,
+                                                        security=security))
         if self.input_topic not in topics.all_topics():
-            await ensure_topics(bootstrap, [self.input_topic], self.partitions)
-        self._following = asyncio.create_task(self.ledger.follow(bootstrap))
+            await ensure_topics(bootstrap, [self.input_topic], self.partitions, security=security)
+        self._following = asyncio.create_task(self.ledger.follow(bootstrap, security))
         caught_up = asyncio.create_task(self.ledger.caught_up.wait())
         # Answering twice is worse than waiting: no message is handled before the window was read back.
         await asyncio.wait([self._following, caught_up], return_when=asyncio.FIRST_COMPLETED)
@@ -266,8 +271,8 @@ class StageRunner(Stage):
             self._following.result()   # raises what stopped it
         # Not idempotent: after a broker restart an idempotent producer can fail every later send with
         # OutOfOrderSequenceNumber, and a marker may be lost or repeated anyway.
-        self._markers = new_producer(bootstrap, linger_ms=50, acks=1, enable_idempotence=False)
-        await self._markers.start()
+        self._markers = new_producer(bootstrap, security=security, linger_ms=50, acks=1, enable_idempotence=False)
+        await start_client(self._markers, bootstrap, security)
         self._marker_partition = forwarded_partition(
             self.service, len(await self._markers.partitions_for(topics.FORWARDED)))
         await self.broker.start()

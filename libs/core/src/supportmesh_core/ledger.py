@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from . import topics
+from .kafka_security import KafkaSecurity, new_consumer, start_client
 
 log = structlog.get_logger()
 
@@ -74,25 +75,25 @@ class TicketLedger:
         self._requests.append(done)
         await done
 
-    async def follow(self, bootstrap: str) -> None:
+    async def follow(self, bootstrap: str, security: KafkaSecurity | None = None) -> None:
         """Read the window back, set `caught_up`, then follow new outcomes until cancelled."""
         attempt = 0
         while True:
             try:
-                await self._read(bootstrap)
+                await self._read(bootstrap, security)
             except KafkaError as exc:
                 # Just-created topics have no leader for a moment, or the broker is restarting.
                 attempt += 1
                 log.warning("outcome topics not readable; retrying", error=str(exc), attempt=attempt)
                 await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt))
 
-    async def _read(self, bootstrap: str) -> None:
+    async def _read(self, bootstrap: str, security: KafkaSecurity | None) -> None:
         # Small fetches: the read-back of a day of outcomes otherwise held megabytes of records at once, and the
         # process kept that peak resident (the classifier went past 250 MB).
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                    max_partition_fetch_bytes=128 * 1024)
+        consumer = new_consumer(bootstrap, security=security, enable_auto_commit=False,
+                                max_partition_fetch_bytes=128 * 1024)
         fences: list[tuple[dict[TopicPartition, int], asyncio.Future | None]] = []
-        await consumer.start()
+        await start_client(consumer, bootstrap, security)
         try:
             parts = [TopicPartition(t, p) for t in (topics.RESPONSES, topics.ESCALATIONS)
                      for p in await _partitions(consumer, t)]

@@ -4,15 +4,20 @@ import pathlib
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from . import local_tokens, tls
+
+from .kafka_security import KafkaSecurity
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[4]
 
 
-class ServiceSettings(BaseSettings):
-    """The environment every service reads. Subclasses add their own fields and fail fast on bad values."""
+class ServiceSettings(KafkaSecurity):
+    """The environment every service reads. Subclasses add their own fields and fail fast on bad values.
+
+    How to reach Kafka (PLAINTEXT, or TLS and SASL/SCRAM) comes from KafkaSecurity, checked the same way.
+    """
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 

@@ -119,7 +119,8 @@ class Stage:
         self.ledger = TicketLedger(settings.dedupe_window_hours, self.service)
         self._tracer = trace.get_tracer(self.service)
         # Chaos flags are checked here, at the handler edge, and nowhere in the stage's own code.
-        self.faults = FaultFlags(self.service, settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
+        self.faults = FaultFlags(self.service, settings.kafka_bootstrap_servers if settings.chaos_enabled else None,
+                                 security=settings)
         self.stage_breaker = CircuitBreaker(settings.stage_failure_threshold, settings.stage_breaker_cooldown_s)
 
     async def handle_record(self, rec: ConsumerRecord) -> list[Outgoing]:

@@ -28,7 +28,7 @@ class HopIndexer:
         self.settings = settings
         self.store = store
         self.group_id = group_id or settings.service_name
-        self.broker = new_broker(settings.kafka_bootstrap_servers, settings.service_name)
+        self.broker = new_broker(settings.kafka_bootstrap_servers, settings.service_name, security=settings)
         self.subscriber = self.broker.subscriber(
             # Created beforehand with our partition count (ensure_topics), not by faststream.
             Topic(topics.HOPS, declare=False), group_id=self.group_id, ack_policy=AckPolicy.MANUAL,
@@ -55,14 +55,16 @@ class HopIndexer:
         self._failure: BaseException | None = None
         self._tracer = trace.get_tracer(settings.service_name)
         self.faults = FaultFlags(settings.service_name,
-                                 settings.kafka_bootstrap_servers if settings.chaos_enabled else None)
+                                 settings.kafka_bootstrap_servers if settings.chaos_enabled else None,
+                                 security=settings)
 
     def is_ready(self) -> bool:
         """Consuming, with the index template in place."""
         return self._started and self.writer.template_installed
 
     async def start(self) -> None:
-        await ensure_topics(self.settings.kafka_bootstrap_servers, [topics.HOPS, self.settings.dlq_topic])
+        await ensure_topics(self.settings.kafka_bootstrap_servers, [topics.HOPS, self.settings.dlq_topic],
+                            security=self.settings)
         try:
             await self.writer.install_template()
         except StoreUnavailable as exc:

@@ -9,8 +9,9 @@ from typing import TextIO
 
 from aiokafka.errors import KafkaError
 from supportmesh_core import chaos, topics
+from supportmesh_core.kafka_security import KafkaSecurityError
 
-from .kafka_io import KafkaUnavailable, started_producer
+from .kafka_io import KafkaUnavailable, security, started_producer
 
 # Every service that reads flags: the five stages, commerce (gRPC) and the hop indexer.
 SERVICES = (*topics.STAGES, "commerce", "hop-indexer")
@@ -40,8 +41,8 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
 async def _write(bootstrap: str, records: dict[str, bytes | None]) -> None:
     producer = await started_producer(bootstrap)   # fails fast with a clear reason when Kafka is away
     try:
-        await chaos.ensure_flags_topic(bootstrap)
-    except KafkaError as exc:
+        await chaos.ensure_flags_topic(bootstrap, security=security())
+    except (KafkaError, KafkaSecurityError) as exc:
         await producer.stop()
         raise KafkaUnavailable(f"cannot create {chaos.TOPIC} at {bootstrap}: {exc}") from None
     try:
@@ -55,8 +56,8 @@ async def _write(bootstrap: str, records: dict[str, bytes | None]) -> None:
 
 async def _read(bootstrap: str) -> dict[str, chaos.Faults]:
     try:
-        return await asyncio.wait_for(chaos.read_all(bootstrap), 20)
-    except (KafkaError, OSError, TimeoutError) as exc:
+        return await asyncio.wait_for(chaos.read_all(bootstrap, security=security()), 20)
+    except (KafkaError, KafkaSecurityError, OSError, TimeoutError) as exc:
         raise KafkaUnavailable(f"cannot read {chaos.TOPIC} at {bootstrap}: {exc or type(exc).__name__}") from None
 
 
