@@ -7,7 +7,6 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from . import local_tokens, tls
-
 from .kafka_security import KafkaSecurity
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[4]
