@@ -56,6 +56,12 @@ class KafkaSecurity(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file", "kafka_ssl_key_password",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value   # `KAFKA_SSL_CA_FILE=` in a shell or an env file clears it
+
     @model_validator(mode="after")
     def _consistent(self) -> "KafkaSecurity":
         protocol = self.kafka_security_protocol

@@ -118,6 +118,10 @@ def test_a_client_certificate_needs_its_key_and_must_match_it(certs):
     assert client_options(mutual)["ssl_context"] is not None
 
 
+def test_empty_file_variables_count_as_unset():
+    assert KafkaSecurity(KAFKA_SSL_CA_FILE="", KAFKA_SSL_CERT_FILE="", KAFKA_SSL_KEY_FILE="").kafka_ssl_ca_file is None
+
+
 def test_credentials_or_certificates_without_their_protocol_are_refused(certs):
     # Settings that would be silently ignored look like security and are none.
     with pytest.raises(ValidationError, match="KAFKA_SECURITY_PROTOCOL=PLAINTEXT sends no login"):
