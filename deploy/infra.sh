@@ -19,6 +19,12 @@
 #   KAFKA_HEAP ["-Xms256m -Xmx512m"]  ES_HEAP ["-Xms512m -Xmx512m"]  (JVM heap flags)
 #   KAFKA_START_TIMEOUT [90]  ES_START_TIMEOUT [180]  (seconds)
 #
+#   ES_SECURITY [0]  1 = Elasticsearch with security on: HTTPS (and transport TLS) with the server certificate of
+#     deploy/certs.sh from SUPPORTMESH_CERTS_DIR [<repo>/.infra/certs], made if missing, and a file-realm
+#     superuser ES_ADMIN_USER [supportmesh-admin] whose password is ES_ADMIN_PASSWORD or, unset, a random
+#     one kept in $SUPPORTMESH_HOME/secrets/elasticsearch-admin (mode 600). Roles, the indexer's API key and
+#     the read-only trace user are made by `supportmesh es-provision` (tools/supportmesh-cli). Use it with
+#     its own SUPPORTMESH_HOME and ports: one ES instance per state dir.
 # Elasticsearch refuses to run as root, so as root it runs as system user supportmesh-es.
 # That user must be able to traverse to its files; see es_paths for where they live.
 set -euo pipefail
@@ -44,6 +50,9 @@ ES_HEAP="${ES_HEAP:--Xms512m -Xmx512m}"
 ES_START_TIMEOUT="${ES_START_TIMEOUT:-180}"
 ES_USER="supportmesh-es"
 
+ES_SECURITY="${ES_SECURITY:-0}"
+ES_ADMIN_USER="${ES_ADMIN_USER:-supportmesh-admin}"
+ES_CERTS_SRC="${SUPPORTMESH_CERTS_DIR:-$REPO/.infra/certs}"
 INSTALL_HINT="install Java 17+ and Maven: apt-get install openjdk-17-jre-headless maven"
 
 pom_prop() { sed -n "s:.*<$2>\(.*\)</$2>.*:\1:p" "$1" | head -n1; }
@@ -458,12 +467,110 @@ es_prepare_dirs() {
   ln -sfn "$ES_RUN/logs" "$STATE/logs/elasticsearch"
 }
 
+  if [[ "$ES_SECURITY" == 1 ]]; then es_prepare_security; fi
 es_healthy() {
-  curl -fs -o /dev/null --max-time 7 \
-    "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=5s"
+  if [[ "$ES_SECURITY" == 1 ]]; then es_admin_user; fi
+  local url="$(es_scheme)://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=5s"
+  if [[ "$ES_SECURITY" == 1 ]]; then
+    # The password goes in on stdin (curl -K -), never on a command line others can read in /proc.
+    printf 'user = "%s:%s"\n' "$ES_ADMIN_USER" "$(es_admin_password)" \
+      | curl -fs -o /dev/null --max-time 7 --cacert "$ES_CERTS_SRC/ca.crt" -K - "$url"
+  else
+    curl -fs -o /dev/null --max-time 7 "$url"
+  fi
+}
+
+# The node's security flags: none but "off" unless ES_SECURITY=1.
+es_security_flags() {
+  if [[ "$ES_SECURITY" != 1 ]]; then
+    ES_SECURITY_FLAGS=(-Expack.security.enabled=false)
+    return 0
+  fi
+  ES_SECURITY_FLAGS=(-Expack.security.enabled=true
+    -Expack.security.http.ssl.enabled=true
+    -Expack.security.http.ssl.certificate=certs/server.crt
+    -Expack.security.http.ssl.key=certs/server.key
+    -Expack.security.http.ssl.certificate_authorities=certs/ca.crt
+    -Expack.security.transport.ssl.enabled=true
+    -Expack.security.transport.ssl.verification_mode=certificate
+    -Expack.security.transport.ssl.certificate=certs/server.crt
+    -Expack.security.transport.ssl.key=certs/server.key
+    -Expack.security.transport.ssl.certificate_authorities=certs/ca.crt
+    -Expack.security.authc.api_key.enabled=true)
 }
 
 # The server JVM's command line doesn't name the instance, but its environment does.
+# ---- ES_SECURITY=1: certificates in the node's config dir and a file-realm superuser for provisioning.
+
+es_admin_password_file() { printf '%s' "$STATE/secrets/elasticsearch-admin"; }
+
+es_admin_password() {
+  if [[ -n "${ES_ADMIN_PASSWORD:-}" ]]; then printf '%s' "$ES_ADMIN_PASSWORD"; return 0; fi
+  local f
+  f="$(es_admin_password_file)"
+  if [[ ! -s "$f" ]]; then
+    mkdir -p "$(dirname "$f")"
+    (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$f")
+  fi
+  tr -d '\n' <"$f"
+}
+
+# The integ-test zip cannot create the .security index (its mapping names analysis-common's pattern_capture,
+# unique and uax_url_email), and without that index there are no native users, roles or API keys. A small
+# plugin (deploy/elasticsearch/security-analysis) supplies the three from Lucene. It goes into a home of its
+# own, hard links of the shared one, so the plain node never loads it. Compiling it needs a JDK (javac, jar).
+es_security_home() {
+  local home="$ES_HOME-security" src="$DEPLOY/elasticsearch/security-analysis"
+  local stamp
+  stamp="$ES_VERSION $(cat "$src/plugin-descriptor.properties" "$src"/src/supportmesh/es/*.java | sha256sum | cut -c1-12)"
+  if [[ "$(cat "$home/.complete" 2>/dev/null || true)" != "$stamp" ]]; then
+    local javac="$JAVA_HOME_17/bin/javac" jar="$JAVA_HOME_17/bin/jar" tmp="$home.tmp.$$"
+    [[ -x "$javac" && -x "$jar" ]] || die "ES_SECURITY=1 compiles a plugin: install a JDK (apt-get install openjdk-17-jdk-headless)"
+    log "building the secured Elasticsearch home (security-analysis plugin) in $home"
+    rm -rf "$tmp"
+    cp -al "$ES_HOME" "$tmp" 2>/dev/null || cp -a "$ES_HOME" "$tmp"
+    rm -f "$tmp/.complete"
+    local plugin="$tmp/plugins/supportmesh-security-analysis"
+    mkdir -p "$plugin" "$tmp/.build"
+    "$javac" --release 17 -nowarn -cp "$ES_HOME/lib/*" -d "$tmp/.build" "$src"/src/supportmesh/es/*.java
+    "$jar" --create --file "$plugin/supportmesh-security-analysis.jar" -C "$tmp/.build" .
+    rm -rf "$tmp/.build"
+    sed "s/@ES_VERSION@/$ES_VERSION/" "$src/plugin-descriptor.properties" >"$plugin/plugin-descriptor.properties"
+    chmod -R a+rX "$plugin"
+    rm -rf "$home"
+    mv "$tmp" "$home"
+    echo "$stamp" >"$home/.complete"
+  fi
+  ES_HOME="$home"
+}
+
+# The server key is 600 and owned by whoever ran certs.sh: ES (another user) reads its own copy.
+es_prepare_security() {
+  if [[ ! -s "$ES_CERTS_SRC/server.crt" || ! -s "$ES_CERTS_SRC/server.key" || ! -s "$ES_CERTS_SRC/ca.crt" ]]; then
+    SUPPORTMESH_CERTS_DIR="$ES_CERTS_SRC" "$DEPLOY/certs.sh"
+  fi
+  mkdir -p "$ES_RUN/config/certs"
+  cp "$ES_CERTS_SRC/server.crt" "$ES_CERTS_SRC/server.key" "$ES_CERTS_SRC/ca.crt" "$ES_RUN/config/certs/"
+  chmod 600 "$ES_RUN/config/certs/server.key"
+}
+
+# (Re)writes the file-realm superuser with the current password: file realm users need no running node and
+# no security index, so the very first health check can authenticate.
+es_admin_user() {
+  local -a tool=(env -u JAVA_HOME ES_JAVA_HOME="$JAVA_HOME_17" ES_PATH_CONF="$ES_RUN/config"
+    "$ES_HOME/bin/elasticsearch-users")
+  local pw
+  pw="$(es_admin_password)"
+  # The tool prompts twice and, without a terminal, reads stdin: the password stays off every command line.
+  if grep -q "^$ES_ADMIN_USER:" "$ES_RUN/config/users" 2>/dev/null; then
+    printf '%s\n%s\n' "$pw" "$pw" | run_as_es "${tool[@]}" passwd "$ES_ADMIN_USER" >/dev/null
+  else
+    printf '%s\n%s\n' "$pw" "$pw" | run_as_es "${tool[@]}" useradd "$ES_ADMIN_USER" -r superuser >/dev/null
+  fi
+}
+
+es_scheme() { if [[ "$ES_SECURITY" == 1 ]]; then echo https; else echo http; fi; }
+
 es_marker() { printf '%s' "ES_PATH_CONF=$ES_RUN/config"; }
 
 ES_LAUNCHER_PID=""
@@ -473,9 +580,10 @@ launch_es() {
   local pid
   if pid="$(pid_alive "$ES_PIDFILE" "$(es_marker)")"; then
     if es_healthy; then
-      log "elasticsearch already running and healthy (pid $pid, http://127.0.0.1:$ES_PORT)"
+      log "elasticsearch already running and healthy (pid $pid, $(es_scheme)://127.0.0.1:$ES_PORT)"
       ES_T0=""
       return 0
+  if [[ "$ES_SECURITY" == 1 ]]; then es_security_home; fi
     fi
     log "elasticsearch process $pid is running but not healthy yet; waiting for it"
     ES_T0="$(now)"
@@ -490,7 +598,8 @@ launch_es() {
   ES_T0="$(now)"
   es_prepare_dirs
   rm -f "$ES_PIDFILE"
-  log "starting elasticsearch $ES_VERSION on http://127.0.0.1:$ES_PORT"
+  es_security_flags
+  log "starting elasticsearch $ES_VERSION on $(es_scheme)://127.0.0.1:$ES_PORT"
   # -d daemonizes (launcher exits once the node is up); run it in the background anyway so our
   # own timeout applies. cwd=ES_RUN because the stock jvm.options use relative logs/ and data/.
   local -a as_user=()
@@ -501,7 +610,7 @@ launch_es() {
       ES_PATH_CONF="$ES_RUN/config" ES_JAVA_OPTS="$ES_HEAP" \
       "$ES_HOME/bin/elasticsearch" -d -p "$ES_PIDFILE" \
       -Ediscovery.type=single-node \
-      -Expack.security.enabled=false \
+      "${ES_SECURITY_FLAGS[@]}" \
       -Enetwork.host=127.0.0.1 \
       -Ehttp.port="$ES_PORT" \
       -Etransport.port="$ES_TRANSPORT_PORT" \
@@ -522,7 +631,7 @@ wait_es() {
   local logs=("$ES_RUN/logs/elasticsearch.log" "$STATE/logs/elasticsearch.out")
   while ((SECONDS < deadline)); do
     if es_healthy; then
-      log "elasticsearch ready on http://127.0.0.1:$ES_PORT in $(elapsed "$ES_T0")s"
+      log "elasticsearch ready on $(es_scheme)://127.0.0.1:$ES_PORT in $(elapsed "$ES_T0")s"
       rm -f "$STATE/pids/elasticsearch-launcher.pid"
       return 0
     fi
@@ -611,7 +720,7 @@ cmd_status() {
   es_paths
   if pid="$(pid_alive "$ES_PIDFILE" "$(es_marker)")"; then
     if es_healthy; then
-      echo "elasticsearch: running, healthy  pid=$pid rss=$(rss_of "$pid") http://127.0.0.1:$ES_PORT (v$ES_VERSION)"
+      echo "elasticsearch: running, healthy  pid=$pid rss=$(rss_of "$pid") $(es_scheme)://127.0.0.1:$ES_PORT (v$ES_VERSION)"
     else
       echo "elasticsearch: running, NOT healthy  pid=$pid"; rc=1
     fi

@@ -17,7 +17,8 @@ async def serve(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT; the batch in hand is finished (or left uncommitted) before exit."""
     log = configure_logging(settings.service_name, settings.log_level)
     setup_tracing(settings.service_name)
-    store = ElasticDocStore(settings.elasticsearch_url, TEMPLATE_PATTERN, settings.es_timeout_s)
+    store = ElasticDocStore(settings.elasticsearch_url, TEMPLATE_PATTERN, settings.es_timeout_s,
+                            **settings.elasticsearch_options())
     indexer = HopIndexer(settings, store)
     janitor = Janitor(store, prefix=settings.index_prefix, retention_days=settings.retention_days,
                       interval_s=settings.janitor_interval_s)

@@ -1,12 +1,12 @@
 """hop-indexer settings: where the hops go in Elasticsearch and how batches are cut and retried."""
 
 from pydantic import Field
-from supportmesh_core.settings import ServiceSettings
+from supportmesh_core.elastic import ElasticsearchClientSettings
 
 TEMPLATE_PATTERN = "supportmesh-hops-*"
 
 
-class Settings(ServiceSettings):
+class Settings(ElasticsearchClientSettings):
     """The environment hop-indexer reads; bad values stop the process at start-up."""
 
     service_name: str = Field("hop-indexer", validation_alias="OTEL_SERVICE_NAME")

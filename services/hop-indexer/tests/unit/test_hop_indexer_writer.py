@@ -141,3 +141,10 @@ async def test_a_refused_request_is_split_until_the_bad_document_is_alone():
     stats = await writer(store, dead).write([hop_record(i) for i in range(5)])
     assert (stats.indexed, stats.dead_lettered, stats.failed_attempts) == (4, 1, 0)
     assert dead.sent[0]["doc_id"] == bad and "failed to parse" in dead.sent[0]["error"]
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(401, True), (403, True), (429, True), (503, True),
+                                                   (400, False), (404, False)])
+def test_refused_credentials_wait_instead_of_dead_lettering(status, retryable):
+    # A revoked key or a role missing a privilege is fixed by an operator; the hops must still be there then.
+    assert ItemResult(status, "security_exception").retryable is retryable

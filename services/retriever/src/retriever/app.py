@@ -28,7 +28,7 @@ async def load_kb(settings: Settings, es: AsyncElasticsearch) -> LoadReport:
 
 async def _load_command(settings: Settings) -> None:
     configure_logging(settings.service_name, settings.log_level)
-    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
+    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60, **settings.elasticsearch_options())
     try:
         report = await load_kb(settings, es)
     finally:
@@ -40,7 +40,7 @@ async def _load_command(settings: Settings) -> None:
 
 async def build(settings: Settings):
     """The stage's handler and a close coroutine for its adapters; scripts/bench.py --in-process builds it too."""
-    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60)
+    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=60, **settings.elasticsearch_options())
     store = KbStore(es, settings.kb_index)
     if settings.kb_load_on_start:
         await load_kb(settings, es)

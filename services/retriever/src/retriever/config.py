@@ -4,10 +4,11 @@ import pathlib
 
 from pydantic import Field, field_validator
 from supportmesh_core import resolution
+from supportmesh_core.elastic import ElasticsearchClientSettings
 from supportmesh_core.settings import REPO_ROOT, CommerceClientSettings
 
 
-class Settings(CommerceClientSettings):
+class Settings(CommerceClientSettings, ElasticsearchClientSettings):
     service_name: str = Field("retriever", validation_alias="OTEL_SERVICE_NAME")
     http_port: int = Field(8103, gt=0, lt=65536, validation_alias="HTTP_PORT")
     kb_index: str = Field("supportmesh-kb", min_length=1, validation_alias="KB_INDEX")

@@ -15,9 +15,11 @@ from aiokafka.errors import KafkaError
 from supportmesh_core import topics
 from supportmesh_core.chaos import BadFlags
 from supportmesh_core.codec import JSON_TYPE, BadMessage, to_json_bytes
+from supportmesh_core.elastic import ElasticsearchConfigError, client_options
 
 from . import chaos
 from .classify import ModelUnavailable
+from .es_security import ProvisionFailed
 from .evaluate import BadEvalData
 from .kafka_io import KafkaUnavailable, started_producer
 from .reply import NothingToApprove, UnknownTicket, build_reply, find_outcome, send_reply
@@ -95,6 +97,28 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--es", default=os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
                        help="Elasticsearch URL (default: $ELASTICSEARCH_URL or http://127.0.0.1:9200)")
     trace.add_argument("--index", default="supportmesh-hops-*", help="index pattern (default: %(default)s)")
+    trace.add_argument("--ca-file", default=os.environ.get("ELASTICSEARCH_CA_FILE", ""), metavar="PEM",
+                       help="CA that signed Elasticsearch's certificate (default: $ELASTICSEARCH_CA_FILE; "
+                            "unset: the system trust store). Credentials come from $ELASTICSEARCH_API_KEY or "
+                            "$ELASTICSEARCH_USERNAME/$ELASTICSEARCH_PASSWORD, never from the command line")
+
+    provision = commands.add_parser(
+        "es-provision", help="create the roles, API keys and read-only user of a secured Elasticsearch",
+        description="As a superuser (ELASTICSEARCH_USERNAME/PASSWORD, default supportmesh-admin with the password "
+                    "`ES_SECURITY=1 deploy/infra.sh` keeps in $SUPPORTMESH_HOME/secrets), write the roles "
+                    "supportmesh-hop-indexer, supportmesh-retriever and supportmesh-trace, the read-only user "
+                    "supportmesh-trace, and a new API key for hop-indexer and for the retriever; then one env "
+                    "file per caller (mode 600). Prints the files' paths.")
+    provision.add_argument("--es", default=os.environ.get("ELASTICSEARCH_URL", "https://127.0.0.1:9200"),
+                           help="Elasticsearch URL (default: $ELASTICSEARCH_URL or https://127.0.0.1:9200)")
+    provision.add_argument("--ca-file", default=os.environ.get("ELASTICSEARCH_CA_FILE", ""), metavar="PEM",
+                           help="CA that signed Elasticsearch's certificate (default: $ELASTICSEARCH_CA_FILE)")
+    provision.add_argument("--kb-index", default=os.environ.get("KB_INDEX", "supportmesh-kb"),
+                           help="the retriever's knowledge-base index (default: $KB_INDEX or supportmesh-kb)")
+    provision.add_argument("--out", default="", metavar="DIR",
+                           help="where the env files go (default: $SUPPORTMESH_HOME/secrets/elasticsearch)")
+    provision.add_argument("--rotate", action="store_true",
+                           help="invalidate the API keys an earlier run made (running services lose access)")
 
     classify = commands.add_parser(
         "classify", help="classify one text with the trained intent classifier and print its JSON",
@@ -196,7 +220,10 @@ async def _trace(args: argparse.Namespace, out: TextIO) -> int:
     from .trace import as_json, fetch, render
 
     # A person at a prompt wants an answer or a reason within seconds, not the client's retries.
-    es = AsyncElasticsearch(args.es, request_timeout=10, max_retries=0)
+    options = client_options(args.es, api_key=os.environ.get("ELASTICSEARCH_API_KEY", ""),
+                             username=os.environ.get("ELASTICSEARCH_USERNAME", ""),
+                             password=os.environ.get("ELASTICSEARCH_PASSWORD", ""), ca_file=args.ca_file or None)
+    es = AsyncElasticsearch(args.es, request_timeout=10, max_retries=0, **options)
     try:
         trace = await fetch(es, args.index, args.id)
     finally:
@@ -210,6 +237,27 @@ async def _trace(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
+async def _es_provision(args: argparse.Namespace, out: TextIO) -> int:
+    import pathlib
+
+    from elasticsearch import AsyncElasticsearch
+
+    from . import es_security
+
+    username = os.environ.get("ELASTICSEARCH_USERNAME", "") or es_security.ADMIN_USER
+    options = client_options(args.es, username=username, password=es_security.admin_password(),
+                             ca_file=args.ca_file or None)
+    es = AsyncElasticsearch(args.es, request_timeout=30, max_retries=0, **options)
+    try:
+        creds = await es_security.provision(es, kb_index=args.kb_index, rotate=args.rotate)
+    finally:
+        await es.close()
+    out_dir = pathlib.Path(args.out) if args.out else es_security.default_out_dir()
+    for path in es_security.write_env_files(out_dir, creds, args.es, args.ca_file):
+        print(path, file=out, flush=True)
+    return EXIT_OK
+
+
                     on_ready: Callable[[], None] | None = None) -> int:
     """Parse `argv` and run the command; returns the exit code. `on_ready` fires once tail is positioned."""
     parser = build_parser()
@@ -223,6 +271,8 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
         if args.command == "trace":
             return await _trace(args, out)
         if args.command == "classify":
+        if args.command == "es-provision":
+            return await _es_provision(args, out)
             return _classify(args, out)
         if args.command == "eval":
             return _eval(args, out)
@@ -236,7 +286,7 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
     except (ModelUnavailable, BadEvalData, BadFlags) as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
-    except (KafkaUnavailable, TraceUnavailable) as exc:
+    except (KafkaUnavailable, TraceUnavailable, ElasticsearchConfigError, ProvisionFailed) as exc:
         print(f"supportmesh {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_UNREACHABLE
     except NothingToApprove as exc:

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from elastic_transport import TransportError
+from elastic_transport import TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
 TRACE_ID = re.compile(r"[0-9a-f]{32}")
@@ -63,7 +63,13 @@ async def fetch(es: AsyncElasticsearch, index: str, ident: str) -> Trace:
         hops = await _search(es, index, [{"terms": {"trace.id": traces}}, {"term": {"ticket.id": ident}}]) \
             if traces else first
     except ApiError as exc:
-        raise TraceUnavailable(f"Elasticsearch refused the search: HTTP {exc.meta.status} {exc.message}") from None
+        hint = {401: " (no or wrong credentials: set ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD)",
+                403: " (the credentials lack read on the index)"}.get(exc.meta.status, "")
+        raise TraceUnavailable(f"Elasticsearch refused the search: HTTP {exc.meta.status} {exc.message}{hint}") \
+            from None
+    except TlsError as exc:
+        raise TraceUnavailable(f"TLS with Elasticsearch failed ({exc.message}); if its certificate is signed by "
+                               "a private CA, set ELASTICSEARCH_CA_FILE or --ca-file to that CA") from None
     except TransportError as exc:
         raise TraceUnavailable(f"cannot reach Elasticsearch ({exc}); set ELASTICSEARCH_URL or --es") from None
     if not hops:

@@ -1,7 +1,7 @@
 """Elasticsearch behind the DocStore interface: the index template and per-document bulk results."""
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
@@ -31,8 +31,9 @@ class ItemResult:
 
     @property
     def retryable(self) -> bool:
-        # 429 is back-pressure and 5xx a sick node: both pass. Other 4xx (mapping errors) never will.
-        return self.status in (408, 429) or self.status >= 500
+        # 429 is back-pressure and 5xx a sick node: both pass; 401/403 pass once the key or its role is fixed.
+        # Other 4xx (mapping errors) never will.
+        return self.status in (401, 403, 408, 429) or self.status >= 500
 
 
 class DocStore(Protocol):
@@ -55,8 +56,10 @@ class DocStore(Protocol):
 class ElasticDocStore:
     """The real DocStore: AsyncElasticsearch with the client's own retries off (the caller backs off)."""
 
-    def __init__(self, url: str, template_pattern: str, timeout_s: float) -> None:
-        self._es = AsyncElasticsearch(url, request_timeout=timeout_s, max_retries=0, retry_on_timeout=False)
+    def __init__(self, url: str, template_pattern: str, timeout_s: float, **client_options: Any) -> None:
+        """`client_options`: credentials and TLS trust (supportmesh_core.elastic.client_options)."""
+        self._es = AsyncElasticsearch(url, request_timeout=timeout_s, max_retries=0, retry_on_timeout=False,
+                                      **client_options)
         self._pattern = template_pattern
 
     async def install_template(self) -> None:
@@ -75,7 +78,8 @@ class ElasticDocStore:
         try:
             response = await self._es.bulk(operations=operations)
         except ApiError as exc:
-            if 400 <= exc.meta.status < 500 and exc.meta.status not in (408, 429):
+            # 401/403 refuse the credentials, not the hops: they wait (backing off) until the key or role is fixed.
+            if 400 <= exc.meta.status < 500 and exc.meta.status not in (401, 403, 408, 429):
                 raise StoreRejected(f"bulk request refused: {_describe(exc)}") from exc
             raise StoreUnavailable(f"bulk request failed: {_describe(exc)}") from exc
         except TransportError as exc:
@@ -118,4 +122,6 @@ def _error_text(error: dict | str) -> str:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, ApiError):
         return f"HTTP {exc.meta.status}: {exc.message}"
+    if isinstance(exc, TransportError):  # str() of a TlsError is just "TLS error"; the message says which
+        return f"{type(exc).__name__}: {exc.message}"
     return f"{type(exc).__name__}: {exc}"
