@@ -18,13 +18,13 @@
 #   ES_PORT [9200]  ES_TRANSPORT_PORT [9300]
 #   KAFKA_HEAP ["-Xms256m -Xmx512m"]  ES_HEAP ["-Xms512m -Xmx512m"]  (JVM heap flags)
 #   KAFKA_START_TIMEOUT [90]  ES_START_TIMEOUT [180]  (seconds)
-#
 #   ES_SECURITY [0]  1 = Elasticsearch with security on: HTTPS (and transport TLS) with the server certificate of
 #     deploy/certs.sh from SUPPORTMESH_CERTS_DIR [<repo>/.infra/certs], made if missing, and a file-realm
 #     superuser ES_ADMIN_USER [supportmesh-admin] whose password is ES_ADMIN_PASSWORD or, unset, a random
 #     one kept in $SUPPORTMESH_HOME/secrets/elasticsearch-admin (mode 600). Roles, the indexer's API key and
 #     the read-only trace user are made by `supportmesh es-provision` (tools/supportmesh-cli). Use it with
 #     its own SUPPORTMESH_HOME and ports: one ES instance per state dir.
+#
 # Elasticsearch refuses to run as root, so as root it runs as system user supportmesh-es.
 # That user must be able to traverse to its files; see es_paths for where they live.
 set -euo pipefail
@@ -49,10 +49,10 @@ ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-9300}"
 ES_HEAP="${ES_HEAP:--Xms512m -Xmx512m}"
 ES_START_TIMEOUT="${ES_START_TIMEOUT:-180}"
 ES_USER="supportmesh-es"
-
 ES_SECURITY="${ES_SECURITY:-0}"
 ES_ADMIN_USER="${ES_ADMIN_USER:-supportmesh-admin}"
 ES_CERTS_SRC="${SUPPORTMESH_CERTS_DIR:-$REPO/.infra/certs}"
+
 INSTALL_HINT="install Java 17+ and Maven: apt-get install openjdk-17-jre-headless maven"
 
 pom_prop() { sed -n "s:.*<$2>\(.*\)</$2>.*:\1:p" "$1" | head -n1; }
@@ -461,45 +461,14 @@ es_prepare_dirs() {
     cp -r "$ES_HOME/config" "$ES_RUN/config"
     echo "$ES_VERSION" >"$ES_RUN/config/.supportmesh-version"
   fi
+  if [[ "$ES_SECURITY" == 1 ]]; then es_prepare_security; fi
   if ((EUID == 0)); then chown -R "$ES_USER:$ES_USER" "$ES_RUN"; fi
+  if [[ "$ES_SECURITY" == 1 ]]; then es_admin_user; fi
   if [[ "$ES_RUN" != "$STATE/elasticsearch" ]]; then ln -sfn "$ES_RUN" "$STATE/elasticsearch"; fi
   ln -sfn "$ES_RUN/data" "$STATE/data/elasticsearch"
   ln -sfn "$ES_RUN/logs" "$STATE/logs/elasticsearch"
 }
 
-  if [[ "$ES_SECURITY" == 1 ]]; then es_prepare_security; fi
-es_healthy() {
-  if [[ "$ES_SECURITY" == 1 ]]; then es_admin_user; fi
-  local url="$(es_scheme)://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=5s"
-  if [[ "$ES_SECURITY" == 1 ]]; then
-    # The password goes in on stdin (curl -K -), never on a command line others can read in /proc.
-    printf 'user = "%s:%s"\n' "$ES_ADMIN_USER" "$(es_admin_password)" \
-      | curl -fs -o /dev/null --max-time 7 --cacert "$ES_CERTS_SRC/ca.crt" -K - "$url"
-  else
-    curl -fs -o /dev/null --max-time 7 "$url"
-  fi
-}
-
-# The node's security flags: none but "off" unless ES_SECURITY=1.
-es_security_flags() {
-  if [[ "$ES_SECURITY" != 1 ]]; then
-    ES_SECURITY_FLAGS=(-Expack.security.enabled=false)
-    return 0
-  fi
-  ES_SECURITY_FLAGS=(-Expack.security.enabled=true
-    -Expack.security.http.ssl.enabled=true
-    -Expack.security.http.ssl.certificate=certs/server.crt
-    -Expack.security.http.ssl.key=certs/server.key
-    -Expack.security.http.ssl.certificate_authorities=certs/ca.crt
-    -Expack.security.transport.ssl.enabled=true
-    -Expack.security.transport.ssl.verification_mode=certificate
-    -Expack.security.transport.ssl.certificate=certs/server.crt
-    -Expack.security.transport.ssl.key=certs/server.key
-    -Expack.security.transport.ssl.certificate_authorities=certs/ca.crt
-    -Expack.security.authc.api_key.enabled=true)
-}
-
-# The server JVM's command line doesn't name the instance, but its environment does.
 # ---- ES_SECURITY=1: certificates in the node's config dir and a file-realm superuser for provisioning.
 
 es_admin_password_file() { printf '%s' "$STATE/secrets/elasticsearch-admin"; }
@@ -571,19 +540,50 @@ es_admin_user() {
 
 es_scheme() { if [[ "$ES_SECURITY" == 1 ]]; then echo https; else echo http; fi; }
 
+es_healthy() {
+  local url="$(es_scheme)://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=5s"
+  if [[ "$ES_SECURITY" == 1 ]]; then
+    # The password goes in on stdin (curl -K -), never on a command line others can read in /proc.
+    printf 'user = "%s:%s"\n' "$ES_ADMIN_USER" "$(es_admin_password)" \
+      | curl -fs -o /dev/null --max-time 7 --cacert "$ES_CERTS_SRC/ca.crt" -K - "$url"
+  else
+    curl -fs -o /dev/null --max-time 7 "$url"
+  fi
+}
+
+# The node's security flags: none but "off" unless ES_SECURITY=1.
+es_security_flags() {
+  if [[ "$ES_SECURITY" != 1 ]]; then
+    ES_SECURITY_FLAGS=(-Expack.security.enabled=false)
+    return 0
+  fi
+  ES_SECURITY_FLAGS=(-Expack.security.enabled=true
+    -Expack.security.http.ssl.enabled=true
+    -Expack.security.http.ssl.certificate=certs/server.crt
+    -Expack.security.http.ssl.key=certs/server.key
+    -Expack.security.http.ssl.certificate_authorities=certs/ca.crt
+    -Expack.security.transport.ssl.enabled=true
+    -Expack.security.transport.ssl.verification_mode=certificate
+    -Expack.security.transport.ssl.certificate=certs/server.crt
+    -Expack.security.transport.ssl.key=certs/server.key
+    -Expack.security.transport.ssl.certificate_authorities=certs/ca.crt
+    -Expack.security.authc.api_key.enabled=true)
+}
+
+# The server JVM's command line doesn't name the instance, but its environment does.
 es_marker() { printf '%s' "ES_PATH_CONF=$ES_RUN/config"; }
 
 ES_LAUNCHER_PID=""
 launch_es() {
   fetch_es
   require_java
+  if [[ "$ES_SECURITY" == 1 ]]; then es_security_home; fi
   local pid
   if pid="$(pid_alive "$ES_PIDFILE" "$(es_marker)")"; then
     if es_healthy; then
       log "elasticsearch already running and healthy (pid $pid, $(es_scheme)://127.0.0.1:$ES_PORT)"
       ES_T0=""
       return 0
-  if [[ "$ES_SECURITY" == 1 ]]; then es_security_home; fi
     fi
     log "elasticsearch process $pid is running but not healthy yet; waiting for it"
     ES_T0="$(now)"

@@ -219,10 +219,10 @@ async def _trace(args: argparse.Namespace, out: TextIO) -> int:
 
     from .trace import as_json, fetch, render
 
-    # A person at a prompt wants an answer or a reason within seconds, not the client's retries.
     options = client_options(args.es, api_key=os.environ.get("ELASTICSEARCH_API_KEY", ""),
                              username=os.environ.get("ELASTICSEARCH_USERNAME", ""),
                              password=os.environ.get("ELASTICSEARCH_PASSWORD", ""), ca_file=args.ca_file or None)
+    # A person at a prompt wants an answer or a reason within seconds, not the client's retries.
     es = AsyncElasticsearch(args.es, request_timeout=10, max_retries=0, **options)
     try:
         trace = await fetch(es, args.index, args.id)
@@ -236,7 +236,6 @@ async def _trace(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
 async def _es_provision(args: argparse.Namespace, out: TextIO) -> int:
     import pathlib
 
@@ -258,6 +257,7 @@ async def _es_provision(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
                     on_ready: Callable[[], None] | None = None) -> int:
     """Parse `argv` and run the command; returns the exit code. `on_ready` fires once tail is positioned."""
     parser = build_parser()
@@ -270,9 +270,9 @@ async def _es_provision(args: argparse.Namespace, out: TextIO) -> int:
             return await _reply(args, out)
         if args.command == "trace":
             return await _trace(args, out)
-        if args.command == "classify":
         if args.command == "es-provision":
             return await _es_provision(args, out)
+        if args.command == "classify":
             return _classify(args, out)
         if args.command == "eval":
             return _eval(args, out)
