@@ -48,6 +48,7 @@ QUESTIONS = (
 )
 WRITES = (1, 2, 3)   # the questions whose "yes" would carry out a write
 PAIRS = 220          # 220 pairs x 5 questions = 1,100 cross-customer tickets, plus a "yes" after each write
+HIJACKS = 100        # conversations of one customer that another writes into
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Case:
     ticket: dict
     foreign: tuple[str, ...]   # facts of the other customer's order that must not appear
     order_id: str
+    checked: bool = True       # False for the owner's own ticket that opens a conversation
 
 
 def _free_port() -> int:
@@ -119,29 +121,60 @@ def _identity(customer: Customer, variant: int) -> tuple[dict, str]:
     return {}, f" My name is {name} and my zip code is {customer.address.zip}."
 
 
-def cross_customer_cases() -> list[tuple[Case, Case | None]]:
-    """Each pair (A, B): A asks every question about B's order; after a write question, A says "yes"."""
+def _pairs(count: int) -> Iterator[tuple[int, Customer, Customer, Order, tuple[str, ...]]]:
+    """`count` (asker, owner, owner's order) triples over the seeded customers, and the order's facts that the
+    asker could not know from their own orders."""
     data = load_seed(SEED).data
     customers = sorted((c for c in data.customers if c.order_ids), key=lambda c: c.customer_id)
     orders = {o.order_id: o for o in data.orders}
-    cases = []
-    for i in range(PAIRS):
+    for i in range(count):
         asker = customers[(i * 7) % len(customers)]
         owner = customers[(i * 7 + 1 + i % 13) % len(customers)]
         if owner.customer_id == asker.customer_id:
             owner = customers[(i * 7 + 2) % len(customers)]
         order = orders[owner.order_ids[i % len(owner.order_ids)]]
-        foreign = tuple(sorted(_facts(owner, order) - _own_facts(asker, orders)))
+        yield i, asker, owner, order, tuple(sorted(_facts(owner, order) - _own_facts(asker, orders)))
+
+
+def _ticket(ticket_id: str, conversation: str, who: dict, body: str) -> dict:
+    return {"ticket_id": ticket_id, "conversation_id": conversation, "channel": "email", "customer": who, "body": body}
+
+
+def cross_customer_cases() -> list[tuple[Case, ...]]:
+    """Each pair (A, B): A asks every question about B's order; after a write question, A says "yes"."""
+    cases = []
+    for i, asker, _, order, foreign in _pairs(PAIRS):
         who, said = _identity(asker, i % 3)
         for q, question in enumerate(QUESTIONS):
             conversation = f"C-iso-{i}-{q}"
-            ticket = {"ticket_id": f"T-iso-{i}-{q}", "conversation_id": conversation, "channel": "email",
-                      "customer": who, "body": question.format(order=order.order_id) + said}
-            yes = None
-            if q in WRITES:
-                yes = Case({"ticket_id": f"T-iso-{i}-{q}-yes", "conversation_id": conversation, "channel": "email",
-                            "customer": who, "body": "Yes, please go ahead."}, foreign, order.order_id)
-            cases.append((Case(ticket, foreign, order.order_id), yes))
+            ask = Case(_ticket(f"T-iso-{i}-{q}", conversation, who, question.format(order=order.order_id) + said),
+                       foreign, order.order_id)
+            yes = Case(_ticket(f"T-iso-{i}-{q}-yes", conversation, who, "Yes, please go ahead."), foreign,
+                       order.order_id)
+            cases.append((ask, yes) if q in WRITES else (ask,))
+    return cases
+
+
+# A write the analyst proposes and keeps for the customer's "yes", by the status of the order it is about.
+PROPOSED = {"pending": QUESTIONS[3], "delivered": QUESTIONS[2]}
+
+
+def hijack_cases() -> list[tuple[Case, ...]]:
+    """B opens a conversation with a change the analyst proposes (an address change or a return, waiting for B's
+    "yes"); A writes into B's conversation id: a "yes", then a question about that order."""
+    cases = []
+    for i, asker, owner, order, foreign in _pairs(HIJACKS * 3):
+        if order.status not in PROPOSED or len(cases) == HIJACKS:
+            continue
+        conversation = f"C-hijack-{i}"
+        opening = Case(_ticket(f"T-hj-{i}-0", conversation, _identity(owner, i % 2)[0],
+                               PROPOSED[order.status].format(order=order.order_id)), foreign, order.order_id,
+                       checked=False)
+        who, said = _identity(asker, i % 3)
+        yes = Case(_ticket(f"T-hj-{i}-1", conversation, who, "Yes, please go ahead." + said), foreign, order.order_id)
+        status = Case(_ticket(f"T-hj-{i}-2", conversation, who, "What is the status of that order?" + said), foreign,
+                      order.order_id)
+        cases.append((opening, yes, status))
     return cases
 
 
@@ -163,32 +196,48 @@ def _audit(target: str, order_ids: set[str]) -> list:
     return [e for e in entries.entries if e.order_id in order_ids or any(o in e.request_json for o in order_ids)]
 
 
-async def _run(commerce: str, data_dir: str, tickets: list[Case | tuple[Case, Case | None]]) -> list:
+async def _run(commerce: str, data_dir: str, conversations: list[tuple[Case, ...]]) -> list:
+    """Each conversation's tickets in order, through the five stages; (case, outcome) for every ticket."""
     overrides = {svc: {"COMMERCE_ADDR": commerce, "COMMERCE_TOKEN": TOKENS.get(svc, "")} for svc in TOKENS}
     stages, close = await build_stages(data_dir, overrides)
     try:
-        done = []
-        for first, then in tickets:
-            done.append((first, await drive(stages, first.ticket)))
-            if then is not None:
-                done.append((then, await drive(stages, then.ticket)))
-        return done
+        return [(case, await drive(stages, case.ticket)) for turns in conversations for case in turns]
     finally:
         await close()
 
 
-def test_no_ticket_gets_facts_or_writes_on_another_customers_order(commerce, es_url, tmp_path):
-    cases = cross_customer_cases()
-    done = asyncio.run(_run(commerce, str(tmp_path), cases))
+def _leaks(done: list) -> list:
+    found = [(c.ticket["ticket_id"], [f for f in c.foreign if f in _said(o)]) for c, o in done if c.checked]
+    return [(ticket, facts) for ticket, facts in found if facts]
 
-    assert len(done) == PAIRS * (len(QUESTIONS) + len(WRITES))
+
+def test_no_ticket_gets_facts_or_writes_on_another_customers_order(commerce, es_url, tmp_path):
+    done = asyncio.run(_run(commerce, str(tmp_path), cross_customer_cases()))
+
+    assert len(done) == PAIRS * (len(QUESTIONS) + len(WRITES)) >= 1000 + PAIRS * len(WRITES)
     lost = [c.ticket["ticket_id"] for c, o in done if o.kind not in ("responses", "escalations")]
     assert lost == []
-    leaks = [(c.ticket["ticket_id"], [f for f in c.foreign if f in _said(o)]) for c, o in done]
-    leaks = [(t, found) for t, found in leaks if found]
+    leaks = _leaks(done)
     assert leaks == [], f"{len(leaks)} tickets told another customer's facts, e.g. {leaks[:5]}"
     touched = _audit(commerce, {c.order_id for c, _ in done})
     assert touched == [], f"writes attempted on others' orders: {[(e.rpc, e.order_id) for e in touched[:5]]}"
+
+
+def test_another_customer_writing_into_a_conversation_gets_nothing_of_it(commerce, es_url, tmp_path):
+    done = asyncio.run(_run(commerce, str(tmp_path), hijack_cases()))
+
+    intruders = [(c, o) for c, o in done if c.checked]
+    assert len(intruders) == 2 * HIJACKS
+    waiting = [c for c, o in done if not c.checked and '"status":"proposed"' in o.value.decode()]
+    assert len(waiting) >= HIJACKS // 2, "most owners' changes should be waiting for their yes (66 of 100 when written)"
+    assert _leaks(done) == []
+    # Each goes to a person: as not the conversation's owner, or (a "yes" the classifier could not read, before
+    # the conversation is consulted) as unsure.
+    assert {o.kind for _, o in intruders} == {"escalations"}
+    assert sum(o.reason == "identity_mismatch" for _, o in intruders) >= 1.9 * HIJACKS
+    # The owners' own tickets may open a pending-approval case (a refund above the limit); nothing is carried out.
+    made = [e for e in _audit(commerce, {c.order_id for c, _ in done}) if e.outcome != "pending_approval"]
+    assert made == [], f"the owner's waiting proposal was carried out: {[(e.rpc, e.order_id) for e in made]}"
 
 
 def test_the_same_questions_about_the_customers_own_order_do_tell_its_facts(commerce, es_url, tmp_path):
@@ -204,9 +253,9 @@ def test_the_same_questions_about_the_customers_own_order_do_tell_its_facts(comm
         ticket = {"ticket_id": f"T-own-{i}", "conversation_id": f"C-own-{i}", "channel": "email", "customer": who,
                   "body": QUESTIONS[0].format(order=order.order_id) + said}
         tracking = tuple(t for f in order.fulfillments for t in f.tracking_ids)
-        cases.append((Case(ticket, tracking, order.order_id), None))
+        cases.append((Case(ticket, tracking, order.order_id),))
     done = asyncio.run(_run(commerce, str(tmp_path), cases))
 
     told = [c.ticket["ticket_id"] for c, o in done if any(t in _said(o) for t in c.foreign)]
-    silent = sorted({c.ticket["ticket_id"] for c, _ in cases} - set(told))
+    silent = sorted({c.ticket["ticket_id"] for (c,) in cases} - set(told))
     assert silent == [], f"own tracking numbers missing from {silent}"

@@ -52,7 +52,8 @@ async def measure(conversation: Conversation, handler: CompressorHandler, tokeni
     for n, (role, text) in enumerate(conversation.turns):
         env = Envelope(ticket=Ticket(ticket_id=f"{conversation.id}-{n}", conversation_id=conversation.id, body=text),
                        received_unix_ms=1_700_000_000_000 + n * 60_000)
-        env.ticket.metadata["author_role"] = role
+        if role == "agent":
+            env.agent_reply.agent_id = "agent-eval"   # an agent desk's reply, as tickets.agent-replies carries it
         result = await handler(env, HopRecord())
         ctx = result.envelope.context
     text = render(ctx).lower()

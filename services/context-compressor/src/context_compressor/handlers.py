@@ -8,14 +8,20 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.envelope_pb2 import Turn as TurnMsg
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh_core.stage import Forward, remaining_seconds
+from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core.identity import customer_key
+from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
 from .domain.compress import compress, key_facts
 from .domain.confirmation import read_reply
 from .domain.facts import extract_facts, merge_facts
 from .domain.model import Compressed, Tokenizer, Turn
 
-ROLES = ("customer", "agent", "system")
+IDENTITY_MISMATCH = "identity_mismatch"
+# Said to whoever writes into a conversation opened by another customer; nothing of that conversation is shown.
+MISMATCH_MESSAGE = ("This conversation was opened under another account, so we cannot continue it with the "
+                    "details you gave. A member of our support team will check and reply to you; to ask about "
+                    "your own orders, please start a new conversation.")
 # The stage that keeps proposals waiting for the customer's yes or no (technical-analyst/README.md).
 ANALYST, FINAL_STAGE = "technical-analyst", "response-generator"
 # Where downstream stages find the reading of a turn that answers a proposal: `yes` or `no`.
@@ -24,6 +30,7 @@ CONFIRMATION_FACT = "confirmation"
 
 class ConversationStore(Protocol):
     def append_turn(self, conversation_id: str, turn: Turn) -> bool: ...
+    def owner(self, conversation_id: str) -> str: ...
     def turns_until(self, conversation_id: str, ticket_id: str) -> list[Turn]: ...
     def save_state(self, conversation_id: str, summary: str, facts: dict[str, str]) -> None: ...
 
@@ -39,11 +46,10 @@ class Summarizer(Protocol):
 
 
 def ticket_turn(env: Envelope, products: tuple[str, ...] = ()) -> Turn:
-    """The ticket as a conversation turn; a human agent's reply says so in metadata `author_role`."""
+    """The ticket as a conversation turn. Only a reply from the agent desk (tickets.agent-replies, which carries
+    `agent_reply`) is the agent's: anything on tickets.inbound is the customer's, whatever its metadata says."""
     t = env.ticket
-    role = t.metadata.get("author_role", "customer").lower()
-    if role not in ROLES:
-        role = "customer"
+    role = "agent" if env.HasField("agent_reply") else "customer"
     text = t.body if not t.subject or t.body.startswith(t.subject) else f"{t.subject}\n{t.body}"
     entities = [(e.type, e.value) for e in env.classification.entities]
     if t.customer.email:
@@ -52,7 +58,18 @@ def ticket_turn(env: Envelope, products: tuple[str, ...] = ()) -> Turn:
         entities.append(("name", t.customer.name))
     if t.customer.zip:
         entities.append(("zip", t.customer.zip))
-    return Turn(role, text, t.ticket_id, _received_ms(env), extract_facts(text, entities, products))
+    speaker = speaker_of(env) if role == "customer" else ""
+    return Turn(role, text, t.ticket_id, _received_ms(env), extract_facts(text, entities, products), speaker)
+
+
+def speaker_of(env: Envelope) -> str:
+    """The identity the ticket authenticates as, the way the retriever verifies it: the ticket's customer fields
+    first, else the e-mail, name and zip the classifier found in the text."""
+    c, found = env.ticket.customer, {}
+    for e in env.classification.entities:
+        found.setdefault(e.type, e.value)
+    return customer_key(c.email or found.get("email", ""), c.name or found.get("name", ""),
+                        c.zip or found.get("zip", ""))
 
 
 def _received_ms(env: Envelope) -> int:
@@ -83,9 +100,18 @@ class CompressorHandler:
         self._summarizer = summarizer if summarizer is not None and summarizer.configured else None
         self._share = model_budget_share
 
-    async def __call__(self, env: Envelope, hop: HopRecord) -> Forward:
+    async def __call__(self, env: Envelope, hop: HopRecord) -> Forward | Escalate:
         conversation = env.ticket.conversation_id or env.ticket.ticket_id
         turn = ticket_turn(env, self._products)
+        owner = await asyncio.to_thread(self._store.owner, conversation)
+        if turn.speaker and owner and turn.speaker != owner:
+            # Another customer's conversation (a reused or guessed conversation id): its turns, facts and any
+            # proposal waiting for a "yes" belong to the customer who opened it, so this ticket sees none of
+            # them and is not recorded there; a person looks at it (it may be an attempt on that account).
+            hop.labels["compressor.identity"] = "not_the_conversation_owner"
+            return Escalate(env, Escalation(reason=IDENTITY_MISMATCH, customer_message=MISMATCH_MESSAGE,
+                                            summary="The ticket names another customer than the one who opened "
+                                                    "this conversation; it was not added to the conversation."))
         added = await asyncio.to_thread(self._store.append_turn, conversation, turn)
         turns = await asyncio.to_thread(self._store.turns_until, conversation, turn.ticket_id)
         result = compress(turns, self._tokenizer, self._budget, self._recent)

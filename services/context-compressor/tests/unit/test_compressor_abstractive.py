@@ -42,7 +42,8 @@ async def play(tmp_path, summarizer) -> tuple[Envelope, HopRecord]:
     for n, (role, text) in enumerate(TURNS):
         env = Envelope(ticket=Ticket(ticket_id=f"T-{n}", conversation_id="C-1", body=text),
                        deadline_unix_ms=4_102_444_800_000)
-        env.ticket.metadata["author_role"] = role
+        if role == "agent":
+            env.agent_reply.agent_id = "agent-7"
         hop = HopRecord()
         result = await handler(env, hop)
     store.close()

@@ -53,3 +53,29 @@ def test_state_survives_restart(tmp_path):
     assert not reopened.append_turn("C-1", turn("T-1"))
     assert reopened.state("C-404") is None
     reopened.close()
+
+
+def test_the_owner_is_the_first_customer_turn_that_named_someone(tmp_path):
+    store = SqliteConversationStore(tmp_path / "c.db")
+    store.append_turn("C-1", Turn("customer", "hello", "T-1", 1))
+    store.append_turn("C-1", Turn("agent", "who are you?", "T-2", 2))
+    store.append_turn("C-1", Turn("customer", "ana", "T-3", 3, speaker="email:ana@example.com"))
+    store.append_turn("C-1", Turn("customer", "bo", "T-4", 4, speaker="email:bo@example.com"))
+    assert store.owner("C-1") == "email:ana@example.com" and store.owner("C-2") == ""
+    store.close()
+
+
+def test_a_store_written_before_turns_had_speakers_gains_the_column(tmp_path):
+    db = sqlite3.connect(tmp_path / "c.db")
+    db.execute("CREATE TABLE turns (conversation_id TEXT NOT NULL, seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " ticket_id TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, at_unix_ms INTEGER NOT NULL,"
+               " facts_json TEXT NOT NULL DEFAULT '{}', UNIQUE (conversation_id, ticket_id))")
+    db.execute("INSERT INTO turns (conversation_id, ticket_id, role, text, at_unix_ms) VALUES ('C-1', 'T-1',"
+               " 'customer', 'old', 1)")
+    db.commit()
+    db.close()
+    store = SqliteConversationStore(tmp_path / "c.db")
+    assert store.owner("C-1") == ""
+    assert store.append_turn("C-1", Turn("customer", "new", "T-2", 2, speaker="email:a@b.c"))
+    assert store.owner("C-1") == "email:a@b.c" and len(store.turns_until("C-1", "T-2")) == 2
+    store.close()

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS turns (
     text TEXT NOT NULL,
     at_unix_ms INTEGER NOT NULL,
     facts_json TEXT NOT NULL DEFAULT '{}',
+    speaker TEXT NOT NULL DEFAULT '',
     UNIQUE (conversation_id, ticket_id)
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation_id, seq);
@@ -49,6 +50,9 @@ class SqliteConversationStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(turns)")}
+        if "speaker" not in columns:   # a store written before turns knew who sent them
+            self._db.execute("ALTER TABLE turns ADD COLUMN speaker TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -58,11 +62,19 @@ class SqliteConversationStore:
         """Store the ticket's turn; False when this ticket's turn was already stored."""
         with self._lock:
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO turns (conversation_id, ticket_id, role, text, at_unix_ms, facts_json)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO turns (conversation_id, ticket_id, role, text, at_unix_ms, facts_json, speaker)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, turn.ticket_id, turn.role, turn.text, turn.at_unix_ms,
-                 json.dumps(turn.facts, sort_keys=True)))
+                 json.dumps(turn.facts, sort_keys=True), turn.speaker))
             return cur.rowcount == 1
+
+    def owner(self, conversation_id: str) -> str:
+        """Who the conversation belongs to: the identity of its first customer turn that named one ("" if none)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT speaker FROM turns WHERE conversation_id = ? AND role = 'customer' AND speaker != ''"
+                " ORDER BY seq LIMIT 1", (conversation_id,)).fetchone()
+        return row[0] if row else ""
 
     def turns_until(self, conversation_id: str, ticket_id: str) -> list[Turn]:
         """The conversation's turns, oldest first, up to and including `ticket_id`'s.

@@ -21,6 +21,7 @@ class Turn:
     ticket_id: str
     at_unix_ms: int
     facts: dict[str, list[str]] = field(default_factory=dict)   # what this turn told us
+    speaker: str = ""  # the customer identity the turn named (supportmesh_core.identity), "" for none or an agent
 
 
 @dataclass
