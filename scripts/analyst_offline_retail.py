@@ -33,7 +33,7 @@ from supportmesh_core.stage import Escalate
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from bench_commerce import start_server  # noqa: E402
+from bench_commerce import TOKENS, start_server  # noqa: E402
 from eval_mesh_retail import CONFIRMATION, REFUND_LIMIT, audits  # noqa: E402
 from retail_mesh_cases import DEV, build_cases, load_data, score_write, split_scenarios  # noqa: E402
 
@@ -58,8 +58,8 @@ class Mesh:
         self.classifier = Classifier(model, meta.get("products", ()))
         self.workflows = load_workflows(cs)
         self.min_confidence = cs.min_confidence
-        self.retriever_channel = tracing_channel(addr, "retriever", token="dev-retriever-token")
-        self.analyst_channel = tracing_channel(addr, "technical-analyst", token="dev-technical-analyst-token")
+        self.retriever_channel = tracing_channel(addr, "retriever", token=TOKENS["retriever"])
+        self.analyst_channel = tracing_channel(addr, "technical-analyst", token=TOKENS["technical-analyst"])
         self.lookups = GrpcCommerce(self.retriever_channel)
         self.analyst = AnalystHandler(REFUND_LIMIT, GrpcCommerceActions(self.analyst_channel),
                                       reads=GrpcStoreReads(self.analyst_channel),

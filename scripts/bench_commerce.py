@@ -26,9 +26,12 @@ import urllib.request
 import grpc
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
+from supportmesh_core import local_tokens
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-OPS_TOKEN = "dev-ops-token"  # commerce's development default; the bench starts its own server with it
+# The install's local tokens (supportmesh_core.local_tokens): the bench's own server accepts them.
+TOKENS = {service: local_tokens.mesh_token(service) for service in local_tokens.SERVICES}
+OPS_TOKEN = TOKENS["ops"]
 
 
 def _free_port() -> int:
@@ -42,7 +45,7 @@ def start_server(workdir: pathlib.Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "COMMERCE_GRPC_PORT": str(grpc_port), "HTTP_PORT": str(http_port),
            "COMMERCE_DB_PATH": str(workdir / "commerce.sqlite3"), "LOG_LEVEL": "WARNING",
            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_free_port()}", "COMMERCE_KAFKA_CONNECT_TIMEOUT_S": "0.5"}
-    env.pop("COMMERCE_TOKENS", None)
+    env["COMMERCE_TOKENS"] = local_tokens.tokens_spec(TOKENS)
     log = open(workdir / "commerce.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen([sys.executable, "-m", "commerce"], env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 60

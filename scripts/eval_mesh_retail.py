@@ -30,12 +30,11 @@ import time
 import uuid
 from collections import Counter
 
-import grpc
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from google.protobuf import json_format
 from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
 from supportmesh.v1 import outcomes_pb2
-from supportmesh_core import topics
+from supportmesh_core import local_tokens, tls, topics
 from supportmesh_core.codec import JSON_TYPE, PROTOBUF_TYPE
 from supportmesh_core.kafka import new_producer
 from supportmesh_core.kafka_security import new_consumer
@@ -58,7 +57,7 @@ from stats import percentiles  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TARGET_LOOKUP = 0.95
-OPS_TOKEN = "dev-ops-token"
+OPS_TOKEN = local_tokens.mesh_token("ops")   # what deploy/mesh.sh gave the ops caller
 REFUND_LIMIT = 500.0   # ANALYST_REFUND_APPROVAL_LIMIT's default: returns above it go to a human
 CONFIRMATION = "Yes, please go ahead."
 
@@ -135,7 +134,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str):
 async def audits(addr: str, ticket_ids: list[str]) -> dict[str, list[dict]]:
     """Every audited write attempt per ticket id, from commerce (ops token)."""
     found = {}
-    async with grpc.aio.insecure_channel(addr) as channel:
+    async with tls.local_mesh_channel(addr) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         for tid in ticket_ids:
             reply = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id=tid, limit=100),

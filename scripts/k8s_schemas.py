@@ -48,8 +48,9 @@ QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 ONE = {"items", "not", "additionalItems"}
 MANY = {"allOf", "anyOf", "oneOf"}
 NAMED = {"properties", "patternProperties"}
-# The production overlay reads a git-ignored secrets.env; a check renders it from the placeholder example.
-SECRET_STANDINS = {"overlays/production/secrets.env": "base/secrets.env.example"}
+# The overlays read a git-ignored secrets.env; a check renders them from the placeholder example.
+SECRET_STANDINS = {"overlays/production/secrets.env": "base/secrets.env.example",
+                   "overlays/local/secrets.env": "base/secrets.env.example"}
 
 
 class Unavailable(Exception):

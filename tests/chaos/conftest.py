@@ -17,10 +17,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-import grpc
 import pytest
 from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
-from supportmesh_core import topics
+from supportmesh_core import local_tokens, tls, topics
 from supportmesh_core.kafka import new_producer
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -28,7 +27,7 @@ SUPPORTMESH = REPO / ".venv" / "bin" / "supportmesh"
 INFRA = REPO / "deploy" / "infra.sh"
 BUDGET_MS = int(os.environ.get("TICKET_BUDGET_MS", "5000"))
 COMMERCE = "127.0.0.1:50051"
-OPS = (("x-service-token", "dev-ops-token"),)
+OPS = (("x-service-token", local_tokens.mesh_token("ops")),)   # what deploy/mesh.sh gave ops
 YUSUF = "yusuf.rossi7301@example.com"
 BODIES = [
     "Hi, where is my order #W2378156? It was due yesterday.",
@@ -137,7 +136,7 @@ async def pending_orders(n: int) -> list[tuple[str, str]]:
         db = json.load(f)
     found: list[tuple[str, str]] = []
     owners: set[str] = set()
-    async with grpc.aio.insecure_channel(COMMERCE) as channel:
+    async with tls.local_mesh_channel(COMMERCE) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         # From the end of the seed, away from the orders the e2e tests and examples talk about.
         for order in reversed(list(db["orders"].values())):
@@ -157,7 +156,7 @@ async def pending_orders(n: int) -> list[tuple[str, str]]:
 async def audited_writes(ticket_ids: list[str]) -> list[commerce_pb2.AuditEntry]:
     """What commerce itself recorded as done for these tickets: the authority on actions, not the replies."""
     entries = []
-    async with grpc.aio.insecure_channel(COMMERCE) as channel:
+    async with tls.local_mesh_channel(COMMERCE) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         for tid in ticket_ids:
             reply = await stub.ListAudit(commerce_pb2.ListAuditRequest(ticket_id=tid, limit=100), metadata=OPS,

@@ -5,17 +5,16 @@ import json
 import pathlib
 import uuid
 
-import grpc
 import pytest
 from supportmesh.commerce.v1 import commerce_pb2, commerce_pb2_grpc
-from supportmesh_core import topics
+from supportmesh_core import local_tokens, tls, topics
 from supportmesh_core.kafka import new_producer
 from supportmesh_core.settings import ServiceSettings
 
 pytestmark = pytest.mark.e2e
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-OPS = (("x-service-token", "dev-ops-token"),)
+OPS = (("x-service-token", local_tokens.mesh_token("ops")),)   # what deploy/mesh.sh gave ops
 
 
 def _seed() -> dict:
@@ -68,7 +67,7 @@ async def test_propose_then_yes_executes_once_and_a_resent_yes_does_not_act_agai
     run = uuid.uuid4().hex[:8]
     conversation = f"C-confirm-{run}"
     commerce = ServiceSettings(OTEL_SERVICE_NAME="e2e-confirmation").commerce_addr
-    async with grpc.aio.insecure_channel(commerce) as channel:
+    async with tls.local_mesh_channel(commerce) as channel:
         stub = commerce_pb2_grpc.CommerceServiceStub(channel)
         user, order, item = await _returnable(stub)
         name = f"{user['name']['first_name']} {user['name']['last_name']}"

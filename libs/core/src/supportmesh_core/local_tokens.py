@@ -88,3 +88,8 @@ def token_for(service: str, path: pathlib.Path | None = None) -> str:
     if service not in tokens:
         raise ValueError(f"no local commerce token for {service!r} (known: {', '.join(tokens)})")
     return tokens[service]
+
+
+def mesh_token(service: str = "ops") -> str:
+    """The token deploy/mesh.sh gives `service`: COMMERCE_TOKEN_<SERVICE> if exported, else the local file's."""
+    return os.environ.get(env_key(service)) or token_for(service)

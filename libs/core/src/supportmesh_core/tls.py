@@ -1,5 +1,6 @@
 """gRPC TLS and mutual TLS from PEM files: settings checks that fail at start-up, credentials, the peer's name."""
 
+import os
 import pathlib
 from collections.abc import Mapping
 
@@ -57,3 +58,22 @@ def peer_common_name(context: grpc.aio.ServicerContext) -> str | None:
         return None
     name = names[0]
     return name.decode() if isinstance(name, bytes) else name
+
+
+def local_mesh_credentials(service: str = "ops") -> grpc.ChannelCredentials | None:
+    """What deploy/mesh.sh gives `service` towards commerce: mutual TLS with its certificate from
+    SUPPORTMESH_CERTS_DIR (default .infra/certs) when SUPPORTMESH_TLS=1, else None (plaintext).
+    For tests and scripts that call the local mesh's commerce."""
+    if os.environ.get("SUPPORTMESH_TLS", "0") != "1":
+        return None
+    certs = pathlib.Path(os.environ.get("SUPPORTMESH_CERTS_DIR") or pathlib.Path(__file__).resolve().parents[4]
+                         / ".infra" / "certs")
+    return channel_credentials(certs / "ca.crt", certs / f"{service}.crt", certs / f"{service}.key")
+
+
+def local_mesh_channel(target: str, service: str = "ops") -> grpc.aio.Channel:
+    """A plain aio channel to the local mesh's commerce, TLS the way deploy/mesh.sh runs it."""
+    credentials = local_mesh_credentials(service)
+    if credentials is None:
+        return grpc.aio.insecure_channel(target)
+    return grpc.aio.secure_channel(target, credentials)
