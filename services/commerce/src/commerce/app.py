@@ -91,6 +91,10 @@ async def serve(settings: Settings) -> None:
                         CommerceWrites(writer, to_cents(settings.refund_approval_limit)))
         await server.set_serving()
         transport = "mtls" if settings.mutual_tls else "tls" if settings.tls_cert else "plaintext"
+        if transport == "plaintext" and settings.profile != "local":
+            # Allowed (a mesh behind its own encrypted network), but tokens then cross the network in clear.
+            log.warning("commerce serves plaintext gRPC outside the local profile: set COMMERCE_TLS_CERT/KEY "
+                        "(and COMMERCE_TLS_CLIENT_CA for mutual TLS)", profile=settings.profile)
         log.info("commerce serving", grpc_port=server.port, http_port=settings.http_port, transport=transport,
                  tokens="COMMERCE_TOKENS" if settings.tokens.strip() else str(settings.local_tokens_file),
                  db=str(settings.database_path()), schema_version=store.schema_version(),
