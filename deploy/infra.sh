@@ -14,7 +14,8 @@
 #     the controller listener takes mutual TLS. Users are created when the data dir is formatted: the service
 #     user KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD (required, no default) and an admin for the broker itself,
 #     KAFKA_ADMIN_USERNAME [supportmesh-admin] with KAFKA_ADMIN_PASSWORD or, unset, a random one kept in
-#     $SUPPORTMESH_HOME/secrets/kafka-admin (mode 600). Use it with its own SUPPORTMESH_HOME and ports.
+#     $SUPPORTMESH_HOME/secrets/kafka-admin (mode 600). An authorizer denies the service user everything until
+#     `supportmesh kafka-provision` grants it the mesh's topics. Use it with its own SUPPORTMESH_HOME and ports.
 #   ES_PORT [9200]  ES_TRANSPORT_PORT [9300]
 #   KAFKA_HEAP ["-Xms256m -Xmx512m"]  ES_HEAP ["-Xms512m -Xmx512m"]  (JVM heap flags)
 #   KAFKA_START_TIMEOUT [90]  ES_START_TIMEOUT [180]  (seconds)
@@ -227,6 +228,11 @@ ssl.endpoint.identification.algorithm=https
 # metadata it serves), wants the broker's certificate instead.
 ssl.client.auth=none
 listener.name.controller.ssl.client.auth=required
+# No ACL, no access: the service user gets the mesh's topics from `supportmesh kafka-provision`. The broker itself
+# is the admin on SECURE and its certificate's name (CN=localhost) on the controller listener.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:$admin;User:CN=localhost
 EOF
 }
 
@@ -341,7 +347,11 @@ launch_kafka() {
   if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
     local cluster_id
     # 16 random bytes, url-safe base64 without padding = a valid Kafka cluster id.
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    # ... not starting with '-', which the storage tool's argument parser would take for an option.
+    cluster_id="-"
+    while [[ "$cluster_id" == -* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
     local -a scram=()
     if kafka_secured; then
       scram=(--add-scram "$(kafka_scram_user "${KAFKA_SASL_USERNAME:-}" "${KAFKA_SASL_PASSWORD:-}")"

@@ -1,4 +1,4 @@
-"""Kafka with SASL/SCRAM over TLS (a secured broker of its own): a stage works through it, wrong clients are refused."""
+"""Kafka with SASL/SCRAM over TLS and ACLs (a secured broker of its own): a stage works, wrong clients are refused."""
 
 import asyncio
 import io
@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+from aiokafka.errors import TopicAuthorizationFailedError
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.outcomes_pb2 import Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
@@ -39,6 +40,7 @@ class SecuredKafka:
 
     def __init__(self, bootstrap: str, ca_file: pathlib.Path, password: str, home: pathlib.Path) -> None:
         self.bootstrap, self.ca_file, self.password, self.home = bootstrap, ca_file, password, home
+        self.before_grants = ""   # how a producer of the service user was refused before kafka-provision
 
     def env(self, **overrides: str) -> dict[str, str]:
         """The environment variables a service would be given to reach this broker."""
@@ -66,7 +68,17 @@ def secured_kafka(tmp_path_factory) -> SecuredKafka:
     subprocess.run([str(CERTS)], env=env, check=True, timeout=60)
     try:
         subprocess.run([str(INFRA), "start", "kafka"], env=env, check=True, timeout=240)
-        yield SecuredKafka(f"127.0.0.1:{port}", certs / "ca.crt", password, home)
+        kafka = SecuredKafka(f"127.0.0.1:{port}", certs / "ca.crt", password, home)
+        # The authorizer denies the service user everything until the admin grants it the mesh's topics.
+        kafka.before_grants = str(asyncio.run(_refusal(kafka.bootstrap, kafka.security()))[0])
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in kafka.env(KAFKA_SASL_USERNAME="", KAFKA_SASL_PASSWORD="").items():
+                patch.setenv(name, value)
+            out = io.StringIO()
+            code = asyncio.run(run_async(["kafka-provision", "--bootstrap", kafka.bootstrap, "--user", USER,
+                                          "--admin-password-file", str(home / "secrets" / "kafka-admin")], out=out))
+        assert code == 0 and "User:supportmesh-test may use topics stage.*" in out.getvalue()
+        yield kafka
     finally:
         subprocess.run([str(INFRA), "stop", "kafka"], env=env, check=False, timeout=120)
 
@@ -75,13 +87,14 @@ def test_the_broker_config_has_no_plaintext_client_listener(secured_kafka):
     config = (secured_kafka.home / "conf" / "kafka" / "server.properties").read_text()
     protocols = next(line for line in config.splitlines() if line.startswith("listener.security.protocol.map="))
     assert protocols == "listener.security.protocol.map=SECURE:SASL_SSL,CONTROLLER:SSL,CHAOS:SASL_SSL"
+    assert "allow.everyone.if.no.acl.found=false" in config.splitlines()
     # The file holds the broker's own SCRAM password: only its owner reads it.
     assert (secured_kafka.home / "conf" / "kafka" / "server.properties").stat().st_mode & 0o077 == 0
 
 
 async def test_a_stage_answers_a_ticket_over_scram_and_tls(secured_kafka, unique):
     security = secured_kafka.security()
-    source = f"test.secured.{unique}"
+    source = f"stage.test-secured-{unique}"   # under a prefix the service user was granted
     await ensure_topics(secured_kafka.bootstrap, [source, *topics.all_topics()], partitions=1, security=security)
     # The service reads its settings as it would at start-up: from the environment's names.
     settings = ServiceSettings(OTEL_SERVICE_NAME=f"test-secured-{unique}", **secured_kafka.env())
@@ -150,13 +163,32 @@ async def test_a_wrong_password_is_refused_at_once_with_the_reason(secured_kafka
 
 async def test_a_stage_with_a_wrong_password_stops_at_start_instead_of_retrying(secured_kafka, unique):
     settings = ServiceSettings(OTEL_SERVICE_NAME=f"test-badpw-{unique}", **secured_kafka.env(KAFKA_SASL_PASSWORD="x"))
-    runner = StageRunner(settings, lambda env, hop: None, input_topic=f"test.secured.{unique}")
+    runner = StageRunner(settings, lambda env, hop: None, input_topic=f"stage.test-badpw-{unique}")
     started = time.monotonic()
     with pytest.raises(KafkaSecurityError, match="refused the login"):
         await runner.start()
     # The start-up loop waits up to 120 s for a broker that is away; a refused login is not waited on.
     assert time.monotonic() - started < 10
     await runner.close()
+
+
+def test_before_its_grants_the_service_user_is_told_to_get_them(secured_kafka):
+    assert "denies SASL_SSL as 'supportmesh-test' (SCRAM-SHA-512)" in secured_kafka.before_grants
+    assert "supportmesh kafka-provision" in secured_kafka.before_grants
+
+
+async def test_the_service_user_may_use_only_the_mesh_topics(secured_kafka, unique):
+    security = secured_kafka.security()
+    with pytest.raises(KafkaSecurityError, match=f"does not let .*'supportmesh-test'.* create other.{unique}"):
+        await ensure_topics(secured_kafka.bootstrap, [f"other.{unique}"], security=security)
+    producer = new_producer(secured_kafka.bootstrap, security=security, request_timeout_ms=10_000)
+    await start_client(producer, secured_kafka.bootstrap, security)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.send_and_wait(f"other.{unique}", b"not for you")
+        await producer.send_and_wait(f"tickets.test-{unique}", b"fine")   # auto-created: the prefix is granted
+    finally:
+        await producer.stop()
 
 
 async def test_a_plaintext_client_on_the_tls_port_is_told_to_use_tls(secured_kafka):

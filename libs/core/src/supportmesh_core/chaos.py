@@ -26,7 +26,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from .kafka_security import KafkaSecurity, new_admin, new_consumer, start_client
+from .kafka_security import KafkaSecurity, check_created, new_admin, new_consumer, start_client
 
 log = structlog.get_logger()
 
@@ -343,7 +343,8 @@ async def ensure_flags_topic(bootstrap: str, *, security: KafkaSecurity | None =
     try:
         if TOPIC not in set(await admin.list_topics()):
             try:
-                await admin.create_topics([NewTopic(TOPIC, 1, 1, topic_configs={"cleanup.policy": "compact"})])
+                check_created(await admin.create_topics(
+                    [NewTopic(TOPIC, 1, 1, topic_configs={"cleanup.policy": "compact"})]), bootstrap, security)
             except TopicAlreadyExistsError:
                 pass
     finally:

@@ -39,7 +39,7 @@ from prometheus_client import REGISTRY
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import metrics, topics
-from .kafka_security import KafkaSecurity, broker_security, client_options, new_admin, start_client
+from .kafka_security import KafkaSecurity, broker_security, check_created, client_options, new_admin, start_client
 from .ledger import forwarded_partition
 from .settings import ServiceSettings
 from .stage import Decoder, Handler, Outgoing, Stage, decode_envelope
@@ -74,7 +74,7 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = 3, *
                    for n in names if n not in existing]
         if missing:
             try:
-                await admin.create_topics(missing)
+                check_created(await admin.create_topics(missing), bootstrap, security)
             except TopicAlreadyExistsError:
                 pass
     finally:

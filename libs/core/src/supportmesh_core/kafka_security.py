@@ -17,7 +17,16 @@ from typing import Any, Literal
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.conn import create_conn
-from aiokafka.errors import KafkaConnectionError, KafkaError, SaslAuthenticationFailed, UnsupportedSaslMechanismError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+    UnsupportedSaslMechanismError,
+)
+from aiokafka.protocol.admin import CreateAclsRequest
 from aiokafka.protocol.metadata import MetadataRequest
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -174,6 +183,10 @@ async def start_client(client, bootstrap: str, security: KafkaSecurity | None = 
         if refusal is not None:
             raise refusal from exc
         raise
+    except (ClusterAuthorizationFailedError, TopicAuthorizationFailedError, GroupAuthorizationFailedError) as exc:
+        # Logged in, but the authorizer grants nothing yet (an idempotent producer needs a topic it may write).
+        raise KafkaSecurityError(f"Kafka at {bootstrap} denies {resolve(security).describe()}: {exc}; the broker's "
+                                 "admin grants the mesh's topics with `supportmesh kafka-provision`") from exc
 
 
 async def refusal_reason(bootstrap: str, security: KafkaSecurity | None = None,
@@ -216,6 +229,54 @@ async def refusal_reason(bootstrap: str, security: KafkaSecurity | None = None,
     finally:
         conn.close()
     return None
+
+
+def check_created(response, bootstrap: str, security: KafkaSecurity | None = None) -> None:
+    """Raise KafkaSecurityError when a CreateTopics answer refused topics for want of rights.
+
+    aiokafka returns per-topic errors instead of raising them: without this, a user the authorizer denies would
+    go on as if its topics existed. Other per-topic errors stay as they were (a racing creator's "already exists").
+    """
+    refused = [entry[0] for entry in response.topic_errors if entry[1] in (29, 31)]   # TOPIC_/CLUSTER_AUTHORIZATION
+    if refused:
+        raise KafkaSecurityError(f"Kafka at {bootstrap} does not let {resolve(security).describe()} create "
+                                 f"{', '.join(refused)}; grant it the mesh's topics with `supportmesh kafka-provision`")
+
+
+# Codes of the Kafka protocol's ACL fields (org.apache.kafka.common.acl and .resource).
+_TOPIC, _GROUP = 2, 3
+_LITERAL, _PREFIXED = 3, 4
+_ALL, _READ = 2, 3
+_ALLOW = 3
+# Every topic the mesh uses starts with one of these (topics.py; chaos.flags; the hop indexer's DLQ).
+MESH_TOPIC_PREFIXES = ("tickets.", "stage.", "telemetry.", "chaos.")
+
+
+async def grant_mesh_user(bootstrap: str, user: str, admin: KafkaSecurity,
+                          topic_prefixes: tuple[str, ...] = MESH_TOPIC_PREFIXES) -> list[str]:
+    """As `admin` (a super user of the broker), let `user` use the mesh's topics and consumer groups, nothing else.
+
+    A broker with an authorizer and no ACL for a user denies it everything (deploy/infra.sh KAFKA_SECURITY=sasl_ssl).
+    Granting twice is harmless: the broker keeps one copy of an ACL. Returns the grants, in words.
+    """
+    # (resource type, name, pattern, operation): create, write, read and describe the mesh's topics; join and commit
+    # in any consumer group (each service is its own group, and tests make their own).
+    grants = [(_TOPIC, prefix, _PREFIXED, _ALL) for prefix in topic_prefixes] + [(_GROUP, "*", _LITERAL, _READ)]
+    client = new_admin(bootstrap, security=admin)
+    await start_client(client, bootstrap, admin)
+    try:
+        for resource, name, pattern, operation in grants:
+            # aiokafka has no ACL call of its own, only the protocol request; its client negotiates the version.
+            reply = await client._client.send(client._client.get_random_node(), CreateAclsRequest(
+                resource, name, pattern, f"User:{user}", "*", operation, _ALLOW))
+            for error_code, error_message in reply.creation_responses:
+                if error_code:
+                    raise KafkaSecurityError(f"Kafka at {bootstrap} did not grant {user!r} {name!r}: "
+                                             f"error {error_code} {error_message or ''}".rstrip())
+    finally:
+        await client.close()
+    return [f"User:{user} may {'use' if resource == _TOPIC else 'consume in'} "
+            f"{'topics ' + name + '*' if resource == _TOPIC else 'any group'}" for resource, name, _, _ in grants]
 
 
 async def _speaks_tls(host: str, port: int, timeout_ms: int) -> bool:

@@ -15,10 +15,10 @@ class KafkaUnavailable(Exception):
     """Kafka cannot serve the command: no broker answered in time, or the topics it needs are missing."""
 
 
-def security() -> KafkaSecurity:
+def security(**overrides: str) -> KafkaSecurity:
     """The Kafka security settings of the environment (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*)."""
     try:
-        return KafkaSecurity()
+        return KafkaSecurity(**overrides)
     except ValidationError as exc:
         problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise KafkaUnavailable(f"bad Kafka security settings: {problems}") from None

@@ -17,7 +17,7 @@ from supportmesh_core.chaos import BadFlags
 from supportmesh_core.codec import JSON_TYPE, BadMessage, to_json_bytes
 from supportmesh_core.elastic import ElasticsearchConfigError, client_options
 
-from . import chaos
+from . import chaos, kafka_provision
 from .classify import ModelUnavailable
 from .es_security import ProvisionFailed
 from .evaluate import BadEvalData
@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     intents.add_argument("--model-dir", default="", metavar="DIR",
                          help="default: $SUPPORTMESH_MODEL_DIR or artifacts/intent-classifier")
     chaos.add_parser(commands, common)
+    kafka_provision.add_parser(commands, common)
     return parser
 
 
@@ -276,6 +277,9 @@ async def run_async(argv: list[str] | None = None, out: TextIO | None = None,
             return _classify(args, out)
         if args.command == "eval":
             return _eval(args, out)
+        if args.command == "kafka-provision":
+            await kafka_provision.run(args, out)
+            return EXIT_OK
         if args.command == "chaos":
             await chaos.run(args, out)
             return EXIT_OK
