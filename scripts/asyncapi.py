@@ -10,11 +10,12 @@ import yaml
 from faststream.kafka import KafkaBroker, Topic
 from faststream.specification import AsyncAPI
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from supportmesh.v1.agent_reply_pb2 import AgentReply
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import DlqRecord, Escalation, Response
 from supportmesh.v1.ticket_pb2 import Ticket
-from supportmesh_core import codec, topics
+from supportmesh_core import codec, handback, topics
 from supportmesh_core.kafka import TOPIC_DESCRIPTIONS, declare_stage, new_broker
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ CORRELATION_ID = {"location": "$message.header#/correlation_id"}
 # with SUPPORTMESH_OUTPUT_FORMAT=protobuf; tickets.inbound takes either (content-type, or sniffed without one).
 CONTRACTS: dict[str, tuple[type | None, tuple[str, ...]]] = {
     topics.INBOUND: (Ticket, ("json", "protobuf")),
+    topics.AGENT_REPLIES: (AgentReply, ("json", "protobuf")),
     topics.RESPONSES: (Response, ("json", "protobuf")),
     topics.ESCALATIONS: (Escalation, ("json", "protobuf")),
     topics.DLQ: (DlqRecord, ("json", "protobuf")),
@@ -55,12 +57,12 @@ def _headers(topic: str, content_type: str) -> dict:
     """The Kafka headers a message on `topic` carries, as the code writes them (supportmesh_core.stage, the CLI)."""
     props: dict[str, dict] = {"content-type": {"type": "string", "enum": [content_type]}, **_TRACE}
     required: list[str] = []
-    if topic == topics.INBOUND:
+    if topic in (topics.INBOUND, topics.AGENT_REPLIES):
         # Written by whoever publishes a ticket (`supportmesh publish` sets content-type and ticket-id); nothing
         # is required: without content-type the classifier sniffs the format, without traceparent a trace starts.
         props["content-type"] = {"type": "string", "enum": list(_INBOUND_TYPES[content_type]),
                                  "description": "Case and parameters are ignored; when absent the format is sniffed."}
-        props["ticket-id"] = {"type": "string", "description": "Informational; the ticket's own ticket_id counts."}
+        props["ticket-id"] = {"type": "string", "description": "Informational; the record's own ticket_id counts."}
     elif topic == topics.HOPS:
         # Hop records carry no headers of ours: faststream's empty content-type and its correlation id from the
         # stages, nothing at all from commerce's producer. The format is fixed: HopRecord protobuf.
@@ -115,6 +117,8 @@ def json_schema(descriptor: Descriptor, schemas: dict, *, inbound: bool = False)
         required = ["body"]
         properties["body"] = {**properties["body"], "minLength": 1,
                               "description": f"Required; at most {codec.MAX_BODY_BYTES} bytes of UTF-8, no NUL."}
+    if inbound and descriptor is AgentReply.DESCRIPTOR:
+        required = ["ticket_id", "conversation_id", "agent_id", "text"]   # what decode_agent_reply requires
     schema = {"type": "object", "title": name, "properties": properties}
     if required:
         schema["required"] = required
@@ -158,7 +162,7 @@ def _message(topic: str, cls: type | None, fmt: str, schemas: dict) -> tuple[str
     source = f"protos/{descriptor.file.name}"
     if fmt == "json":
         name, content_type = descriptor.name, codec.JSON_TYPE
-        payload = json_schema(descriptor, schemas, inbound=topic == topics.INBOUND)
+        payload = json_schema(descriptor, schemas, inbound=topic in (topics.INBOUND, topics.AGENT_REPLIES))
         about = f"{descriptor.full_name} as canonical snake_case JSON (defined in {source})."
     else:
         imports = ", ".join(d.name for d in descriptor.file.dependencies)
@@ -168,7 +172,7 @@ def _message(topic: str, cls: type | None, fmt: str, schemas: dict) -> tuple[str
                  + (f" (it imports {imports})." if imports else "."))
     message = {"name": name, "title": f"{descriptor.full_name} ({fmt})", "contentType": content_type,
                "description": about, "payload": payload, "headers": _headers(topic, content_type)}
-    if topic != topics.INBOUND:
+    if topic not in (topics.INBOUND, topics.AGENT_REPLIES):
         message["correlationId"] = CORRELATION_ID
     return name, message
 
@@ -186,6 +190,10 @@ def declarations() -> tuple[KafkaBroker, list[tuple[str, str, str, str | None]]]
         subscriber, publishers = declare_stage(broker, stage)  # exactly what each service's StageRunner declares
         endpoints.append((stage, "receive", _address(subscriber), subscriber.group_id))
         endpoints += [(stage, "send", _address(p), None) for p in publishers.values()]
+    # The compressor's second input, the agent desk's replies (its publishers are the stage's, declared above).
+    replies, _ = declare_stage(broker, handback.CONSUMER, source=topics.AGENT_REPLIES,
+                               group_id=handback.consumer_group())
+    endpoints.append((handback.CONSUMER, "receive", _address(replies), replies.group_id))
     # The hop indexer is not a stage: its batch subscriber lives in services/hop-indexer; this is its topic and group.
     indexer = broker.subscriber(Topic(topics.HOPS, declare=False), group_id=HOP_INDEXER,
                                 title=f"{topics.HOPS}:{HOP_INDEXER}", description=TOPIC_DESCRIPTIONS[topics.HOPS])

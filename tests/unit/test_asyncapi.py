@@ -52,9 +52,11 @@ def test_every_topic_is_a_channel_with_who_sends_and_who_receives(doc):
     for topic in topics.all_topics():
         assert doc["channels"][topic]["address"] == topic
         actions = {op["action"] for op in doc["operations"].values() if op["channel"]["$ref"] == f"#/channels/{topic}"}
-        # Clients outside the mesh write tickets.inbound and read the outcome topics; the stages' ledgers read
-        # the outcome topics and stage.forwarded with a plain consumer (no group), not a declared subscriber.
-        outside = {topics.INBOUND: {"receive"}, topics.RESPONSES: {"send"}, topics.ESCALATIONS: {"send"},
+        # Clients outside the mesh write tickets.inbound (and the agent desk tickets.agent-replies) and read the
+        # outcome topics; the stages' ledgers read the outcome topics and stage.forwarded with a plain consumer (no
+        # group), not a declared subscriber.
+        outside = {topics.INBOUND: {"receive"}, topics.AGENT_REPLIES: {"receive"}, topics.RESPONSES: {"send"},
+                   topics.ESCALATIONS: {"send"},
                    topics.DLQ: {"send"}, topics.FORWARDED: {"send"}}
         assert actions == outside.get(topic, {"send", "receive"}), topic
 

@@ -21,6 +21,13 @@ MAX_ACTIONS = 5
 # Ids an agent desk may choose (reply, ticket, conversation, agent): printable, no spaces, bounded.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}")
 REPLY_PREFIX = "AR-"
+# The service that keeps the conversations consumes the agent replies (docs/architecture.md, Human handback).
+CONSUMER = "context-compressor"
+
+
+def consumer_group(service: str = CONSUMER) -> str:
+    """The consumer group of a service's agent-replies input: its own, beside the stage's."""
+    return f"{service}.agent-replies"
 
 
 def reply_id_for(reply: AgentReply) -> str:

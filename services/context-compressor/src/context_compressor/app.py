@@ -3,6 +3,7 @@
 import asyncio
 
 from supportmesh_core import topics
+from supportmesh_core.handback import consumer_group
 from supportmesh_core.service import SideInput, run_stage_service
 from supportmesh_core.stage import StageHopSink
 from supportmesh_llm import ModelClient, ModelConfig
@@ -41,7 +42,7 @@ def main() -> None:
     products = product_names(settings.catalog_path)
     # The agent desk's replies are a second input of this service: the conversations they re-enter are kept here.
     store = SqliteConversationStore(settings.database())
-    handback = SideInput(topics.AGENT_REPLIES, f"{settings.service_name}.agent-replies",
+    handback = SideInput(topics.AGENT_REPLIES, consumer_group(settings.service_name),
                          HandbackHandler(store, products), AgentReplyDecoder(store, settings.ticket_budget_ms))
 
     asyncio.run(run_stage_service(settings, settings.http_port, lambda: build(settings, model_config, products, store),
