@@ -322,9 +322,18 @@ kafka_format_marker() {
   if kafka_secured; then printf 'sasl_ssl %s\n' "${KAFKA_SASL_USERNAME:-}"; else printf 'plaintext\n'; fi
 }
 
+kafka_check_format_marker() {
+  [[ -f "$KAFKA_DATA/meta.properties" ]] || return 0
+  local made
+  made="$(cat "$KAFKA_DATA/.supportmesh-security" 2>/dev/null || echo plaintext)"
+  [[ "$made" == "$(kafka_format_marker)" ]] \
+    || die "kafka data in $KAFKA_DATA was formatted as '$made', not '$(kafka_format_marker)'; use another SUPPORTMESH_HOME or reset it"
+}
+
 launch_kafka() {
   fetch_kafka
   require_java
+  kafka_check_format_marker   # before anything else: a running broker of the other mode would never turn healthy
   local pid
   if pid="$(pid_alive "$KAFKA_PID" "$KAFKA_CONF/server.properties")"; then
     if kafka_healthy; then
@@ -362,9 +371,6 @@ launch_kafka() {
       >>"$KAFKA_LOGS/kafka.out" 2>&1 \
       || fail_with_logs "kafka storage format failed" "$KAFKA_LOGS/kafka.out"
     kafka_format_marker >"$KAFKA_DATA/.supportmesh-security"
-  elif [[ "$(cat "$KAFKA_DATA/.supportmesh-security" 2>/dev/null || echo plaintext)" != "$(kafka_format_marker)" ]]; then
-    die "kafka data in $KAFKA_DATA was formatted as '$(cat "$KAFKA_DATA/.supportmesh-security" 2>/dev/null \
-      || echo plaintext)', not '$(kafka_format_marker)'; use another SUPPORTMESH_HOME or reset it"
   fi
   log "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT ($KAFKA_SECURITY)"
   # setsid+nohup: the broker outlives the calling shell/terminal. $! is the JVM itself
@@ -379,9 +385,12 @@ launch_kafka() {
 
 wait_kafka() {
   [[ -n "${KAFKA_T0:-}" ]] || return 0
-  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) pid
+  pid="$(tr -dc '0-9' <"$KAFKA_PID")"
   while ((SECONDS < deadline)); do
-    pid_alive "$KAFKA_PID" "$KAFKA_CONF/server.properties" >/dev/null \
+    # Alive is enough: the launched process execs into the JVM a moment later, and until then its command line
+    # does not name the config yet (pid_alive's check), which on a busy machine failed a start that was fine.
+    [[ -n "$pid" && -e "/proc/$pid" && "$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$pid/stat" 2>/dev/null)" != Z ]] \
       || fail_with_logs "kafka exited during startup" "$KAFKA_LOGS/server.log" "$KAFKA_LOGS/kafka.out"
     if kafka_healthy; then
       log "kafka ready on 127.0.0.1:$KAFKA_PORT in $(elapsed "$KAFKA_T0")s"
