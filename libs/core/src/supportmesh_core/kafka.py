@@ -36,13 +36,14 @@ from faststream.kafka import KafkaBroker, KafkaPublisher, KafkaRouter, Topic
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from prometheus_client import REGISTRY
+from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 
 from . import metrics, topics
 from .kafka_security import KafkaSecurity, broker_security, check_created, client_options, new_admin, start_client
 from .ledger import forwarded_partition
 from .settings import ServiceSettings
-from .stage import Decoder, Handler, Outgoing, Stage, decode_envelope
+from .stage import Admission, Decoder, Handler, Outgoing, Stage, Verdict, decode_envelope
 
 log = structlog.get_logger()
 
@@ -224,8 +225,9 @@ class StageRunner(Stage):
     """Consumes one topic through faststream and runs the stage on each message, forwarding along the routing slip."""
 
     def __init__(self, settings: ServiceSettings, handler: Handler, *, input_topic: str | None = None,
-                 decoder: Decoder = decode_envelope, group_id: str | None = None) -> None:
-        super().__init__(settings, handler, decoder=decoder)
+                 decoder: Decoder = decode_envelope, admission: Admission | None = None,
+                 group_id: str | None = None) -> None:
+        super().__init__(settings, handler, decoder=decoder, admission=admission)
         self.input_topic = input_topic or topics.stage_topic(self.service)
         self.group_id = group_id or self.service
         self.partitions = settings.topic_partitions
@@ -241,6 +243,14 @@ class StageRunner(Stage):
         self._tails: dict[bytes | None, asyncio.Task] = {}  # each conversation's newest message in flight
         self._room = asyncio.Event()   # set while fewer than max_batch messages are in flight
         self._room.set()
+        # Messages the admission held back wait in a lane of their own (Admission): they neither count against
+        # max_batch nor run more than lane_concurrency at once, so a flood of them cannot starve the rest.
+        self._held: set[asyncio.Task] = set()
+        self._held_room = asyncio.Event()
+        self._held_room.set()
+        self._held_lane = asyncio.Semaphore(admission.lane_concurrency if admission is not None else 1)
+        self._held_next = 0.0   # when the held lane's next message may go (monotonic s)
+        self._held_waiting: set[asyncio.Task] = set()   # held back and not yet being handled
         # Cleared while a rebalance moves partitions and until the ledger has read what the other replicas
         # published before it (`_fence`): nothing is started in between.
         self._fenced = asyncio.Event()
@@ -326,6 +336,7 @@ class StageRunner(Stage):
                     await self._commit()
                     last_commit = time.monotonic()
         finally:
+            self._let_held_go()
             await self.drain()
             await self._commit()
 
@@ -336,31 +347,62 @@ class StageRunner(Stage):
         lag = self.faults.lag_seconds()
         if lag:  # the `lagMs` fault: a consumer that falls behind
             await asyncio.sleep(lag)
-        for rec in records:
-            while not (self._room.is_set() and self._fenced.is_set()):
-                await self._room.wait()
-                await self._fenced.wait()
+        for n, rec in enumerate(records):
+            if n % 32 == 31:
+                await asyncio.sleep(0)   # a large fetch is read in slices, so handling in flight goes on meanwhile
             tp = TopicPartition(rec.topic, rec.partition)
             consumer = self.subscriber.consumer
             if consumer is not None and tp not in consumer.assignment():
                 # Fetched before a rebalance gave the partition to another replica, which reads it again.
                 continue
-            self.dispatch(tp, rec)
+            env, verdict = self.triage(rec)
+            held = verdict is not None and bool(verdict.held)
+            room = self._held_room if held else self._room
+            while not (room.is_set() and self._fenced.is_set()):
+                await room.wait()
+                await self._fenced.wait()
+            if consumer is not None and tp not in consumer.assignment():
+                continue   # taken away while this waited for room
+            if verdict is not None and verdict.wait_s > 0:
+                # The intake-wide limit: the message waits its turn here, and the ones behind it with it.
+                metrics.INTAKE_WAIT.labels(self.service).inc(verdict.wait_s)
+                await asyncio.sleep(verdict.wait_s)
+            # An admitted message is decoded again when it is handled: its budget starts then, as without limits.
+            self.dispatch(tp, rec, env if held else None, verdict)
 
-    def dispatch(self, tp: TopicPartition, rec: ConsumerRecord) -> asyncio.Task:
-        """Start handling one message: after the previous message of its conversation, beside all others."""
+    def _update_room(self) -> None:
+        held = len(self._held)
+        if len(self._in_flight) - held < self.settings.max_batch:
+            self._room.set()
+        else:
+            self._room.clear()
+        if self.admission is None or held < self.admission.lane_size:
+            self._held_room.set()
+        else:
+            self._held_room.clear()
+
+    def dispatch(self, tp: TopicPartition, rec: ConsumerRecord, env: Envelope | None = None,
+                 verdict: Verdict | None = None) -> asyncio.Task:
+        """Start handling one message: after the previous message of its conversation, beside all others.
+
+        A held-back message (`verdict.held`) keeps its place in its conversation's order and in the partition's
+        commit point like any other; only its handling waits for the held lane."""
         self._marks.started(tp, rec.offset)
-        task = asyncio.create_task(self._handle_and_publish(tp, rec, self._tails.get(rec.key)))
+        held = verdict is not None and bool(verdict.held)
+        task = asyncio.create_task(self._handle_and_publish(tp, rec, self._tails.get(rec.key), env, verdict, held))
         self._tails[rec.key] = task
         self._in_flight[task] = tp
+        if held:
+            self._held.add(task)
+            self._held_waiting.add(task)
         self._dispatched += 1
-        if len(self._in_flight) >= self.settings.max_batch:
-            self._room.clear()
+        self._update_room()
 
         def forget(done: asyncio.Task) -> None:
             self._in_flight.pop(done, None)
-            if len(self._in_flight) < self.settings.max_batch:
-                self._room.set()
+            self._held.discard(done)
+            self._held_waiting.discard(done)
+            self._update_room()
             if self._tails.get(rec.key) is done:
                 del self._tails[rec.key]
             if not done.cancelled() and done.exception() is not None and self._failure is None:
@@ -374,12 +416,48 @@ class StageRunner(Stage):
         if self._in_flight:
             await asyncio.wait(list(self._in_flight))
 
-    async def _handle_and_publish(self, tp: TopicPartition, rec: ConsumerRecord,
-                                  previous: asyncio.Task | None) -> None:
+    async def _handle_and_publish(self, tp: TopicPartition, rec: ConsumerRecord, previous: asyncio.Task | None,
+                                  env: Envelope | None = None, verdict: Verdict | None = None,
+                                  held: bool = False) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # the conversation's earlier message first, however it ended
+            if previous.cancelled():
+                # It was given up, to be read again (`_let_held_go`): so is this one, or it would overtake it.
+                raise asyncio.CancelledError
+        if held:
+            async with self._held_lane:
+                await asyncio.sleep(self._held_turn())
+                self._held_waiting.discard(asyncio.current_task())   # from here on it is seen through
+                await self._handle_and_publish_now(tp, rec, env, verdict)
+        else:
+            await self._handle_and_publish_now(tp, rec, env, verdict)
+
+    def _let_held_go(self, partitions: set[TopicPartition] | None = None) -> None:
+        """Give up the held-back messages (of `partitions`) not yet being handled: nothing of theirs is published or
+        committed, so whoever reads their partition next (another replica, or this one after a restart) reads them
+        again. A drain or a rebalance must not wait for a flood's paced replies, nor let them be published after
+        the partition has a new owner."""
+        for task in list(self._held_waiting):
+            if partitions is None or self._in_flight.get(task) in partitions:
+                self._held_waiting.discard(task)
+                task.cancel()
+
+    def _held_turn(self) -> float:
+        """Seconds until the held lane's next message may go: its pace spreads a flood's answers over time, so the
+        CPU they cost here, in the broker and in the indexer is not taken from the tickets handled meanwhile."""
+        rate = self.admission.lane_rate_per_s if self.admission is not None else 0
+        if rate <= 0 or len(self._held) > self.admission.lane_size // 2:
+            # Half full: the pace gives way, before a full lane would stop the intake reading for everyone.
+            return 0.0
+        now = time.monotonic()
+        slot = max(now, self._held_next)
+        self._held_next = slot + 1 / rate
+        return slot - now
+
+    async def _handle_and_publish_now(self, tp: TopicPartition, rec: ConsumerRecord, env: Envelope | None,
+                                      verdict: Verdict | None) -> None:
         with metrics.IN_FLIGHT.labels(self.service).track_inprogress():
-            outgoing = await self.handle_record(rec)
+            outgoing = await self.handle_record(rec, env, verdict)
         while not await self._publish(outgoing):
             if self._stopping.is_set():
                 # Not published, not committed: read again after the restart, answered then.
@@ -398,6 +476,7 @@ class StageRunner(Stage):
         was published, and let them go. The next owner reads the rest again; its ledger knows, after its
         fence, every ticket this replica answered or passed on, so a repeat is dropped, not handled twice."""
         self._fenced.clear()
+        self._let_held_go(revoked)
         pending = [task for task, tp in self._in_flight.items() if tp in revoked]
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.settings.rebalance_drain_ms / 1000)

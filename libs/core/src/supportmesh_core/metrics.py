@@ -26,6 +26,10 @@ CONSUMER_LAG = Gauge("supportmesh_consumer_lag", "Messages on the input topic no
                      ["service", "topic", "partition"])
 ESCALATIONS = Counter("supportmesh_escalations_total", "Tickets handed to a human, by reason",
                       ["service", "reason"])
+HELD_BACK = Counter("supportmesh_held_back_total", "Messages held back at a stage's intake, by the limit that held "
+                    "them", ["service", "limit"])
+INTAKE_WAIT = Counter("supportmesh_intake_wait_seconds_total", "Time a stage's intake waited for its intake-wide limit",
+                      ["service"])
 CONFIDENCE = Histogram("supportmesh_confidence", "Classification confidence of handled tickets",
                        ["service"], buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
 SENTIMENT = Histogram("supportmesh_ticket_sentiment", "Customer sentiment of finished tickets (-1 to 1)",

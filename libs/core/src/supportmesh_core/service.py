@@ -11,7 +11,7 @@ from .http import HealthServer
 from .kafka import StageRunner
 from .logging import configure_logging
 from .settings import ServiceSettings
-from .stage import Decoder, Handler, decode_envelope
+from .stage import Admission, Decoder, Handler, decode_envelope
 from .telemetry import setup_tracing
 from .topics import stage_topic
 
@@ -32,6 +32,7 @@ async def run_stage_service(
     http_port: int,
     build: Callable[[], Awaitable[tuple[Handler, Callable[[], Awaitable[None]]]]],
     decoder: Decoder = decode_envelope,
+    admission: Admission | None = None,
     side_inputs: Sequence[SideInput] = (),
 ) -> None:
     """Run one agent stage until SIGTERM/SIGINT.
@@ -42,12 +43,14 @@ async def run_stage_service(
         build: creates the handler and returns it with a close coroutine for its adapters; called once,
             after logging and tracing are set up and before any message is consumed.
         decoder: turns a Kafka record into an Envelope (the classifier reads raw tickets instead).
+        admission: limits asked as each message is read (the classifier's per-customer limits), if any.
         side_inputs: further topics the service consumes (ready, stopped and closed with the stage).
     """
     log = configure_logging(settings.service_name, settings.log_level)
     setup_tracing(settings.service_name)
     handler, close_adapters = await build()
-    runner = StageRunner(settings, handler, input_topic=stage_topic(settings.service_name), decoder=decoder)
+    runner = StageRunner(settings, handler, input_topic=stage_topic(settings.service_name), decoder=decoder,
+                         admission=admission)
     runners = [runner, *(StageRunner(settings, s.handler, input_topic=s.topic, decoder=s.decoder,
                                      group_id=s.group_id) for s in side_inputs)]
     health = HealthServer(http_port, lambda: all(r.ready.is_set() for r in runners), host=settings.http_host)

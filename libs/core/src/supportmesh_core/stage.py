@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from aiokafka import ConsumerRecord
@@ -80,6 +81,35 @@ Handler = Callable[[Envelope, HopRecord], Awaitable[Result]]
 Decoder = Callable[[ConsumerRecord], Envelope]
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """An admission's word on one message: `held` names the limit that holds it back ('' = handle it), `first`
+    says it is the first that limit held back since it was last clear, `wait_s` how long it waits before it is
+    handled."""
+
+    held: str = ""
+    first: bool = False
+    wait_s: float = 0.0
+
+
+class Admission(Protocol):
+    """Limits at a stage's intake, asked as each message is read, before it takes a handling slot.
+
+    A held-back message never reaches the handler: `held_back` gives its (cheap) outcome, and the runner handles
+    such messages in a lane of their own (at most `lane_size` waiting, `lane_concurrency` at once, `lane_rate_per_s`
+    a second), so a flood of them does not hold up the messages read with or after them, nor take the CPU their
+    later stages need.
+    """
+
+    lane_size: int
+    lane_concurrency: int
+    lane_rate_per_s: float
+
+    def admit(self, env: Envelope) -> Verdict: ...
+
+    def held_back(self, env: Envelope, verdict: Verdict, hop: HopRecord) -> Result: ...
+
+
 @dataclass
 class Outgoing:
     topic: str
@@ -111,11 +141,13 @@ def remaining_seconds(env: Envelope, floor: float = 0.05) -> float:
 class Stage:
     """One stage's handling of a message: everything it produces, ready to publish, and never an exception."""
 
-    def __init__(self, settings: ServiceSettings, handler: Handler, *, decoder: Decoder = decode_envelope) -> None:
+    def __init__(self, settings: ServiceSettings, handler: Handler, *, decoder: Decoder = decode_envelope,
+                 admission: Admission | None = None) -> None:
         self.settings = settings
         self.service = settings.service_name
         self.handler = handler
         self.decoder = decoder
+        self.admission = admission
         self.ledger = TicketLedger(settings.dedupe_window_hours, self.service)
         self._tracer = trace.get_tracer(self.service)
         # Chaos flags are checked here, at the handler edge, and nowhere in the stage's own code.
@@ -123,15 +155,35 @@ class Stage:
                                  security=settings)
         self.stage_breaker = CircuitBreaker(settings.stage_failure_threshold, settings.stage_breaker_cooldown_s)
 
-    async def handle_record(self, rec: ConsumerRecord) -> list[Outgoing]:
-        """Everything one input message produces, hop record last. Never raises."""
+    def triage(self, rec: ConsumerRecord) -> tuple[Envelope | None, Verdict | None]:
+        """The decoded message and the admission's verdict on it, as it is read (None: not decodable, no admission,
+        or a ticket already handled, whose repeat must not use up anyone's limit). Never raises."""
+        if self.admission is None:
+            return None, None
+        try:
+            env = self.decoder(rec)
+        except BadMessage:
+            return None, None   # handle_record decodes it again and dead-letters it
+        if env.ticket.ticket_id in self.ledger:
+            return env, None
+        verdict = self.admission.admit(env)
+        if verdict.held:
+            metrics.HELD_BACK.labels(self.service, verdict.held).inc()
+        return env, verdict
+
+    async def handle_record(self, rec: ConsumerRecord, env: Envelope | None = None,
+                            verdict: Verdict | None = None) -> list[Outgoing]:
+        """Everything one input message produces, hop record last. Never raises.
+
+        `env` and `verdict` are what `triage` made of the record when the runner asked it first.
+        """
         ctx = extract_headers(rec.headers)
         with self._tracer.start_as_current_span(f"{self.service} process", context=ctx,
                                                 kind=trace.SpanKind.CONSUMER) as span:
             hop = start_hop(self.service, self.service, span, parent_span_id(ctx), "consumer")
             hop.kafka_topic, hop.kafka_partition, hop.kafka_offset = rec.topic, rec.partition, rec.offset
             try:
-                env = self.decoder(rec)
+                env = env if env is not None else self.decoder(rec)
             except BadMessage as exc:
                 span.set_attribute("supportmesh.dlq", True)
                 hop.destination = topics.DLQ
@@ -148,6 +200,18 @@ class Stage:
             if not env.trace_id:
                 env.trace_id = hop.trace_id
             structlog.contextvars.bind_contextvars(ticket_id=env.ticket.ticket_id)
+            if verdict is not None and verdict.held and self.admission is not None:
+                # Held back at the intake: its outcome without the handler (and without faults, which belong to
+                # the handler's edge), as cheap as the stage can make it.
+                span.set_attribute("supportmesh.held_back", verdict.held)
+                hop.labels["held_back"] = verdict.held
+                try:
+                    out = self._route(self.admission.held_back(env, verdict, hop), hop)
+                finally:
+                    structlog.contextvars.unbind_contextvars("ticket_id")
+                out.append(self._hop_out(finish_hop(hop, "")))
+                metrics.observe_hop(hop)
+                return out
             drawn = self.faults.draw()
             if drawn is not None:
                 mark_fault(span, hop, drawn.attributes(self.faults.current()))

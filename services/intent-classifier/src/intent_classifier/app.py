@@ -13,8 +13,9 @@ from . import trainer
 from .adapters.model import ModelClassifier
 from .config import Settings
 from .domain.classifier import Classifier
+from .domain.limits import Limits, Rate
 from .domain.workflows import Workflows, parse_workflows
-from .handlers import ClassifierHandler, TicketDecoder
+from .handlers import ClassifierHandler, IntakeLimits, TicketDecoder
 
 
 def load_workflows(settings: Settings) -> Workflows:
@@ -45,6 +46,17 @@ async def build(settings: Settings, workflows: Workflows, model_config: ModelCon
     return handler, close
 
 
+def intake_limits(settings: Settings) -> IntakeLimits | None:
+    """The intake's limits from the settings, or None when they are switched off."""
+    if not settings.limits_enabled:
+        return None
+    limits = Limits(Rate(settings.customer_rate_per_min / 60, settings.customer_burst),
+                    Rate(settings.channel_rate_per_s, settings.channel_burst),
+                    Rate(settings.intake_rate_per_s, settings.intake_burst),
+                    settings.limits_max_tracked, settings.exempt_identities)
+    return IntakeLimits(limits, settings.held_lane_size, settings.held_lane_concurrency, settings.held_rate_per_s)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="intent_classifier", description=__doc__)
     parser.add_argument("command", nargs="?", choices=("serve", "train"), default="serve")
@@ -61,6 +73,6 @@ def main() -> None:
     asyncio.run(
         run_stage_service(
             settings, settings.http_port, lambda: build(settings, workflows, model_config),
-            decoder=TicketDecoder(settings.ticket_budget_ms)
+            decoder=TicketDecoder(settings.ticket_budget_ms), admission=intake_limits(settings)
         )
     )

@@ -35,6 +35,32 @@ class Settings(ServiceSettings):
     # The share of the ticket's remaining budget the model call may take (the other stages need the rest).
     model_budget_share: float = Field(0.25, gt=0, le=1, validation_alias="CLASSIFIER_MODEL_BUDGET_SHARE")
 
+    # Limits at the intake (README, "Limits"): a token bucket per customer (e-mail, else name and zip, else the
+    # conversation), per channel, and one for the whole intake, per replica. Over the first two a ticket gets a
+    # holding reply (the first of a flood escalates once, `rate_limited`); over the intake-wide one it waits.
+    limits_enabled: bool = Field(True, validation_alias="INTAKE_LIMITS_ENABLED")
+    customer_rate_per_min: float = Field(12.0, gt=0, validation_alias="INTAKE_CUSTOMER_RATE_PER_MIN")
+    customer_burst: int = Field(20, ge=1, validation_alias="INTAKE_CUSTOMER_BURST")
+    channel_rate_per_s: float = Field(100.0, gt=0, validation_alias="INTAKE_CHANNEL_RATE_PER_S")
+    channel_burst: int = Field(1000, ge=1, validation_alias="INTAKE_CHANNEL_BURST")
+    intake_rate_per_s: float = Field(200.0, gt=0, validation_alias="INTAKE_RATE_PER_S")
+    intake_burst: int = Field(400, ge=1, validation_alias="INTAKE_BURST")
+    # The most customer buckets kept (a full one is forgotten anyway: it equals a new one).
+    limits_max_tracked: int = Field(100_000, ge=1, validation_alias="INTAKE_LIMITS_MAX_TRACKED")
+    # Never held back, comma-separated: an e-mail address or `name|zip` (by its customer limit), or `channel:<name>`
+    # (a whole channel, by neither limit; it still waits its turn at the intake-wide one).
+    limits_exempt: str = Field("", validation_alias="INTAKE_LIMITS_EXEMPT")
+    # Held-back tickets waiting for their holding reply (past it the intake stops reading until there is room),
+    # answered at once, and answered a second (0: as fast as they come; the pace keeps a flood's replies from
+    # taking the CPU the other tickets need).
+    held_lane_size: int = Field(10_000, ge=1, validation_alias="INTAKE_HELD_LANE_SIZE")
+    held_lane_concurrency: int = Field(8, ge=1, validation_alias="INTAKE_HELD_LANE_CONCURRENCY")
+    held_rate_per_s: float = Field(100.0, ge=0, validation_alias="INTAKE_HELD_RATE_PER_S")
+
+    @property
+    def exempt_identities(self) -> frozenset[str]:
+        return frozenset(e.strip() for e in self.limits_exempt.split(",") if e.strip())
+
     @property
     def bitext_path(self) -> pathlib.Path:
         return self.training_data_dir / "intents" / "bitext_train.csv.gz"

@@ -1,4 +1,4 @@
-"""The classifier stage: decode an inbound ticket, classify it, then forward it on its slip or escalate."""
+"""The classifier stage: decode a ticket, hold it back over a limit or classify it, then forward or escalate it."""
 
 import time
 from collections.abc import Callable
@@ -8,14 +8,15 @@ from supportmesh.v1.envelope_pb2 import Classification as ClassificationPb
 from supportmesh.v1.envelope_pb2 import Entity as EntityPb
 from supportmesh.v1.envelope_pb2 import Envelope, IntentScore
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core.codec import decode_ticket
-from supportmesh_core.stage import Escalate, Forward, remaining_seconds
+from supportmesh_core.stage import Escalate, Forward, Respond, Verdict, remaining_seconds
 
 from .adapters.model import ModelClassifier
 from .domain import handoff
 from .domain.classifier import Classification, Classifier
+from .domain.limits import CHANNEL, Limits, identity_key
 from .domain.redact import redact
 from .domain.workflows import ESCALATE, Workflows
 
@@ -117,3 +118,55 @@ def _to_proto(c: Classification, workflow: str, engine: str) -> ClassificationPb
         entities=[EntityPb(type=e.type, value=e.value, start=e.start, end=e.end) for e in c.entities],
         alternatives=[IntentScore(intent=a.intent, score=a.score) for a in c.alternatives],
     )
+
+
+HOLDING_REPLY = ("Thank you, we have your messages and are on it. You have sent us several in a short time, so we "
+                 "will answer them together in this conversation: there is no need to send them again.")
+ESCALATED_REPLY = ("Thank you, we have your messages and are on it. A member of our support team will read them "
+                   "together and reply in this conversation.")
+
+
+class IntakeLimits:
+    """The classifier's admission (supportmesh_core.stage.Admission): the domain's token buckets, asked for each
+    ticket as it is read from tickets.inbound.
+
+    Over the customer's or the channel's limit a ticket is not classified and reaches no later stage: the first
+    one of a flood is escalated (`rate_limited`), so a person hears of the flood once, with what it holds; the
+    rest get a holding reply on tickets.responses. Over the intake-wide limit a ticket waits its turn.
+    """
+
+    def __init__(self, limits: Limits, lane_size: int, lane_concurrency: int, lane_rate_per_s: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.lane_size = lane_size
+        self.lane_concurrency = lane_concurrency
+        self.lane_rate_per_s = lane_rate_per_s
+        self.clock = clock
+
+    def admit(self, env: Envelope) -> Verdict:
+        t = env.ticket
+        key = identity_key(t.customer.email, t.customer.name, t.customer.zip, t.conversation_id)
+        decision = self.limits.decide(key, t.channel, self.clock())
+        return Verdict(held=decision.held, first=decision.first, wait_s=decision.wait_s)
+
+    def held_back(self, env: Envelope, verdict: Verdict, hop: HopRecord) -> Respond | Escalate:
+        env.degradations.append(f"intent-classifier: held back ({verdict.held} limit)")
+        if verdict.first:
+            return Escalate(env, Escalation(reason="rate_limited", summary=self._summary(env, verdict.held),
+                                            customer_message=ESCALATED_REPLY))
+        return Respond(env, Response(reply=Reply(text=HOLDING_REPLY)))
+
+    def _summary(self, env: Envelope, held: str) -> str:
+        t = env.ticket
+        if held == CHANNEL:
+            rate, who = self.limits.channels.rate, f"the {t.channel or 'unknown'} channel"
+        else:
+            rate = self.limits.customers.rate
+            who = f"{t.customer.name or 'a customer'} <{t.customer.email or 'no e-mail'}>"
+        return "\n".join([
+            f"Held back at intake (rate_limited, {held} limit): {who} sent more than {rate.burst:g} tickets at once "
+            f"or more than {rate.per_s * 60:g} a minute.",
+            "Until they slow down, later tickets get a holding reply and are not classified or looked into; "
+            "their hop records carry held_back.",
+            f"This ticket: {t.subject.strip() or '(no subject)'} {t.body[:500]}",
+        ])
