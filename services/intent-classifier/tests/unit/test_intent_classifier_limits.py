@@ -157,7 +157,7 @@ async def test_the_classifier_stage_answers_a_held_ticket_without_classifying_it
 
 def test_the_settings_switch_the_limits_off_and_refuse_bad_values():
     assert intake_limits(Settings(INTAKE_LIMITS_ENABLED=False)) is None
-    assert intake_limits(Settings()).limits.customers.rate == Rate(12 / 60, 20)
+    assert intake_limits(Settings()).limits.customers.rate == Rate(12 / 60, 5)
     with pytest.raises(ValueError):
         Settings(INTAKE_CUSTOMER_BURST=0)
     with pytest.raises(ValueError):
