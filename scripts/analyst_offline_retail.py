@@ -42,11 +42,11 @@ class Mesh:
     """The stages a write ticket passes, wired in-process."""
 
     def __init__(self, addr: str, tmp: pathlib.Path) -> None:
-        from intent_classifier.adapters import artifacts
         from intent_classifier.app import load_workflows
         from intent_classifier.config import Settings as ClassifierSettings
-        from intent_classifier.domain.classifier import Classifier
         from retriever.adapters.commerce import GrpcCommerce
+        from supportmesh_intent import artifacts
+        from supportmesh_intent.classifier import Classifier
         from technical_analyst.adapters.commerce import GrpcCommerceActions
         from technical_analyst.adapters.pending import SqlitePendingStore
         from technical_analyst.adapters.store_reads import GrpcStoreReads

@@ -18,9 +18,9 @@ import pathlib
 import sys
 import time
 
-from intent_classifier.domain.metrics import entity_scores
 from supportmesh_cli.classify import load_classifier
 from supportmesh_cli.evaluate import evaluate, read_labelled
+from supportmesh_intent.metrics import entity_scores
 
 EVAL_DIR = pathlib.Path(__file__).resolve().parents[1] / "services" / "intent-classifier" / "eval"
 MIN_CONFIDENCE = 0.6

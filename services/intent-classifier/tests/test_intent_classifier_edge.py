@@ -6,7 +6,6 @@ import uuid
 import pytest
 import yaml
 from intent_classifier.config import Settings
-from intent_classifier.domain.classifier import Classifier
 from intent_classifier.domain.workflows import parse_workflows
 from intent_classifier.handlers import ClassifierHandler, TicketDecoder
 from supportmesh.v1.envelope_pb2 import Envelope
@@ -14,6 +13,7 @@ from supportmesh_core import topics
 from supportmesh_core.kafka import StageRunner
 from supportmesh_core.testing import stage_harness
 from supportmesh_core.topics import STAGES
+from supportmesh_intent.classifier import Classifier
 
 JSON = {"content-type": "application/json"}
 

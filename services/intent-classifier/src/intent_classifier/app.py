@@ -7,12 +7,12 @@ import yaml
 from supportmesh_core.service import run_stage_service
 from supportmesh_core.stage import StageHopSink
 from supportmesh_core.topics import STAGES
+from supportmesh_intent.classifier import Classifier
 from supportmesh_llm import ModelClient, ModelConfig
 
 from . import trainer
-from .adapters.model import ModelClassifier
+from .adapters.llm_refiner import ModelClassifier
 from .config import Settings
-from .domain.classifier import Classifier
 from .domain.limits import Limits, Rate
 from .domain.workflows import Workflows, parse_workflows
 from .handlers import ClassifierHandler, IntakeLimits, TicketDecoder

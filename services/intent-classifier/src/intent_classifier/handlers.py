@@ -12,10 +12,10 @@ from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core.codec import decode_ticket
 from supportmesh_core.stage import Escalate, Forward, Respond, Verdict, remaining_seconds
+from supportmesh_intent.classifier import Classification, Classifier
 
-from .adapters.model import ModelClassifier
+from .adapters.llm_refiner import ModelClassifier
 from .domain import handoff
-from .domain.classifier import Classification, Classifier
 from .domain.limits import CHANNEL, Limits, identity_key
 from .domain.redact import redact
 from .domain.workflows import ESCALATE, Workflows

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import structlog
+from supportmesh_intent import artifacts
+from supportmesh_intent.classifier import Classifier
+from supportmesh_intent.intent_model import DEFAULT_C, IntentModel, build_pipeline
 
-from .adapters import artifacts
 from .adapters.data import (
     data_hash,
     read_author_pairs,
@@ -21,9 +23,7 @@ from .adapters.data import (
     read_product_names,
 )
 from .config import Settings
-from .domain.classifier import Classifier
 from .domain.examples import EXTRA_CATEGORIES, technical_examples
-from .domain.model import DEFAULT_C, IntentModel, build_pipeline
 from .domain.training import (
     BROAD_WEIGHT,
     KB_WEIGHT,

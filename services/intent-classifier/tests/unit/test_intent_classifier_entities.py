@@ -1,7 +1,7 @@
 """Regex entity extraction: values, types and character positions."""
 
 import pytest
-from intent_classifier.domain.entities import Entity, extract_entities
+from supportmesh_intent.entities import Entity, extract_entities
 
 pytestmark = pytest.mark.unit
 

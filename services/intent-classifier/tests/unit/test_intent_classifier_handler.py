@@ -5,7 +5,6 @@ import json
 import pytest
 import yaml
 from aiokafka import ConsumerRecord
-from intent_classifier.domain.classifier import Classifier
 from intent_classifier.domain.workflows import parse_workflows
 from intent_classifier.handlers import ClassifierHandler, TicketDecoder, ticket_text
 from supportmesh.v1.envelope_pb2 import Envelope
@@ -15,6 +14,7 @@ from supportmesh_core.codec import BadMessage
 from supportmesh_core.kafka import StageRunner
 from supportmesh_core.stage import Escalate, Forward
 from supportmesh_core.topics import STAGES
+from supportmesh_intent.classifier import Classifier
 
 pytestmark = pytest.mark.unit
 

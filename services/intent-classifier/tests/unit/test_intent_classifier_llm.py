@@ -10,10 +10,9 @@ import time
 
 import pytest
 import yaml
-from intent_classifier.adapters.model import ModelClassifier
+from intent_classifier.adapters.llm_refiner import ModelClassifier
 from intent_classifier.config import Settings
-from intent_classifier.domain.classifier import Classifier
-from intent_classifier.domain.model_verdict import prompt_text
+from intent_classifier.domain.llm_verdict import prompt_text
 from intent_classifier.domain.workflows import parse_workflows
 from intent_classifier.handlers import ClassifierHandler
 from pydantic import ValidationError
@@ -23,6 +22,7 @@ from supportmesh.v1.ticket_pb2 import Customer, Ticket
 from supportmesh_core.hops import ListHopSink
 from supportmesh_core.stage import Escalate, Forward
 from supportmesh_core.topics import STAGES
+from supportmesh_intent.classifier import Classifier
 from supportmesh_llm import BreakerRegistry, ModelClient, ModelConfig
 
 pytestmark = pytest.mark.unit

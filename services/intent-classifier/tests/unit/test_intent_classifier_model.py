@@ -5,8 +5,8 @@ import pathlib
 
 import numpy as np
 import pytest
-from intent_classifier.adapters import artifacts
-from intent_classifier.domain.classifier import Classifier
+from supportmesh_intent import artifacts
+from supportmesh_intent.classifier import Classifier
 
 pytestmark = pytest.mark.unit
 

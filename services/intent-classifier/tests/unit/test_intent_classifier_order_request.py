@@ -1,7 +1,7 @@
-"""The `order_request` marker: the customer's own words ask for a store write (domain/order_request.py)."""
+"""The `order_request` marker: the customer's own words ask for a store write (supportmesh_intent/order_request.py)."""
 
 import pytest
-from intent_classifier.domain.order_request import is_order_request
+from supportmesh_intent.order_request import is_order_request
 
 pytestmark = pytest.mark.unit
 

@@ -1,10 +1,10 @@
 """Sentiment with negation, negative markers, priority and redaction."""
 
 import pytest
-from intent_classifier.domain.entities import extract_entities
-from intent_classifier.domain.priority import priority
 from intent_classifier.domain.redact import redact
-from intent_classifier.domain.sentiment import flags, sentiment
+from supportmesh_intent.entities import extract_entities
+from supportmesh_intent.priority import priority
+from supportmesh_intent.sentiment import flags, sentiment
 
 pytestmark = pytest.mark.unit
 

@@ -11,10 +11,10 @@ from intent_classifier.adapters.data import read_author_pairs, read_bitext, read
 from intent_classifier.config import Settings
 from intent_classifier.domain.augment import augmented
 from intent_classifier.domain.examples import Example
-from intent_classifier.domain.metrics import entity_scores, expected_calibration_error, score
-from intent_classifier.domain.model import build_pipeline
-from intent_classifier.domain.text import normalize, strip_packaging
 from intent_classifier.domain.training import KB_WEIGHT, OWN_WEIGHT, fit_temperature, split_bitext, training_rows
+from supportmesh_intent.intent_model import build_pipeline
+from supportmesh_intent.metrics import entity_scores, expected_calibration_error, score
+from supportmesh_intent.text import normalize, strip_packaging
 
 pytestmark = pytest.mark.unit
 EVAL_DIR = pathlib.Path(__file__).resolve().parents[2] / "eval"

@@ -5,11 +5,11 @@ import copy
 import pytest
 import yaml
 from intent_classifier.config import Settings
-from intent_classifier.domain.classifier import Classification
-from intent_classifier.domain.model import IntentScore
 from intent_classifier.domain.workflows import WorkflowError, parse_workflows
 from supportmesh_core import resolution
 from supportmesh_core.topics import STAGES
+from supportmesh_intent.classifier import Classification
+from supportmesh_intent.intent_model import IntentScore
 
 pytestmark = pytest.mark.unit
 

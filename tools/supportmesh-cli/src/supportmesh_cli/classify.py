@@ -5,7 +5,7 @@ import pathlib
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from intent_classifier.domain.classifier import Classifier
+    from supportmesh_intent.classifier import Classifier
 
 
 class ModelUnavailable(Exception):
@@ -15,11 +15,10 @@ class ModelUnavailable(Exception):
 def load_classifier(model_dir: str = "") -> "Classifier":
     """The classifier saved by `make train` (SUPPORTMESH_MODEL_DIR or `model_dir`), with its product list."""
     # Imported here: scikit-learn takes a second to load, which `publish` and `tail` should not pay.
-    from intent_classifier.adapters import artifacts
-    from intent_classifier.config import Settings
-    from intent_classifier.domain.classifier import Classifier
+    from supportmesh_intent import artifacts
+    from supportmesh_intent.classifier import Classifier
 
-    path = pathlib.Path(model_dir) if model_dir else Settings().model_dir
+    path = pathlib.Path(model_dir) if model_dir else artifacts.default_model_dir()
     try:
         model, meta = artifacts.load(path)
     except artifacts.StaleArtifact as exc:
@@ -28,7 +27,7 @@ def load_classifier(model_dir: str = "") -> "Classifier":
 
 
 def classify(text: str, model_dir: str, out: TextIO) -> None:
-    from intent_classifier.domain.classifier import to_dict
+    from supportmesh_intent.classifier import to_dict
 
     result = load_classifier(model_dir).classify(text)
     print(json.dumps(to_dict(result), ensure_ascii=False, indent=2), file=out)

@@ -5,12 +5,12 @@ import json
 import pathlib
 from typing import TYPE_CHECKING, TextIO
 
-from intent_classifier.domain.metrics import score
+from supportmesh_intent.metrics import score
 
 from .classify import load_classifier
 
 if TYPE_CHECKING:
-    from intent_classifier.domain.classifier import Classifier
+    from supportmesh_intent.classifier import Classifier
 
 
 class BadEvalData(Exception):

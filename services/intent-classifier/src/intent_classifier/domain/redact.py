@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable
 
-from .entities import Entity
+from supportmesh_intent.entities import Entity
 
 _PERSONAL = {"email", "name", "zip", "tracking_id"}
 _LONG_DIGITS = re.compile(r"(?<![#\w])\d[\d -]{5,}\d(?!\w)")  # phone and card numbers

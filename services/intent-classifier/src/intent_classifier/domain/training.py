@@ -4,11 +4,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from sklearn.model_selection import GroupKFold, train_test_split
+from supportmesh_intent.intent_model import IntentModel, build_pipeline
+from supportmesh_intent.metrics import score
 
 from .augment import augmented
 from .examples import EXTRA_CATEGORIES, OUT_OF_SCOPE, TECHNICAL, Example, deduplicated, own_examples
-from .metrics import score
-from .model import IntentModel, build_pipeline
 
 # Weight of our ticket-shaped examples (retail_tickets.txt and the eight authors' files) relative to a Bitext
 # line. With the authors' files, chosen on the development ticket sets (tickets.csv, tickets_holdout.csv,

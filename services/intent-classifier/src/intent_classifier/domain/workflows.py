@@ -4,12 +4,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from supportmesh_core.resolution import TWO_READINGS, UNSURE_REQUEST
-
-from .classifier import Classification
+from supportmesh_intent.classifier import Classification
 
 FLAG_REASONS = ("self_harm", "threat", "legal", "fraud", "chargeback", "duplicate_charge", "unexpected_charge",
                 "vip")
-# Markers of a request the analyst acts on (domain/order_request.py): `request_workflows` in workflows.yaml.
+# Markers of a request the analyst acts on (supportmesh_intent/order_request.py): `request_workflows` in workflows.yaml.
 REQUEST_MARKERS = ("order_request",)
 ESCALATE = "escalate"
 FINAL_STAGE = "response-generator"

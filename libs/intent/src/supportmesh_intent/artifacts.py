@@ -8,19 +8,35 @@ import os
 import pathlib
 import platform
 import tempfile
+from collections.abc import Iterable
+from typing import Protocol
 
 import joblib
 import numpy
 import sklearn
+from supportmesh_core.settings import REPO_ROOT
 
-from ..domain.examples import Example
-from ..domain.model import IntentModel
+from .intent_model import IntentModel
 
-FORMAT_VERSION = 2
+# 3: the pickled pipeline's text preprocessor moved to supportmesh_intent.text; a format-2 pickle names the old module.
+FORMAT_VERSION = 3
 MODEL_FILE = "model.pkl"  # the name the Makefile checks for
 METADATA_FILE = "metadata.json"
 METRICS_FILE = "metrics.json"
 HOLDOUT_FILE = "bitext_holdout.csv"  # the Bitext utterances held out of training, for `supportmesh eval`
+MODEL_DIR_VARIABLE = "SUPPORTMESH_MODEL_DIR"  # also read by the intent-classifier's settings, with the same default
+
+
+class Labelled(Protocol):
+    """A held-out utterance (the trainer's examples)."""
+
+    text: str
+    intent: str
+
+
+def default_model_dir() -> pathlib.Path:
+    """Where `make train` saves the model: $SUPPORTMESH_MODEL_DIR, else artifacts/intent-classifier."""
+    return pathlib.Path(os.environ.get(MODEL_DIR_VARIABLE) or REPO_ROOT / "artifacts" / "intent-classifier")
 
 
 class StaleArtifact(Exception):
@@ -49,7 +65,7 @@ def _write_atomically(path: pathlib.Path, data: bytes) -> None:
         raise
 
 
-def holdout_csv(held_out: list[Example]) -> bytes:
+def holdout_csv(held_out: Iterable[Labelled]) -> bytes:
     """The held-out utterances as a `text,intent` CSV."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -59,7 +75,7 @@ def holdout_csv(held_out: list[Example]) -> bytes:
 
 
 def save(
-    model_dir: pathlib.Path, model: IntentModel, metadata: dict, metrics: dict, held_out: list[Example]
+    model_dir: pathlib.Path, model: IntentModel, metadata: dict, metrics: dict, held_out: Iterable[Labelled]
 ) -> None:
     """Write the model, the held-out split, the metrics, then the metadata that marks the artifact complete."""
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,10 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from supportmesh_intent.classifier import Classification
 from supportmesh_llm import LOCAL, ModelClient
 
-from ..domain.classifier import Classification
-from ..domain.model_verdict import classification_messages, merge, prompt_text, verdict_schema
+from ..domain.llm_verdict import classification_messages, merge, prompt_text, verdict_schema
 
 
 @dataclass(frozen=True)

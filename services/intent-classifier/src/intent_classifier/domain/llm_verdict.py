@@ -6,12 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 from supportmesh_core.privacy import redact
-
-from .classifier import Classification
-from .entities import Entity, extract_entities
-from .model import IntentScore
-from .priority import priority
-from .sentiment import FLAG_NAMES
+from supportmesh_intent.classifier import Classification
+from supportmesh_intent.entities import Entity, extract_entities
+from supportmesh_intent.intent_model import IntentScore
+from supportmesh_intent.priority import priority
+from supportmesh_intent.sentiment import FLAG_NAMES
 
 # The entity types the model is asked for. Personal ones (email, name, zip, tracking_id) are masked in the
 # prompt, so only the local extractor, which reads the full text on this machine, reports them.
