@@ -22,7 +22,7 @@ from .config import Settings
 from .domain.model import to_cents
 from .domain.queries import CommerceQueries
 from .servicer import CommerceServicer
-from .writes import CommerceWrites
+from .write_service import CommerceWrites
 
 SERVICE_FULL_NAME = "supportmesh.commerce.v1.CommerceService"
 RPC_NAMES = tuple(m.name for m in commerce_pb2.DESCRIPTOR.services_by_name["CommerceService"].methods)

@@ -4,7 +4,7 @@ from supportmesh.commerce.v1 import commerce_pb2 as pb
 
 from .adapters.sqlite_store import AuditRow
 from .domain.model import Address, Case, Customer, Order, Product, Tracking, to_dollars
-from .domain.policy import Change
+from .domain.write_rules import Change
 
 
 def address_pb(a: Address) -> pb.Address:

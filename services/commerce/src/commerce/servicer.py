@@ -33,7 +33,7 @@ from .domain.errors import (
     PolicyViolation,
 )
 from .domain.queries import CommerceQueries
-from .writes import OK, Answer, CommerceWrites, WriteCall
+from .write_service import OK, Answer, CommerceWrites, WriteCall
 
 log = structlog.get_logger()
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from commerce.app import SERVICE_FULL_NAME, build_authorizer
 from commerce.config import Settings
 from commerce.domain.queries import CommerceQueries
 from commerce.servicer import CommerceServicer
-from commerce.writes import CommerceWrites
+from commerce.write_service import CommerceWrites
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
 from supportmesh_core import local_tokens

@@ -13,7 +13,7 @@ from commerce.app import SERVICE_FULL_NAME, build_authorizer
 from commerce.config import Settings
 from commerce.domain.queries import CommerceQueries
 from commerce.servicer import CommerceServicer
-from commerce.writes import CommerceWrites
+from commerce.write_service import CommerceWrites
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider

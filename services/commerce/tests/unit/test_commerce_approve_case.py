@@ -5,7 +5,7 @@ import json
 import pytest
 from commerce.adapters.sqlite_store import SqliteStore
 from commerce.domain.errors import InvalidArgument, NotFound, PermissionDenied
-from commerce.writes import FAILED_PRECONDITION, OK, CommerceWrites, WriteCall
+from commerce.write_service import FAILED_PRECONDITION, OK, CommerceWrites, WriteCall
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 
 pytestmark = pytest.mark.unit

@@ -16,7 +16,7 @@ from .domain.billing import CASE_ACTION, case_request, evidence
 from .domain.diagnosis import diagnose, error_codes
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions, Execution, ExecutionResult, plan
 from .domain.handoff import handoff_summary
-from .domain.policy import (
+from .domain.order_rules import (
     ACTION_INTENTS,
     ALLOWED,
     NEEDS_HUMAN,

@@ -21,7 +21,7 @@ from .domain import confirmation as confirm
 from .domain import requests as several
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions
 from .domain.handoff import handoff_summary
-from .domain.policy import (
+from .domain.order_rules import (
     ALLOWED,
     NEEDS_HUMAN,
     NOT_APPLICABLE,
@@ -36,7 +36,7 @@ from .domain.policy import (
     rule_for,
     rule_sentence,
 )
-from .domain.writes import (
+from .domain.planned_writes import (
     EXCHANGE,
     MODIFY_ADDRESS,
     MODIFY_ITEMS,

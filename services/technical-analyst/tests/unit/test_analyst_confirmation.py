@@ -10,7 +10,7 @@ from supportmesh_core.stage import Escalate, Forward
 from technical_analyst.adapters.pending import SqlitePendingStore
 from technical_analyst.domain import confirmation as confirm
 from technical_analyst.domain.execution import ExecutionResult
-from technical_analyst.domain.writes import (
+from technical_analyst.domain.planned_writes import (
     CustomerDetail,
     OrderDetail,
     OrderLine,

@@ -2,7 +2,7 @@
 
 import pytest
 from technical_analyst.domain.execution import CANCEL, REFUND, is_conditional, plan
-from technical_analyst.domain.policy import ALLOWED, NEEDS_HUMAN, PolicyDecision
+from technical_analyst.domain.order_rules import ALLOWED, NEEDS_HUMAN, PolicyDecision
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from supportmesh.v1.envelope_pb2 import Article, Entity, Envelope, OrderFacts
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.stage import Escalate, Forward
 from technical_analyst.domain.execution import ExecutionResult
-from technical_analyst.domain.policy import idempotency_key
+from technical_analyst.domain.order_rules import idempotency_key
 from technical_analyst.handlers import AnalystHandler
 
 pytestmark = pytest.mark.unit

@@ -16,7 +16,7 @@ from supportmesh_core.stage import Escalate, Forward
 from supportmesh_llm import BreakerRegistry, ModelClient, ModelConfig
 from technical_analyst.adapters.tool_agent import ModelToolAgent
 from technical_analyst.domain.execution import ExecutionResult
-from technical_analyst.domain.policy import idempotency_key
+from technical_analyst.domain.order_rules import idempotency_key
 from technical_analyst.domain.tool_calls import ApprovedWrite, Refusal, ToolContext, check_write
 from technical_analyst.handlers import AnalystHandler
 

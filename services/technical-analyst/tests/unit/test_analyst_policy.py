@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 from supportmesh.v1.envelope_pb2 import OrderFacts, PaymentLine
-from technical_analyst.domain.policy import (
+from technical_analyst.domain.order_rules import (
     ALLOWED,
     NEEDS_HUMAN,
     NOT_APPLICABLE,

@@ -9,7 +9,7 @@ from supportmesh_core.stage import Forward
 from technical_analyst.adapters.pending import SqlitePendingStore
 from technical_analyst.domain import requests as rq
 from technical_analyst.domain.execution import ExecutionResult
-from technical_analyst.domain.writes import CustomerDetail, OrderDetail, OrderLine, PaymentOption, Variant
+from technical_analyst.domain.planned_writes import CustomerDetail, OrderDetail, OrderLine, PaymentOption, Variant
 from technical_analyst.handlers import AnalystHandler
 
 pytestmark = pytest.mark.unit

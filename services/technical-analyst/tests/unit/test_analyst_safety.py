@@ -9,7 +9,7 @@ from supportmesh_core import resolution
 from supportmesh_core.stage import Escalate
 from technical_analyst.domain.billing import case_request, disputed_order, evidence
 from technical_analyst.domain.execution import ExecutionResult
-from technical_analyst.domain.policy import idempotency_key
+from technical_analyst.domain.order_rules import idempotency_key
 from technical_analyst.handlers import AnalystHandler
 
 pytestmark = pytest.mark.unit

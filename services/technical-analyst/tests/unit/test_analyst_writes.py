@@ -1,7 +1,7 @@
 """The exact writes behind a proposal: items, options and payment method chosen from what the ticket says."""
 
 import pytest
-from technical_analyst.domain.writes import (
+from technical_analyst.domain.planned_writes import (
     CANCEL,
     EXCHANGE,
     MODIFY_ADDRESS,

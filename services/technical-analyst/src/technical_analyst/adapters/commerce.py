@@ -14,7 +14,7 @@ from supportmesh_core.resilience import CircuitOpen, ResilientCaller
 
 from ..domain.billing import CaseRequest
 from ..domain.execution import CANCEL, DONE, FAILED, NEEDS_APPROVAL, REFUND, REFUSED, Execution, ExecutionResult
-from ..domain.writes import (
+from ..domain.planned_writes import (
     ADDRESS_PARTS,
     EXCHANGE,
     MODIFY_ADDRESS,
@@ -56,7 +56,7 @@ class GrpcCommerceActions:
         return await self._call(method, request, timeout_s)
 
     async def write(self, write: PlannedWrite, customer_id: str, ticket_id: str, timeout_s: float) -> ExecutionResult:
-        """A confirmed proposal's write, exactly as proposed (domain/writes.py)."""
+        """A confirmed proposal's write, exactly as proposed (domain/planned_writes.py)."""
         common = {"idempotency_key": write.idempotency_key, "ticket_id": ticket_id,
                   "customer_id": customer_id, "order_id": write.order_id}
         if write.action == CANCEL:

@@ -6,7 +6,7 @@ import grpc
 from supportmesh.commerce.v1 import commerce_pb2 as pb
 from supportmesh.commerce.v1 import commerce_pb2_grpc
 
-from ..domain.writes import ADDRESS_PARTS, CustomerDetail, OrderDetail, OrderLine, PaymentOption, Variant
+from ..domain.planned_writes import ADDRESS_PARTS, CustomerDetail, OrderDetail, OrderLine, PaymentOption, Variant
 
 
 class StoreReads(Protocol):

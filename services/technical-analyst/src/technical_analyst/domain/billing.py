@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from supportmesh.v1.envelope_pb2 import Envelope, OrderFacts
 from supportmesh_core.resolution import SafetyRule
 
-from .policy import idempotency_key
+from .order_rules import idempotency_key
 
 CASE_ACTION = "open_case"
 _AMOUNT = re.compile(r"\d[\d,]*(?:\.\d{1,2})?")

@@ -1,7 +1,7 @@
 """A proposal waiting for the customer's yes or no, and what their answer does to it.
 
 The store policy asks for the customer's explicit confirmation before a write. A proposal holds the exact
-writes (domain/writes.py) and the verified customer they are for; the next turn of the conversation that the
+writes (domain/planned_writes.py) and the verified customer they are for; the next turn of the conversation that the
 context-compressor reads as "yes" executes exactly those writes, "no" drops them. A proposal expires; a newer
 proposal in the same conversation replaces it. Answering is idempotent per answering ticket: the same "yes"
 delivered again executes again with the same idempotency keys (commerce replays, nothing is done twice),
@@ -12,7 +12,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from .writes import PlannedWrite
+from .planned_writes import PlannedWrite
 
 PENDING, CONFIRMED, DECLINED = "pending", "confirmed", "declined"
 YES, NO = "yes", "no"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .billing import CaseRequest
-from .policy import ALLOWED, NEEDS_HUMAN, PolicyDecision, idempotency_key
-from .writes import PlannedWrite
+from .order_rules import ALLOWED, NEEDS_HUMAN, PolicyDecision, idempotency_key
+from .planned_writes import PlannedWrite
 
 CANCEL, REFUND = "cancel_pending_order", "issue_refund"
 DONE, REFUSED, FAILED, NEEDS_APPROVAL = "done", "refused", "failed", "needs_approval"

@@ -12,7 +12,7 @@ of it is not possible", "check whether I can return …") asks for nothing. A pa
 possible / not available / otherwise" is a fallback: it is wanted only if the request before it cannot be made.
 
 Pure code: which order, status and policy rule apply is decided here from the looked-up order facts; the exact
-writes (items, options, payment) are made from commerce reads in writes.py.
+writes (items, options, payment) are made from commerce reads in planned_writes.py.
 """
 
 import re
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from supportmesh.v1.envelope_pb2 import OrderFacts
 
-from .policy import EXCEPT, first_mention, normalize_order_id, text_tokens
+from .order_rules import EXCEPT, first_mention, normalize_order_id, text_tokens
 
 CANCEL, RETURN, MODIFY_ITEMS, MODIFY_ADDRESS = "cancel", "return", "modify_items", "modify_address"
 # The account's default address ("change my user / default / home address to …"): no order, order_id "".

@@ -18,7 +18,7 @@ from supportmesh.v1.envelope_pb2 import OrderFacts
 from supportmesh_core.privacy import redact
 
 from .execution import CANCEL, REFUND, Execution, plan
-from .policy import PolicyDecision, PolicyRequest, decide, normalize_order_id, parse_amount
+from .order_rules import PolicyDecision, PolicyRequest, decide, normalize_order_id, parse_amount
 
 GET_ORDER, GET_TRACKING = "get_order", "get_tracking"
 LOOKUPS = (GET_ORDER, GET_TRACKING)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .address import parse_address
 from .address import words as address_words
-from .policy import EXCEPT, first_mention, normalize_order_id, text_tokens
+from .order_rules import EXCEPT, first_mention, normalize_order_id, text_tokens
 
 CANCEL = "cancel_pending_order"
 RETURN = "return_delivered_order_items"

@@ -25,7 +25,7 @@ from supportmesh.commerce.v1 import commerce_pb2 as pb
 
 from . import mapping
 from .adapters.sqlite_store import AuditRow, SqliteStore, StoredAnswer
-from .domain import ids, policy
+from .domain import ids, write_rules
 from .domain.errors import InvalidArgument, KeyReused, NeedsApproval, NotFound, PermissionDenied, PolicyViolation
 from .domain.model import Case, Customer, Order, Variant, to_cents, to_dollars
 
@@ -90,32 +90,35 @@ class CommerceWrites:
     def cancel_pending_order(self, call: WriteCall) -> Answer:
         r: pb.CancelPendingOrderRequest = call.request
         return self._order_write(call, r.customer_id, r.order_id,
-                                 lambda o, c, _: policy.cancel_pending_order(o, c, r.reason))
+                                 lambda o, c, _: write_rules.cancel_pending_order(o, c, r.reason))
 
     def modify_pending_order_address(self, call: WriteCall) -> Answer:
         r: pb.ModifyPendingOrderAddressRequest = call.request
-        return self._order_write(call, r.customer_id, r.order_id,
-                                 lambda o, c, _: policy.modify_pending_order_address(o, mapping.address_of(r.address)))
+        return self._order_write(call, r.customer_id, r.order_id, lambda o, c, _: (
+            write_rules.modify_pending_order_address(o, mapping.address_of(r.address))))
 
     def modify_pending_order_items(self, call: WriteCall) -> Answer:
         r: pb.ModifyPendingOrderItemsRequest = call.request
-        return self._order_write(call, r.customer_id, r.order_id, lambda o, c, s: policy.modify_pending_order_items(
-            o, c, list(r.item_ids), list(r.new_item_ids), _variants(s, r.new_item_ids), r.payment_method_id))
+        return self._order_write(call, r.customer_id, r.order_id,
+                                 lambda o, c, s: write_rules.modify_pending_order_items(
+                                     o, c, list(r.item_ids), list(r.new_item_ids), _variants(s, r.new_item_ids),
+                                     r.payment_method_id))
 
     def modify_pending_order_payment(self, call: WriteCall) -> Answer:
         r: pb.ModifyPendingOrderPaymentRequest = call.request
         return self._order_write(call, r.customer_id, r.order_id,
-                                 lambda o, c, _: policy.modify_pending_order_payment(o, c, r.payment_method_id))
+                                 lambda o, c, _: write_rules.modify_pending_order_payment(o, c, r.payment_method_id))
 
     def return_delivered_order_items(self, call: WriteCall) -> Answer:
         r: pb.ReturnDeliveredOrderItemsRequest = call.request
-        return self._order_write(call, r.customer_id, r.order_id, lambda o, c, _: policy.return_delivered_order_items(
-            o, c, list(r.item_ids), r.payment_method_id))
+        return self._order_write(call, r.customer_id, r.order_id,
+                                 lambda o, c, _: write_rules.return_delivered_order_items(
+                                     o, c, list(r.item_ids), r.payment_method_id))
 
     def exchange_delivered_order_items(self, call: WriteCall) -> Answer:
         r: pb.ExchangeDeliveredOrderItemsRequest = call.request
         return self._order_write(call, r.customer_id, r.order_id,
-                                 lambda o, c, s: policy.exchange_delivered_order_items(
+                                 lambda o, c, s: write_rules.exchange_delivered_order_items(
                                      o, c, list(r.item_ids), list(r.new_item_ids), _variants(s, r.new_item_ids),
                                      r.payment_method_id))
 
@@ -124,11 +127,11 @@ class CommerceWrites:
         if r.amount < 0:
             raise InvalidArgument("amount must not be negative")
 
-        def decide(order: Order, customer: Customer, store: SqliteStore) -> policy.Change:
+        def decide(order: Order, customer: Customer, store: SqliteStore) -> write_rules.Change:
             try:
-                return policy.issue_refund(order, customer, list(r.item_ids), to_cents(r.amount),
-                                           r.payment_method_id, self._limit)
-            except policy.OverLimit as over:
+                return write_rules.issue_refund(order, customer, list(r.item_ids), to_cents(r.amount),
+                                                r.payment_method_id, self._limit)
+            except write_rules.OverLimit as over:
                 case = self._case(call, reason="refund_above_limit", priority="high", status="pending_approval",
                                   customer_id=customer.customer_id, order_id=order.order_id,
                                   amount_cents=over.amount_cents, payment_method_id=over.payment_method_id,
@@ -166,7 +169,7 @@ class CommerceWrites:
         if first.reason != APPROVABLE_REASON or not first.order_id or not first.customer_id:
             raise InvalidArgument(f"case {case_id} ({first.reason}) names no action to approve")
 
-        def decide(order: Order, customer: Customer, store: SqliteStore) -> policy.Change:
+        def decide(order: Order, customer: Customer, store: SqliteStore) -> write_rules.Change:
             case = store.case(case_id)
             assert case is not None
             if case.approved_by:
@@ -179,8 +182,8 @@ class CommerceWrites:
                                       f"{action or 'nothing'}; only the action a case names can be approved.")
             # The approval lifts the limit for this case's refund only; every other rule of the policy still holds
             # (the order may have changed since the case was opened).
-            change = policy.issue_refund(order, customer, [], case.amount_cents, case.payment_method_id,
-                                         limit_cents=max(case.amount_cents, self._limit))
+            change = write_rules.issue_refund(order, customer, [], case.amount_cents, case.payment_method_id,
+                                              limit_cents=max(case.amount_cents, self._limit))
             store.approve_case(case_id, agent, _now())
             return change
 
@@ -192,7 +195,7 @@ class CommerceWrites:
 
         def act(store: SqliteStore) -> _Applied:
             customer = _customer(store, r.customer_id)
-            change = policy.modify_customer_address(customer, mapping.address_of(r.address))
+            change = write_rules.modify_customer_address(customer, mapping.address_of(r.address))
             assert change.customer is not None
             store.save_customer_address(change.customer)
             after = store.customer(customer.customer_id)
@@ -203,7 +206,7 @@ class CommerceWrites:
 
     def create_case(self, call: WriteCall) -> Answer:
         r: pb.CreateCaseRequest = call.request
-        reason, priority, summary = policy.check_case(r.reason, r.priority, r.summary)
+        reason, priority, summary = write_rules.check_case(r.reason, r.priority, r.summary)
         customer_id = ids.customer_id(r.customer_id) if r.customer_id.strip() else ""
         order_id = ids.order_id(r.order_id) if r.order_id.strip() else ""
 
@@ -221,8 +224,8 @@ class CommerceWrites:
     # --- the machinery ----------------------------------------------------------------------------
 
     def _order_write(self, call: WriteCall, customer_id: str, order_id: str,
-                     decide: Callable[[Order, Customer, SqliteStore], policy.Change],
-                     detail: Callable[[policy.Change], str] | None = None) -> Answer:
+                     decide: Callable[[Order, Customer, SqliteStore], write_rules.Change],
+                     detail: Callable[[write_rules.Change], str] | None = None) -> Answer:
         """A write on one of the verified customer's orders: load, decide, apply, re-read."""
         cid, oid = ids.customer_id(customer_id), ids.order_id(order_id)
 
