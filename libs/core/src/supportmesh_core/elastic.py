@@ -2,10 +2,9 @@
 
 import pathlib
 import ssl
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
 
 from .settings import ServiceSettings
 
@@ -57,10 +56,13 @@ def client_options(url: str, *, api_key: str = "", username: str = "", password:
 
 
 class ElasticsearchClientSettings(ServiceSettings):
-    """The settings of a service that talks to Elasticsearch: off (plain http, no credentials) unless set."""
+    """The settings of a service that talks to Elasticsearch: off (plain http, no credentials) unless set.
 
-    # A validation error would otherwise print the values it was given, the key or password among them.
-    model_config = SettingsConfigDict(hide_input_in_errors=True)
+    ServiceSettings keeps the values out of validation errors, the key and password among them.
+    """
+
+    REQUIRED_OUTSIDE_LOCAL: ClassVar[dict[str, str]] = {
+        "ELASTICSEARCH_URL": "the Elasticsearch URL, https://… for a secured cluster"}
 
     # The encoded API key as POST _security/api_key returns it (`encoded`: base64 of id:key).
     elasticsearch_api_key: SecretStr = Field(SecretStr(""), validation_alias="ELASTICSEARCH_API_KEY")

@@ -1,9 +1,9 @@
 """Settings every service shares, read from the environment; each service subclasses them once."""
 
 import pathlib
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from . import local_tokens, tls
@@ -18,11 +18,19 @@ class ServiceSettings(KafkaSecurity):
     How to reach Kafka (PLAINTEXT, or TLS and SASL/SCRAM) comes from KafkaSecurity, checked the same way.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # A validation error would otherwise print the values it was given, a token or password among them.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    # What a deployment must give (README, "Profiles"): outside the local profile these have no default, and a
+    # missing or empty one stops start-up naming its variable. {variable: what it is; `{service}` names the
+    # service}; each settings class adds its own (`required_outside_local` gathers them).
+    REQUIRED_OUTSIDE_LOCAL: ClassVar[dict[str, str]] = {
+        "KAFKA_BOOTSTRAP_SERVERS": "the Kafka brokers as host:port,..."}
 
     service_name: str = Field(validation_alias="OTEL_SERVICE_NAME")
-    # `local` (a laptop, tests): a missing commerce token falls back to the install's random local tokens
-    # (supportmesh_core.local_tokens). Any other profile refuses to start without every secret it needs.
+    # `local` (a laptop, tests): today's defaults, and a missing commerce token falls back to the install's random
+    # local tokens (supportmesh_core.local_tokens). Any other profile refuses to start without every setting of
+    # REQUIRED_OUTSIDE_LOCAL: a default there would point a deployment at a laptop's servers.
     profile: Literal["local", "production"] = Field("local", validation_alias="SUPPORTMESH_PROFILE")
     local_tokens_file: pathlib.Path = Field(default_factory=local_tokens.default_file,
                                             validation_alias=local_tokens.FILE_VARIABLE)
@@ -60,6 +68,36 @@ class ServiceSettings(KafkaSecurity):
     # Fault flags from `chaos.flags` (supportmesh chaos set …); switch off where chaos must never apply.
     chaos_enabled: bool = Field(True, validation_alias="CHAOS_ENABLED")
 
+    @classmethod
+    def required_outside_local(cls) -> dict[str, str]:
+        """{variable: what it is} for every setting this class needs given outside the local profile, bases first."""
+        required: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            required.update(vars(klass).get("REQUIRED_OUTSIDE_LOCAL", {}))
+        return required
+
+    @model_validator(mode="after")
+    def _given_outside_local(self) -> "ServiceSettings":
+        if self.profile == "local":
+            return self
+        fields = {info.validation_alias: name for name, info in type(self).model_fields.items()}
+        missing = []
+        for variable, what in self.required_outside_local().items():
+            name = fields[variable]
+            value = getattr(self, name)
+            value = value.get_secret_value() if isinstance(value, SecretStr) else value
+            # Only what the environment (or the caller) gave counts: a field's default is the local profile's.
+            if name in self.model_fields_set and str(value or "").strip():
+                continue
+            default = type(self).model_fields[name].default
+            local = f" (only the local profile defaults it, to {default})" if isinstance(default, str) and default \
+                else ""
+            missing.append(f"{variable} is not set: the {self.profile} profile needs "
+                           f"{what.format(service=self.service_name)}{local}")
+        if missing:
+            raise ValueError("; ".join(missing))
+        return self
+
     def is_optional_stage(self) -> bool:
         return self.service_name in {s.strip() for s in self.optional_stages.split(",") if s.strip()}
 
@@ -71,7 +109,11 @@ class ServiceSettings(KafkaSecurity):
 
 
 class CommerceClientSettings(ServiceSettings):
-    """The settings of a service that calls commerce: its token and, optionally, TLS or mutual TLS."""
+    """The settings of a service that calls commerce: its address, its token and, optionally, TLS or mutual TLS."""
+
+    REQUIRED_OUTSIDE_LOCAL: ClassVar[dict[str, str]] = {
+        "COMMERCE_ADDR": "commerce's gRPC address as host:port",
+        "COMMERCE_TOKEN": "{service}'s commerce service token (the value commerce's COMMERCE_TOKENS gives it)"}
 
     # The caller's identity towards commerce (`x-service-token`). Empty: a start-up error outside the local
     # profile; in it, this service's token from the local tokens file.
@@ -84,9 +126,6 @@ class CommerceClientSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _commerce_client_checks(self) -> "CommerceClientSettings":
-        if not self.commerce_token and self.profile != "local":
-            raise ValueError(f"COMMERCE_TOKEN is not set: the {self.profile} profile needs {self.service_name}'s "
-                             "commerce service token (the value commerce's COMMERCE_TOKENS gives it)")
         tls.check_files({"COMMERCE_TLS_CA": self.commerce_tls_ca,
                          "COMMERCE_TLS_CLIENT_CERT": self.commerce_tls_client_cert,
                          "COMMERCE_TLS_CLIENT_KEY": self.commerce_tls_client_key},

@@ -35,6 +35,8 @@ def pem(tmp_path):
 
 def test_production_without_a_token_fails_naming_the_variable(env):
     env.setenv("SUPPORTMESH_PROFILE", "production")
+    env.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")   # the profile's other settings (README, Profiles)
+    env.setenv("COMMERCE_ADDR", "commerce:50051")
     with pytest.raises(ValidationError, match="COMMERCE_TOKEN is not set: the production profile needs retriever"):
         CommerceClientSettings()
     env.setenv("COMMERCE_TOKEN", "a-token-from-the-secret-store")

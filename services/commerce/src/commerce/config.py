@@ -1,6 +1,7 @@
 """The commerce service's settings, read from the environment."""
 
 import pathlib
+from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 from supportmesh_core import local_tokens, tls
@@ -11,6 +12,9 @@ from .auth import BUNDLED_PERMISSIONS, parse_tokens
 
 class Settings(ServiceSettings):
     """Environment of the commerce service; bad values fail at start-up."""
+
+    REQUIRED_OUTSIDE_LOCAL: ClassVar[dict[str, str]] = {
+        "COMMERCE_TOKENS": "every caller's token as service=token,... (no token is built in)"}
 
     service_name: str = Field("commerce", validation_alias="OTEL_SERVICE_NAME")
     http_port: int = Field(8107, ge=0, le=65535, validation_alias="HTTP_PORT")
@@ -42,10 +46,7 @@ class Settings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _secrets_and_tls(self) -> "Settings":
-        if not self.tokens.strip() and self.profile != "local":
-            raise ValueError(f"COMMERCE_TOKENS is not set: the {self.profile} profile needs every caller's "
-                             "token as service=token,... (no token is built in)")
+    def _tls_files(self) -> "Settings":
         tls.check_files({"COMMERCE_TLS_CERT": self.tls_cert, "COMMERCE_TLS_KEY": self.tls_key,
                          "COMMERCE_TLS_CLIENT_CA": self.tls_client_ca},
                         ("COMMERCE_TLS_CERT", "COMMERCE_TLS_KEY"),

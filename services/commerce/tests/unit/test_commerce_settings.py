@@ -31,6 +31,7 @@ def pem(tmp_path):
 
 def test_production_without_tokens_is_a_start_up_error(env):
     env.setenv("SUPPORTMESH_PROFILE", "production")
+    env.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")   # the profile's other setting (README, Profiles)
     with pytest.raises(ValidationError, match="COMMERCE_TOKENS is not set: the production profile"):
         Settings()
     env.setenv("COMMERCE_TOKENS", "retriever=r-secret,ops=o-secret")
