@@ -20,7 +20,7 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import DlqRecord, DlqSource, Escalation, Response
 
-from . import metrics, topics
+from . import handoff, metrics, topics
 from .breaker import CircuitBreaker
 from .chaos import Draw, FaultFlags, InjectedError, mark_fault
 from .codec import BadMessage, b64, encode_output, now_rfc3339
@@ -33,6 +33,8 @@ log = structlog.get_logger()
 
 # The most of a dead-lettered message kept in its DLQ record (base64 grows it by a third).
 DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
+# What the customer is told when the stage itself, not its work, hands the ticket over.
+PASSED_ON = "We have passed your request to a member of our support team, who will reply shortly."
 
 _call_hops: ContextVar[list[HopRecord] | None] = ContextVar("supportmesh_call_hops", default=None)
 
@@ -246,11 +248,7 @@ class Stage:
                 return self._skip(env, hop, "stage_failing"), ""
             error = f"{self.service} failed {self.settings.stage_failure_threshold}+ tickets in a row; not tried"
             hop.escalation_reason = "degraded"
-            return Escalate(env, Escalation(
-                reason="degraded",
-                summary=f"{error}. Customer wrote: {env.ticket.subject} {env.ticket.body[:500]}",
-                customer_message="We have passed your request to a member of our support team, who will reply "
-                                 "shortly.")), error
+            return Escalate(env, handoff.escalation(env, "degraded", error, PASSED_ON, stage=self.service)), error
         attempts = self.settings.handler_attempts
         error = ""
         for attempt in range(1, attempts + 1):
@@ -275,12 +273,8 @@ class Stage:
                     await asyncio.sleep(min(1.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
         self.stage_breaker.record_failure()
         hop.escalation_reason = "stage_failed"
-        escalation = Escalation(
-            reason="stage_failed",
-            summary=f"{self.service} failed {attempts} times ({error}). Customer wrote: "
-                    f"{env.ticket.subject} {env.ticket.body[:500]}",
-            customer_message="We have passed your request to a member of our support team, who will reply shortly.",
-        )
+        escalation = handoff.escalation(env, "stage_failed", f"{self.service} failed {attempts} times ({error})",
+                                        PASSED_ON, stage=self.service)
         return Escalate(env, escalation), error
 
     def _attempt_timeout(self, env: Envelope) -> float:
@@ -305,9 +299,9 @@ class Stage:
             if self.service not in env.visited:
                 env.visited.append(self.service)
             if not env.routing_slip:
-                return self._route(Escalate(env, Escalation(
-                    reason="routing_error", summary=f"{self.service} had no next stage on the routing slip",
-                    customer_message="We have passed your request to our support team.")), hop)
+                return self._route(Escalate(env, handoff.escalation(
+                    env, "routing_error", f"{self.service} had no next stage on the routing slip",
+                    "We have passed your request to our support team.", stage=self.service)), hop)
             nxt = env.routing_slip.pop(0)
             hop.destination = topics.stage_topic(nxt)
             self.ledger.add(env.ticket.ticket_id)

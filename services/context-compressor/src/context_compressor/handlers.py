@@ -8,7 +8,7 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.envelope_pb2 import Turn as TurnMsg
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core import handoff
 from supportmesh_core.identity import customer_key
 from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
@@ -109,9 +109,9 @@ class CompressorHandler:
             # proposal waiting for a "yes" belong to the customer who opened it, so this ticket sees none of
             # them and is not recorded there; a person looks at it (it may be an attempt on that account).
             hop.labels["compressor.identity"] = "not_the_conversation_owner"
-            return Escalate(env, Escalation(reason=IDENTITY_MISMATCH, customer_message=MISMATCH_MESSAGE,
-                                            summary="The ticket names another customer than the one who opened "
-                                                    "this conversation; it was not added to the conversation."))
+            return Escalate(env, handoff.escalation(
+                env, IDENTITY_MISMATCH, "the ticket names another customer than the one who opened this "
+                "conversation; it was not added to the conversation", MISMATCH_MESSAGE, stage="context-compressor"))
         added = await asyncio.to_thread(self._store.append_turn, conversation, turn)
         turns = await asyncio.to_thread(self._store.turns_until, conversation, turn.ticket_id)
         result = compress(turns, self._tokenizer, self._budget, self._recent)

@@ -8,9 +8,10 @@ from supportmesh.v1.envelope_pb2 import Classification as ClassificationPb
 from supportmesh.v1.envelope_pb2 import Entity as EntityPb
 from supportmesh.v1.envelope_pb2 import Envelope, IntentScore
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
+from supportmesh.v1.outcomes_pb2 import Reply, Response
 from supportmesh.v1.ticket_pb2 import Ticket
 from supportmesh_core.codec import decode_ticket
+from supportmesh_core.handoff import escalation
 from supportmesh_core.stage import Escalate, Forward, Respond, Verdict, remaining_seconds
 from supportmesh_intent.classifier import Classification, Classifier
 
@@ -92,14 +93,9 @@ class ClassifierHandler:
             customer = handoff.Customer(
                 ticket.customer.name, ticket.customer.email, ticket.customer.customer_id
             )
-            return Escalate(
-                env,
-                Escalation(
-                    reason=route.reason,
-                    summary=handoff.summary(customer, ticket.subject, ticket.body, c, route.reason),
-                    customer_message=handoff.customer_message(customer, route.reason),
-                ),
-            )
+            told = handoff.customer_message(customer, route.reason)
+            return Escalate(env, escalation(env, route.reason, handoff.why(route.reason, env.classification), told,
+                                            stage=handoff.INTAKE))
         del env.routing_slip[:]
         env.routing_slip.extend(route.stages)
         return Forward(env)
@@ -152,21 +148,15 @@ class IntakeLimits:
     def held_back(self, env: Envelope, verdict: Verdict, hop: HopRecord) -> Respond | Escalate:
         env.degradations.append(f"intent-classifier: held back ({verdict.held} limit)")
         if verdict.first:
-            return Escalate(env, Escalation(reason="rate_limited", summary=self._summary(env, verdict.held),
-                                            customer_message=ESCALATED_REPLY))
+            return Escalate(env, escalation(env, "rate_limited", self._why(env, verdict.held), ESCALATED_REPLY,
+                                            stage=handoff.INTAKE))
         return Respond(env, Response(reply=Reply(text=HOLDING_REPLY)))
 
-    def _summary(self, env: Envelope, held: str) -> str:
-        t = env.ticket
+    def _why(self, env: Envelope, held: str) -> str:
         if held == CHANNEL:
-            rate, who = self.limits.channels.rate, f"the {t.channel or 'unknown'} channel"
+            rate, who = self.limits.channels.rate, f"the {env.ticket.channel or 'unknown'} channel"
         else:
-            rate = self.limits.customers.rate
-            who = f"{t.customer.name or 'a customer'} <{t.customer.email or 'no e-mail'}>"
-        return "\n".join([
-            f"Held back at intake (rate_limited, {held} limit): {who} sent more than {rate.burst:g} tickets at once "
-            f"or more than {rate.per_s * 60:g} a minute.",
-            "Until they slow down, later tickets get a holding reply and are not classified or looked into; "
-            "their hop records carry held_back.",
-            f"This ticket: {t.subject.strip() or '(no subject)'} {t.body[:500]}",
-        ])
+            rate, who = self.limits.customers.rate, "this customer"
+        return (f"held back at intake ({held} limit): {who} sent more than {rate.burst:g} tickets at once or more "
+                f"than {rate.per_s * 60:g} a minute. Until they slow down, later tickets get a holding reply and are "
+                "not classified or looked into; their hop records carry held_back.")

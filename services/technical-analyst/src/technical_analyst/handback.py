@@ -15,9 +15,11 @@ from typing import Protocol
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.outcomes_pb2 import Escalation, Reply, Response
+from supportmesh_core import handoff
 from supportmesh_core.handback import CASE_ACTIONS, approval_key
 from supportmesh_core.stage import Escalate, Respond, remaining_seconds
 
+from .domain import STAGE
 from .domain.execution import DONE, REFUSED, ExecutionResult
 
 APPROVAL_REFUSED, APPROVAL_FAILED = "approval_refused", "action_failed"
@@ -94,11 +96,14 @@ class Handback:
         reason = APPROVAL_FAILED if result.status not in (DONE, REFUSED) else APPROVAL_REFUSED
         made = [a for a in actions if a.status == DONE]
         what = "failed" if reason == APPROVAL_FAILED else "was refused"
-        summary = (f"The reply of {reply.agent_id} to ticket {reply.ticket_id} was NOT sent to the customer: its "
-                   f"approval of {actions[-1].name} on case {case_id} {what}: {result.detail}.")
+        why = (f"the reply of {reply.agent_id} to ticket {reply.ticket_id} was NOT sent to the customer: its "
+               f"approval of {actions[-1].name} on case {case_id} {what}: {result.detail}.")
         if made:
-            summary += " Made before it: " + " ".join(a.detail for a in made)
-        summary += (" Send the reply again once that is resolved (the same approval is made at most once), or "
-                    "without --approve.")
+            why += " Made before it: " + " ".join(a.detail for a in made)
+        why += (" Send the reply again once that is resolved (the same approval is made at most once), or "
+                "without --approve.")
+        env.analysis.actions.extend(actions)   # the summary lists them with the envelope's other facts
+        # The customer is sent nothing (customer_message stays empty), which the summary says.
+        summary = handoff.summary(env, reason, why, "", stage=STAGE)
         return Escalate(env, Escalation(reason=reason, case_id=case_id, summary=summary, actions=actions,
                                         priority="high"))

@@ -5,17 +5,16 @@ from collections.abc import Callable
 
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh.v1.outcomes_pb2 import Escalation
-from supportmesh_core import resolution
+from supportmesh_core import handoff, resolution
 from supportmesh_core.resolution import UNSURE_REQUEST, SafetyRule
 from supportmesh_core.stage import Escalate, Forward, Respond, remaining_seconds
 
 from .adapters.store_reads import StoreReads
 from .adapters.tool_agent import ModelToolAgent, Proposal
+from .domain import NOT_COMPLETED, STAGE
 from .domain.billing import CASE_ACTION, case_request, evidence
 from .domain.diagnosis import diagnose, error_codes
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions, Execution, ExecutionResult, plan
-from .domain.handoff import handoff_summary
 from .domain.order_rules import (
     ACTION_INTENTS,
     ALLOWED,
@@ -85,12 +84,11 @@ class AnalystHandler:
             hop.labels["error_codes"] = ",".join(codes)[:256]
         if diagnosis is None:
             hop.labels["decision"] = "no_grounding"
-            return Escalate(env, Escalation(
-                reason="no_grounding",
-                summary=handoff_summary(env, "no knowledge-base article matched this technical problem"
-                                        + (f" (error codes: {', '.join(codes)})" if codes else ""), []),
-                customer_message="We could not find a documented fix for this problem, so a specialist from "
-                                 "our support team will look into it and reply to you."))
+            return Escalate(env, handoff.escalation(
+                env, "no_grounding", "no knowledge-base article matched this technical problem"
+                + (f" (error codes: {', '.join(codes)})" if codes else ""),
+                "We could not find a documented fix for this problem, so a specialist from our support team will "
+                "look into it and reply to you.", stage=STAGE))
         env.analysis.diagnosis = diagnosis.text
         env.analysis.steps.extend(diagnosis.steps)
         hop.labels["decision"] = "diagnosed"
@@ -169,10 +167,9 @@ class AnalystHandler:
                                     idempotency_key=p.idempotency_key) for p in decision.actions)
             if decision.decision != NEEDS_HUMAN:
                 return Forward(env)
-            return Escalate(env, Escalation(
-                reason=decision.code, summary=handoff_summary(env, decision.reason, a.actions),
-                customer_message=f"{decision.reason} A member of our team will review your request and reply "
-                                 "to you; nothing has been changed yet.", actions=a.actions))
+            return Escalate(env, handoff.escalation(
+                env, decision.code, decision.reason, f"{decision.reason} A member of our team will review your "
+                "request and reply to you; nothing has been changed yet.", stage=STAGE, actions=a.actions))
         # The ticket's remaining budget is the deadline: a write that cannot finish in time is not started.
         result = await self._commerce.execute(execution, r.customer_id, env.ticket.ticket_id,
                                               remaining_seconds(env))
@@ -197,9 +194,8 @@ class AnalystHandler:
                 hop.labels["case_id"] = case_id
             else:
                 why += f"; no case could be opened: {result.detail}"
-        return Escalate(env, Escalation(reason=rule.reason, priority=rule.priority, case_id=case_id,
-                                        summary=handoff_summary(env, why, [], rule.reason), customer_message=told,
-                                        actions=a.actions))
+        return Escalate(env, handoff.escalation(env, rule.reason, why, told, stage=STAGE, priority=rule.priority,
+                                                case_id=case_id, actions=a.actions))
 
     @staticmethod
     def _intent(env: Envelope, hop: HopRecord) -> str:
@@ -249,20 +245,15 @@ class AnalystHandler:
             return Forward(env)
         if result.status == NEEDS_APPROVAL:
             hop.labels["case_id"] = result.case_id
-            return Escalate(env, Escalation(
-                reason="refund_above_limit", case_id=result.case_id,
-                summary=handoff_summary(env, f"{a.policy_reason} Commerce opened case {result.case_id}: "
-                                        f"{result.detail}", a.actions),
-                customer_message=f"{a.policy_reason} Your request is now case {result.case_id}; a member of our "
-                                 "team will review it and reply to you. No refund has been made yet.",
+            return Escalate(env, handoff.escalation(
+                env, "refund_above_limit", f"{a.policy_reason} Commerce opened case {result.case_id}: {result.detail}",
+                f"{a.policy_reason} Your request is now case {result.case_id}; a member of our team will review it "
+                "and reply to you. No refund has been made yet.", stage=STAGE, case_id=result.case_id,
                 actions=a.actions))
         if result.status == FAILED:
-            return Escalate(env, Escalation(
-                reason="action_failed",
-                summary=handoff_summary(env, f"{execution.action} on order {execution.order_id} failed: "
-                                        f"{result.detail}", a.actions),
-                customer_message="We could not complete your request automatically, so a member of our team "
-                                 "will finish it and reply to you.", actions=a.actions))
+            return Escalate(env, handoff.escalation(
+                env, "action_failed", f"{execution.action} on order {execution.order_id} failed: {result.detail}",
+                NOT_COMPLETED, stage=STAGE, actions=a.actions))
         # Refused by the store (the order changed since it was looked up, ...): its reason is quotable.
         a.policy_decision, a.policy_code, a.policy_reason = REFUSED, f"{execution.action}_refused", result.detail
         return Forward(env)

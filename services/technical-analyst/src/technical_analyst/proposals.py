@@ -12,15 +12,15 @@ from typing import Protocol
 
 from supportmesh.v1.envelope_pb2 import Action, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
-from supportmesh.v1.outcomes_pb2 import Escalation
+from supportmesh_core import handoff
 from supportmesh_core.resolution import UNSURE_REQUEST
 from supportmesh_core.stage import Escalate, Forward, remaining_seconds
 
 from .adapters.store_reads import StoreReads
+from .domain import NOT_COMPLETED, STAGE
 from .domain import confirmation as confirm
 from .domain import requests as several
 from .domain.execution import DONE, FAILED, NEEDS_APPROVAL, CommerceActions
-from .domain.handoff import handoff_summary
 from .domain.order_rules import (
     ALLOWED,
     NEEDS_HUMAN,
@@ -320,12 +320,9 @@ class Proposals:
         hop.labels["action"] = ",".join(f"{w.action}:{res.status}" for w, res in results)[:256]
         failed = [(w, res) for w, res in results if res.status == FAILED]
         if failed:
-            return Escalate(env, Escalation(
-                reason="action_failed",
-                summary=handoff_summary(env, "; ".join(f"confirmed {w.action} on order {w.order_id} failed: "
-                                                       f"{res.detail}" for w, res in failed), a.actions),
-                customer_message="We could not complete your request automatically, so a member of our team "
-                                 "will finish it and reply to you.", actions=a.actions))
+            why = "; ".join(f"confirmed {w.action} on order {w.order_id} failed: {res.detail}" for w, res in failed)
+            return Escalate(env, handoff.escalation(env, "action_failed", why, NOT_COMPLETED, stage=STAGE,
+                                                    actions=a.actions))
         refused = [res.detail for _, res in results if res.status != DONE]
         a.policy_decision = ALLOWED if len(refused) < len(results) else REFUSED
         a.policy_code = "proposal_confirmed" if not refused else "proposal_confirmed_refused"

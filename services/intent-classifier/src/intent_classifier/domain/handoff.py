@@ -1,12 +1,14 @@
-"""The handoff a human agent reads when the classifier escalates, and what the customer is told meanwhile."""
+"""Why the intake escalates a ticket (for supportmesh_core.handoff's summary), and what the customer is told."""
 
-import re
 from dataclasses import dataclass
 
+from supportmesh.v1.envelope_pb2 import Classification
 from supportmesh_core import resolution
+from supportmesh_core.handoff import first_sentences
 
-from .classifier import Classification
+__all__ = ["INTAKE", "Customer", "customer_message", "first_sentences", "why"]
 
+INTAKE = "intake"   # where the summary says the ticket was escalated
 _WHY = {
     "threat": "the message contains threatening language",
     "self_harm": "the customer writes about harming themselves: reach out personally, today",
@@ -27,7 +29,6 @@ _CUSTOMER_NOTE = {
 _DEFAULT_NOTE = (
     "We have passed your message to a member of our support team, who will review it and follow up with you."
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -37,47 +38,14 @@ class Customer:
     customer_id: str = ""
 
 
-def first_sentences(text: str, count: int = 2, limit: int = 300) -> str:
-    """The opening `count` sentences of `text` on one line, cut at `limit` characters."""
-    flat = " ".join(text.split())
-    opening = " ".join(_SENTENCE_END.split(flat)[:count])
-    return opening if len(opening) <= limit else opening[: limit - 1].rstrip() + "…"
-
-
-def _who(customer: Customer, c: Classification) -> str:
-    name = customer.name or next((e.value for e in c.entities if e.type == "name"), "")
-    email = customer.email or next((e.value for e in c.entities if e.type == "email"), "")
-    parts = [name or "unknown name", f"<{email}>" if email else "no e-mail"]
-    if customer.customer_id:
-        parts.append(f"customer id {customer.customer_id}")
-    return " ".join(parts)
-
-
-def _why(reason: str, c: Classification) -> str:
-    why = _WHY.get(reason, reason)
+def why(reason: str, classification: Classification) -> str:
+    """Why the intake hands the ticket to a person, with the scores behind a sentiment or confidence reason."""
+    said = _WHY.get(reason, reason)
     if reason == "negative_sentiment":
-        why += f" ({c.sentiment:+.2f})"
+        said += f" ({classification.sentiment:+.2f})"
     elif reason == "low_confidence":
-        why += " (" + ", ".join(f"{a.intent} {a.score:.2f}" for a in c.alternatives) + ")"
-    return why
-
-
-def summary(customer: Customer, subject: str, body: str, c: Classification, reason: str) -> str:
-    """Who, what, why escalated and what was found, for the human agent."""
-    entities = "; ".join(f"{e.type} {e.value}" for e in c.entities) or "none"
-    lines = [
-        f"Escalated at intake ({reason}): {_why(reason, c)}.",
-        f"Customer: {_who(customer, c)}",
-        f"Intent: {c.intent} ({c.category}), confidence {c.confidence:.2f}; priority {c.priority}; "
-        f"sentiment {c.sentiment:+.2f}; flags: {', '.join(c.flags) or 'none'}",
-        f"Subject: {subject.strip() or '(none)'}",
-        f"Message: {first_sentences(body)}",
-        f"Entities found: {entities}",
-        "Nothing has been looked up or changed yet.",
-    ]
-    if guide := resolution.load().guideline_line(c.intent, reason):
-        lines.append(guide)
-    return "\n".join(lines)
+        said += " (" + ", ".join(f"{alt.intent} {alt.score:.2f}" for alt in classification.alternatives) + ")"
+    return said
 
 
 def customer_message(customer: Customer, reason: str) -> str:

@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from supportmesh.v1.envelope_pb2 import Article, Envelope, OrderFacts
-from supportmesh_core import resolution
+from supportmesh_core import handoff, resolution
 from supportmesh_core.resolution import TWO_READINGS, Contract, Contracts
-
-from .handoff import handoff_summary
 
 APOLOGY_BELOW = -0.3
 APOLOGY = "I'm sorry for the trouble this has caused. "
@@ -519,7 +517,8 @@ def quoted_facts(env: Envelope) -> list[str]:
 
 
 def _handoff(env: Envelope, reason: str, why: str, customer_message: str) -> Handoff:
-    return Handoff(reason=reason, summary=handoff_summary(env, why, reason), customer_message=customer_message)
+    summary = handoff.summary(env, reason, why, customer_message, stage="response-generator")
+    return Handoff(reason=reason, summary=summary, customer_message=customer_message)
 
 
 def _normalize(order_id: str) -> str:
