@@ -30,12 +30,9 @@ from supportmesh.v1.envelope_pb2 import Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_core.grpcutil import tracing_channel
 from supportmesh_core.stage import Escalate
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-from bench_commerce import TOKENS, start_server  # noqa: E402
-from eval_mesh_retail import CONFIRMATION, REFUND_LIMIT, audits  # noqa: E402
-from retail_mesh_cases import DEV, build_cases, load_data, score_write, split_scenarios  # noqa: E402
+from supportmesh_eval.commerce_server import TOKENS, start_server
+from supportmesh_eval.mesh import CONFIRMATION, REFUND_LIMIT, audits
+from supportmesh_eval.retail_mesh_cases import DEV, build_cases, load_data, score_write, split_scenarios
 
 
 class Mesh:

@@ -23,9 +23,9 @@ import time
 from elasticsearch import AsyncElasticsearch
 from hop_indexer.adapters.elastic import ElasticDocStore
 from hop_indexer.domain.documents import hop_to_document
-from stats import percentiles
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh_cli.trace import fetch
+from supportmesh_eval.stats import percentiles
 
 STAGES = ["intent-classifier", "context-compressor", "retriever", "technical-analyst", "response-generator"]
 HOPS_PER_TICKET = 9

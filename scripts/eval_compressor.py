@@ -1,8 +1,9 @@
 """Measure the context compressor's fidelity: key facts retained and compression, on long conversations.
 
-Builds the retail conversations (from data/retail) and the pasted-log tickets of
-services/context-compressor/eval, plays each through the compressor's stage handler, and prints a
-table and one JSON object (the last line). Targets: facts retained >= 98% at compression >= 4x.
+Builds the retail conversations (from data/retail) and the pasted-log tickets
+(supportmesh_eval.compressor_conversations), plays each through the compressor's stage handler
+(context_compressor.fidelity), and prints a table and one JSON object (the last line). Targets: facts retained
+>= 98% at compression >= 4x.
 
     uv run python scripts/eval_compressor.py [--budget 512] [--json] [--check]
 """
@@ -10,14 +11,10 @@ table and one JSON object (the last line). Targets: facts retained >= 98% at com
 import argparse
 import asyncio
 import json
-import pathlib
 import sys
 
-EVAL = pathlib.Path(__file__).resolve().parents[1] / "services" / "context-compressor" / "eval"
-sys.path.insert(0, str(EVAL))
-
-from compressor_conversations import all_conversations  # noqa: E402
-from compressor_fidelity import evaluate, summarize  # noqa: E402
+from context_compressor.fidelity import evaluate, summarize
+from supportmesh_eval.compressor_conversations import all_conversations
 
 TARGET_RETAINED, TARGET_RATIO = 0.98, 4.0
 

@@ -36,10 +36,7 @@ from dataclasses import dataclass
 
 from supportmesh_core.resolution import quotes_policy
 from supportmesh_core.settings import ServiceSettings
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-from eval_mesh_retail import eval_ticket, reset_store, through_mesh  # noqa: E402
+from supportmesh_eval.mesh import eval_ticket, reset_store, through_mesh
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CASES_DIR = REPO / "eval" / "resolution"

@@ -14,7 +14,6 @@ JSON object (the last line).
 import argparse
 import asyncio
 import json
-import pathlib
 import random
 import re
 import sys
@@ -24,11 +23,7 @@ from retriever.adapters.kb_files import read_kb
 from retriever.adapters.kb_store import KbStore
 from retriever.config import Settings
 from retriever.domain.query import Scope, build_query, query_codes, query_text, ticket_query
-
-EVAL = pathlib.Path(__file__).resolve().parents[1] / "services" / "retriever" / "eval"
-sys.path.insert(0, str(EVAL))
-
-from retriever_quality import Query, leaks, load_queries, run, summarize  # noqa: E402
+from supportmesh_eval.retriever_quality import Query, leaks, load_queries, run, summarize
 
 TARGET_RECALL, TARGET_P95_MS = 0.80, 100.0
 SAMPLE_SEED, SAMPLE_SIZE = 20261121, 110

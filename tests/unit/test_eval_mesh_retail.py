@@ -1,14 +1,8 @@
 """The retail mesh evaluation: tickets and gold from the real scenarios, and how outcomes are scored."""
 
-import pathlib
-import sys
-
 import pytest
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "scripts"))
-
-from eval_mesh_retail import proposes  # noqa: E402
-from retail_mesh_cases import (  # noqa: E402
+from supportmesh_eval.mesh import proposes
+from supportmesh_eval.retail_mesh_cases import (
     DEV,
     HELD_OUT,
     Case,

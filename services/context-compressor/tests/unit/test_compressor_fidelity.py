@@ -1,14 +1,8 @@
 """The fidelity evaluation on a slice of its conversations: facts survive and pasted logs shrink."""
 
-import pathlib
-import sys
-
 import pytest
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "eval"))
-
-from compressor_conversations import log_conversations, retail_conversations  # noqa: E402
-from compressor_fidelity import evaluate, summarize  # noqa: E402
+from context_compressor.fidelity import evaluate, summarize
+from supportmesh_eval.compressor_conversations import log_conversations, retail_conversations
 
 pytestmark = pytest.mark.unit
 

@@ -1,14 +1,9 @@
 """The retrieval evaluation's scoring and its guard against queries copied from the indexed text."""
 
 import json
-import pathlib
-import sys
 
 import pytest
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "eval"))
-
-from retriever_quality import (  # noqa: E402
+from supportmesh_eval.retriever_quality import (
     Outcome,
     Query,
     leaks,

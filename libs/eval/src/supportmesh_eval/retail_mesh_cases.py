@@ -1,7 +1,7 @@
 """Tickets built from the retail scenarios, their gold answers from the store database, and their scoring.
 
 Pure code (no I/O beyond reading the data files) so the scoring can be unit-tested; the mesh run itself is
-scripts/eval_mesh_retail.py.
+scripts/eval_mesh_retail.py (with supportmesh_eval.mesh).
 
 Per scenario of data/retail/tasks_train.json.gz two tickets:
 - a lookup: the customer says who they are and asks about one order the scenario is about (the first
@@ -26,14 +26,14 @@ so it never changes when the mesh does.
 import gzip
 import json
 import math
-import pathlib
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-RETAIL = REPO / "data" / "retail"
+from supportmesh_core.settings import REPO_ROOT
+
+RETAIL = REPO_ROOT / "data" / "retail"
 
 WRITE_ACTIONS = {
     "cancel_pending_order", "modify_pending_order_address", "modify_pending_order_items",

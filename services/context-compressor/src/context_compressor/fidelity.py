@@ -10,15 +10,27 @@ import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from compressor_conversations import RETAIL, Conversation
-from context_compressor.adapters.catalog import product_names
-from context_compressor.adapters.store import SqliteConversationStore
-from context_compressor.adapters.tokenizer import BpeTokenizer
-from context_compressor.handlers import CompressorHandler
 from supportmesh.v1.envelope_pb2 import CompressedContext, Envelope
 from supportmesh.v1.hop_pb2 import HopRecord
 from supportmesh.v1.ticket_pb2 import Ticket
+
+from .adapters.catalog import product_names
+from .adapters.store import SqliteConversationStore
+from .adapters.tokenizer import BpeTokenizer
+from .config import Settings
+from .handlers import CompressorHandler
+
+
+class Conversation(Protocol):
+    """A conversation with its gold key facts (supportmesh_eval.compressor_conversations writes them)."""
+
+    id: str
+    family: str
+    turns: list[tuple[str, str]]   # (role, text), oldest first
+
+    def gold_facts(self) -> list[tuple[str, str]]: ...
 
 
 def render(ctx: CompressedContext) -> str:
@@ -71,7 +83,7 @@ async def evaluate(conversations: list[Conversation], budget: int = 512, recent:
         store = SqliteConversationStore(Path(tmp) / "eval.db")
         try:
             handler = CompressorHandler(store, tokenizer, budget, recent,
-                                        products=product_names(RETAIL / "db.json.gz"), summarizer=summarizer)
+                                        products=product_names(Settings().catalog_path), summarizer=summarizer)
             return [await measure(c, handler, tokenizer) for c in conversations]
         finally:
             store.close()

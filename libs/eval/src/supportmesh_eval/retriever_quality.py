@@ -8,7 +8,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-EVAL_DIR = pathlib.Path(__file__).resolve().parent
+from supportmesh_core.settings import REPO_ROOT
+
+EVAL_DIR = REPO_ROOT / "services" / "retriever" / "eval"
 QUERIES = EVAL_DIR / "queries.jsonl"
 SCOPES = ("kb", "store")
 SPLITS = ("dev", "heldout")

@@ -16,13 +16,13 @@ is a string that must appear, case-insensitively, in the compressed context.
 
 import gzip
 import json
-import pathlib
 import random
 import re
 from dataclasses import dataclass, field
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
-RETAIL = REPO / "data" / "retail"
+from supportmesh_core.settings import REPO_ROOT
+
+RETAIL = REPO_ROOT / "data" / "retail"
 
 
 @dataclass
