@@ -1,4 +1,5 @@
-"""Libraries and tools are imported, services run: no library or tool depends on a service or imports one in its src."""
+"""Libraries and tools are imported, services run: no library or tool depends on or imports a service; no script
+edits sys.path to reach another."""
 
 import ast
 import pathlib
@@ -36,4 +37,10 @@ def test_no_library_or_tool_imports_a_service_module(project):
                      else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
                      else [])
             found += [f"{path.relative_to(REPO)}: {n}" for n in names if n.split(".")[0] in SERVICE_MODULES]
+    assert not found, found
+
+
+def test_no_script_edits_sys_path():
+    """A script imports what it shares with the others from a library (supportmesh_eval), not from next to it."""
+    found = [p.name for p in sorted((REPO / "scripts").glob("*.py")) if "sys.path" in p.read_text()]
     assert not found, found
