@@ -68,6 +68,14 @@ test: sync artifacts/intent-classifier/model.pkl ## the whole suite: unit, integ
 test-unit: sync ## unit tests only (no servers)
 	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
+test-integration: sync artifacts/intent-classifier/model.pkl ## integration tests only, on the real Kafka and Elasticsearch (started if needed)
+	@deploy/infra.sh start all
+	@$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: sync artifacts/intent-classifier/model.pkl ## end-to-end tests only: the whole mesh on the real Kafka and Elasticsearch
+	@deploy/infra.sh start all
+	@$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
 lint: sync ## ruff over everything we wrote
 	@$(UV) run --quiet ruff check .
 

@@ -48,3 +48,13 @@ def test_makefile_has_the_documented_targets():
     wanted = {"run", "test", "up", "down", "status", "logs", "protos", "proto-check", "asyncapi", "asyncapi-check",
               "lint", "bench", "publish", "tail", "train"}
     assert wanted <= targets, wanted - targets
+
+
+def test_the_makefile_declares_only_targets_it_defines_and_lists_them_all_in_help():
+    text = (REPO / "Makefile").read_text()
+    phony = set(re.search(r"^\.PHONY:((?:.*\\\n)*.*)$", text, re.M).group(1).replace("\\\n", " ").split())
+    defined = set(re.findall(r"^([a-z0-9-]+):", text, re.M))
+    helped = set(re.findall(r"^([a-z0-9-]+):.*## ", text, re.M))
+    assert phony - defined == set(), f".PHONY names targets that do not exist: {sorted(phony - defined)}"
+    assert defined - phony == set(), f"targets missing from .PHONY: {sorted(defined - phony)}"
+    assert defined - helped == set(), f"targets without a ## line for make help: {sorted(defined - helped)}"

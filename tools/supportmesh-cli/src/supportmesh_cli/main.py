@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser(
         "publish", parents=[common], help="publish a ticket onto tickets.inbound and print its id",
         description="Publish one ticket (canonical JSON) onto tickets.inbound, keyed by conversation id. "
-                    "Prints only the ticket id on stdout, so scripts can capture it.")
+                    "Prints only the ticket id on stdout, so scripts can capture it (--json: the ticket sent and "
+                    "where it went).")
     publish.add_argument("--body", required=True, help="what the customer wrote; '-' reads it from stdin")
     publish.add_argument("--subject", default="")
     publish.add_argument("--email", default="", help="the customer's e-mail address")
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--locale", default="")
     publish.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
                          help="a metadata entry; repeat for more")
+    publish.add_argument("--json", action="store_true",
+                         help="print one JSON object: the ticket as sent, and its topic, partition and offset")
 
     reply = commands.add_parser(
         "reply", parents=[common], help="answer a ticket as a human agent, optionally approving its case's action",
@@ -182,6 +185,11 @@ async def _publish(args: argparse.Namespace, out: TextIO) -> int:
             f"{topics.INBOUND} at {args.bootstrap} did not take the ticket: {exc}") from None
     finally:
         await producer.stop()
+    if args.json:
+        sent = {"ticket": json.loads(to_json_bytes(ticket)), "topic": meta.topic, "partition": meta.partition,
+                "offset": meta.offset}
+        print(json.dumps(sent, ensure_ascii=False), file=out, flush=True)
+        return EXIT_OK
     print(ticket.ticket_id, file=out, flush=True)
     if sys.stderr.isatty():
         print(f"published to {meta.topic} partition {meta.partition} offset {meta.offset}", file=sys.stderr)

@@ -97,7 +97,8 @@ def render(rec: ConsumerRecord, data: dict) -> str:
         if data.get("case_id"):
             head += f" case={data['case_id']}"
         lines = [head, _indent(data.get("summary") or "(no summary)")]
-        if data.get("customer_message"):
+        # The mesh's summaries say what the customer was told ("Customer told:"); another producer's may not.
+        if data.get("customer_message") and "Customer told:" not in (data.get("summary") or ""):
             lines.append(_indent(f"told the customer: {data['customer_message']}"))
         return "\n".join(lines)
     source = data.get("source") or {}

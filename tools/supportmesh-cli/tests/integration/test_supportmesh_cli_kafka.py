@@ -42,6 +42,26 @@ async def test_publish_puts_the_ticket_on_inbound_keyed_by_conversation(
     assert ticket["customer"]["email"] == "yusuf.rossi7301@example.com" and ticket["channel"] == "cli"
 
 
+async def test_publish_json_prints_the_ticket_sent_and_where_it_landed(kafka_bootstrap, unique, topic_reader):
+    await ensure_topics(kafka_bootstrap, topics.all_topics())
+    marks = await topic_reader.mark(topics.INBOUND)
+    out = io.StringIO()
+    code = await run_async(["publish", "--json", "--bootstrap", kafka_bootstrap, "--body", "Is my refund done?",
+                            "--name", "Yusuf Rossi", "--zip", "19122", "--meta", "team=test"], out=out)
+    assert code == 0
+    sent = json.loads(out.getvalue())
+    ticket = sent["ticket"]
+    assert ticket["ticket_id"].startswith("T-") and ticket["conversation_id"] == ticket["ticket_id"]
+    assert ticket["customer"] == {"name": "Yusuf Rossi", "zip": "19122"} and ticket["metadata"]["team"] == "test"
+
+    def mine(records):
+        return [r for r in records if topic_reader.header(r, "ticket-id") == ticket["ticket_id"]]
+
+    found = mine(await topic_reader.collect(marks, lambda rs: bool(mine(rs)), timeout=15))
+    assert [(r.topic, r.partition, r.offset) for r in found] == [(sent["topic"], sent["partition"], sent["offset"])]
+    assert json.loads(found[0].value) == ticket
+
+
 async def test_tail_json_prints_a_response_produced_after_it_started(kafka_bootstrap, unique):
     await ensure_topics(kafka_bootstrap, topics.all_topics())
     ticket_id = f"T-tail-{unique}"
