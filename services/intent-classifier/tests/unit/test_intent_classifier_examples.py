@@ -3,13 +3,13 @@
 import random
 
 import pytest
-from intent_classifier.domain import handoff
 from intent_classifier.domain.examples import (
     deduplicated,
     own_examples,
     problem_statement,
     technical_examples,
 )
+from supportmesh_core import handoff
 
 pytestmark = pytest.mark.unit
 

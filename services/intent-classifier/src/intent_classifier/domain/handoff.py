@@ -4,9 +4,6 @@ from dataclasses import dataclass
 
 from supportmesh.v1.envelope_pb2 import Classification
 from supportmesh_core import resolution
-from supportmesh_core.handoff import first_sentences
-
-__all__ = ["INTAKE", "Customer", "customer_message", "first_sentences", "why"]
 
 INTAKE = "intake"   # where the summary says the ticket was escalated
 _WHY = {
